@@ -56,7 +56,23 @@ def save_figure(fig, stem, dpi: int = 150, close: bool = True) -> dict[str, Path
     dict
         ``{"pdf": Path, "png": Path}``.
     """
-    raise NotImplementedError
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for ext in ("pdf", "png"):
+        target = stem.with_name(stem.name + "." + ext)
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        paths[ext] = target
+    if close:
+        plt.close(fig)
+    return paths
 
 
 def subbands_of(explanation):
@@ -66,12 +82,26 @@ def subbands_of(explanation):
     ``levels``, default 3) and the image size (``settings["image_size"]`` or
     the shape of ``explanation.spatial``, else of ``explanation.map``).
     """
-    raise NotImplementedError
+    from .transforms import WaveletTransform
+
+    settings = getattr(explanation, "settings", None) or {}
+    size = settings.get("image_size")
+    if size is None:
+        ref = explanation.spatial if getattr(explanation, "spatial", None) is not None else explanation.map
+        size = np.shape(ref)[-2:]
+    transform = WaveletTransform(settings.get("wavelet", "haar"), int(settings.get("levels", 3)))
+    return transform.subbands(int(size[0]), int(size[1]))
 
 
 def draw_subbands(ax, subbands, color: str = "white", linewidth: float = 0.8) -> None:
     """Draw the boundaries of the dyadic layout's blocks on ``ax`` (pixel coordinates)."""
-    raise NotImplementedError
+    from matplotlib.patches import Rectangle
+
+    for band in subbands:
+        (r0, r1), (c0, c1) = band.rows, band.cols
+        # imshow puts pixel centres on integers: block edges are at -0.5.
+        ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False,
+                               edgecolor=color, linewidth=linewidth))
 
 
 def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
@@ -96,7 +126,80 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
     -------
     matplotlib.figure.Figure
     """
-    raise NotImplementedError
+    image = _as_hwc(image)
+    method = getattr(explanation, "method", "wcam")
+    panels = 3 if method == "wcam" else 2
+    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.4), squeeze=False)
+    axes = axes[0]
+    _show_image(axes[0], image, "image")
+    if method == "wcam":
+        _show_wcam(axes[1], explanation, "WCAM (dyadic layout)")
+        _show_overlay(axes[2], image, explanation.spatial, "spatial WCAM")
+    elif method == "spatial-sobol":
+        _show_overlay(axes[1], image, explanation.map, "spatial Sobol'")
+    else:
+        indices = np.asarray(explanation.indices)
+        if indices.ndim == 1:
+            axes[1].plot(np.arange(len(indices)), indices, marker="o")
+            axes[1].set_xlabel("ring (0 = zero frequency)")
+            axes[1].set_ylabel("Sobol' total index")
+            axes[1].set_title("Fourier-CAM")
+        else:
+            im = axes[1].imshow(explanation.map, cmap="jet")
+            axes[1].set_title("Fourier-CAM (centred spectrum)")
+            axes[1].axis("off")
+            fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.04)
+    if title is None:
+        title = (f"predicted {explanation.predicted} (logit {explanation.predicted_score:.2f})"
+                 + ("" if explanation.target == explanation.predicted
+                    else f", explained {explanation.target} (logit {explanation.score:.2f})"))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _as_hwc(image) -> np.ndarray:
+    """``(H, W, 3)`` float array in ``[0, 1]`` from an array or a ``(3, H, W)`` tensor."""
+    if hasattr(image, "detach"):
+        image = image.detach().cpu().float().numpy()
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
+        image = np.transpose(image, (1, 2, 0))
+    if image.ndim != 3 or image.shape[-1] not in (1, 3):
+        raise ValueError(f"expected an (H, W, 3) image, got shape {image.shape}")
+    if image.dtype == np.uint8 or image.max() > 1.0 + 1e-3:
+        image = image / 255.0
+    return np.clip(image, 0.0, 1.0)
+
+
+def _show_image(ax, image, title=None) -> None:
+    ax.imshow(image)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def _show_wcam(ax, explanation, title=None, colorbar: bool = True) -> None:
+    im = ax.imshow(explanation.map, cmap="jet", interpolation="nearest")
+    draw_subbands(ax, subbands_of(explanation))
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+
+
+def _show_overlay(ax, image, heat, title=None, alpha: float = 0.5) -> None:
+    ax.imshow(image)
+    if heat is not None:
+        heat = np.asarray(heat, dtype=np.float32)
+        # Colour scale from 0: a nearly uniform map must not look contrasted.
+        ax.imshow(heat, cmap="jet", alpha=alpha, interpolation="bilinear",
+                  vmin=min(0.0, float(heat.min())), vmax=max(float(heat.max()), 1e-12),
+                  extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
 
 
 def plot_wcam_gallery(images: Sequence[np.ndarray], explanations, row_labels: Sequence[str],
