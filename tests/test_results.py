@@ -1,0 +1,134 @@
+"""Atomic writes, provenance and the shard format of ``results.py``."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spectral_attribution import results
+
+
+@dataclass
+class FakeExplanation:
+    method: str
+    indices: np.ndarray
+    map: np.ndarray
+    spatial: np.ndarray | None
+    target: int
+    predicted: int
+    score: float
+    predicted_score: float
+    settings: dict
+
+
+def _exps(n=3, g=4, size=16, spatial=True):
+    rng = np.random.default_rng(0)
+    return [FakeExplanation("wcam", rng.random((g, g), dtype=np.float32),
+                            rng.random((size, size), dtype=np.float32),
+                            rng.random((size, size), dtype=np.float32) if spatial else None,
+                            target=300 + i, predicted=7 * i, score=1.5 * i,
+                            predicted_score=2.0 + i, settings={"grid_size": g, "seed": i})
+            for i in range(n)]
+
+
+def test_atomic_path_replaces_only_on_success(tmp_path):
+    target = tmp_path / "sub" / "a.txt"
+    results.write_text("old", target)
+    with pytest.raises(RuntimeError):
+        with results.atomic_path(target) as tmp:
+            tmp.write_text("half")
+            assert tmp.suffix == ".txt" and tmp.name.startswith(".")
+            raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert os.listdir(target.parent) == ["a.txt"]  # no temporary left behind
+    results.write_text("new", target)
+    assert target.read_text() == "new"
+
+
+def test_atomic_path_requires_a_write(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing was written"):
+        with results.atomic_path(tmp_path / "x.csv"):
+            pass
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_write_json_handles_numpy(tmp_path):
+    p = results.write_json({"a": np.int64(3), "b": np.float32(0.5), "c": np.arange(2)},
+                           tmp_path / "x.json")
+    assert json.loads(p.read_text()) == {"a": 3, "b": 0.5, "c": [0, 1]}
+
+
+def test_provenance_records_versions_device_and_model():
+    import torch
+
+    net = torch.nn.Linear(2, 3)
+    prov = results.provenance(config={"k": 1}, seed=5, model=net, device="cpu", note="x")
+    assert prov["seed"] == 5 and prov["config"] == {"k": 1} and prov["note"] == "x"
+    assert prov["versions"]["torch"] == torch.__version__
+    assert "numpy" in prov["versions"] and "python" in prov["versions"]
+    assert prov["device"]["device"] == "cpu"
+    sha = prov["model"]["weights_sha256"]
+    assert isinstance(sha, str) and len(sha) == 64
+    assert results.weights_hash(net) == sha  # deterministic
+    json.dumps(prov)  # serialisable
+
+
+def test_shard_round_trip(tmp_path):
+    exps = _exps()
+    npz, csv = results.write_shard(tmp_path / "wcam" / "m" / "clean" / "shard-000.npz", exps,
+                                   ["a", "b", "c"], labels=[1, None, 999], seed=11,
+                                   provenance={"seed": 11})
+    manifest = pd.read_csv(csv)
+    assert list(manifest.columns) == results.MANIFEST_COLUMNS
+    assert list(manifest["label"]) == [1, -1, 999]
+    assert list(manifest["seed"]) == [11, 11, 11]
+    assert json.loads(manifest["settings"][1]) == {"grid_size": 4, "seed": 1}
+    shard = results.load_shard(npz)
+    assert shard.provenance == {"seed": 11} and len(shard) == 3
+    for got, want in zip(shard.explanations, exps):
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_array_equal(got.map, want.map)
+        np.testing.assert_array_equal(got.spatial, want.spatial)
+        assert (got.target, got.predicted, got.score, got.settings) == \
+            (want.target, want.predicted, want.score, want.settings)
+        assert got.indices.dtype == np.float32
+    with np.load(npz, allow_pickle=False) as z:  # no pickled objects inside
+        assert z["indices"].shape == (3, 4, 4)
+
+
+def test_load_explanation_finds_image_across_shards(tmp_path):
+    exps = _exps(4, spatial=False)
+    base = tmp_path / "wcam" / "m" / "clean"
+    results.write_shard(base / "shard-000.npz", exps[:2], ["a", "b"])
+    results.write_shard(base / "shard-001.npz", exps[2:], ["c", "d"])
+    got = results.load_explanation(tmp_path, "m", "d")
+    np.testing.assert_array_equal(got.indices, exps[3].indices)
+    assert got.spatial is None
+    assert len(results.load_manifest(tmp_path, "m")) == 4
+    assert [r["image_id"] for r, _ in results.iter_explanations(tmp_path, "m")] == list("abcd")
+    with pytest.raises(KeyError, match="'zz'"):
+        results.load_explanation(tmp_path, "m", "zz")
+    with pytest.raises(FileNotFoundError, match="other"):
+        results.load_explanation(tmp_path, "other", "a")
+
+
+def test_shard_without_manifest_is_incomplete(tmp_path):
+    npz, csv = results.write_shard(tmp_path / "wcam" / "m" / "clean" / "shard-000.npz",
+                                   _exps(1), ["a"])
+    csv.unlink()
+    assert results.shard_paths(tmp_path, "m") == []
+    with pytest.raises(FileNotFoundError, match="incomplete"):
+        results.load_shard(npz)
+
+
+def test_write_shard_refuses_ragged_shapes(tmp_path):
+    exps = _exps(2)
+    exps[1].map = np.zeros((8, 8), np.float32)
+    with pytest.raises(ValueError, match="different shapes"):
+        results.write_shard(tmp_path / "s.npz", exps, ["a", "b"])
+    assert not (tmp_path / "s.npz").exists()
