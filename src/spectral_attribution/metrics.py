@@ -437,11 +437,12 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
 
 
 def random_order_depths(model, perturbation, context, reference_label: int, nb_draws: int = 5,
-                        seed: int = 0, k_values=None, batch_size: int = 64,
+                        seed: int | Sequence[int] = 0, k_values=None, batch_size: int = 64,
                         autocast: str | None = None) -> np.ndarray:
     """Reconstruction depths with random orders of the cells (the baseline of the WCAM order).
 
-    Draw ``r`` uses the permutation ``numpy.random.default_rng([seed, r]).permutation(d)``:
+    Draw ``r`` uses the permutation ``numpy.random.default_rng([*seed, r]).permutation(d)``
+    (``seed`` an int or a sequence of ints, e.g. ``(base_seed, image_index)``):
     the same seed gives the same orders, and draw ``r`` does not depend on
     ``nb_draws``.
 
@@ -456,7 +457,7 @@ def random_order_depths(model, perturbation, context, reference_label: int, nb_d
         raise ValueError(f"nb_draws must be a positive integer, got {nb_draws!r}")
     out = np.empty(int(nb_draws), dtype=np.float64)
     for r in range(int(nb_draws)):
-        order = np.random.default_rng([int(seed), r]).permutation(d)
+        order = np.random.default_rng([*(int(v) for v in np.atleast_1d(seed)), r]).permutation(d)
         out[r] = reconstruction_depth(model, perturbation, context, order, reference_label,
                                       k_values, batch_size, autocast).depth
     return out
@@ -520,13 +521,14 @@ def depth_robustness_fit(df: pd.DataFrame, x: str = "depth_share", y: str = "rob
 # Faithfulness
 # --------------------------------------------------------------------------
 def mu_fidelity(model, perturbation, context, attribution, target: int,
-                subset_fraction: float = 0.2, nb_subsets: int = 128, seed: int = 0,
+                subset_fraction: float = 0.2, nb_subsets: int = 128, seed: int | Sequence[int] = 0,
                 batch_size: int = 64, score: str = "logit", correlation: str = "spearman",
                 autocast: str | None = None) -> float:
     """mu-fidelity (Bhatt, Weller & Moura, IJCAI 2020) of an attribution over cells.
 
     Draw ``nb_subsets`` random subsets ``S`` of ``round(subset_fraction * d)``
-    cells (without replacement within a subset; ``numpy.random.default_rng(seed)``).
+    cells (without replacement within a subset; ``numpy.random.default_rng(seed)``,
+    ``seed`` an int or a sequence of ints).
     For each, remove the cells of ``S`` (mask 0 on ``S``, 1 elsewhere) and
     measure the drop ``f(x) - f(x_{S removed})`` of the target's score, where
     ``f(x)`` is the score of the all-ones mask (the unperturbed image as the
