@@ -219,8 +219,8 @@ def test_faithfulness_of_the_mean_model():
     one_hot[0, 0] = 1.0
     df = S.faithfulness(model, x, ["a"], [fake_wcam(one_hot)], nb_subsets=32, steps=16, score="logit")
     assert df.loc[0, "mu_fidelity"] == pytest.approx(1.0)
-    assert df.loc[0, "deletion_auc"] == pytest.approx(0.5 / 32, abs=1e-6)
-    assert df.loc[0, "insertion_auc"] == pytest.approx(0.5 - 0.5 / 32, abs=1e-6)
+    assert df.loc[0, "deletion_auc"] == pytest.approx(0.5 / 32, abs=1e-4)
+    assert df.loc[0, "insertion_auc"] == pytest.approx(0.5 - 0.5 / 32, abs=1e-4)  # float32 sums
 
 
 # -- tables on disk ------------------------------------------------------------------
