@@ -882,8 +882,12 @@ def imagenet_val(root: str | os.PathLike, *, download_missing: bool = False,
                 f"ImageNet archive not found: {path}. Download it (image-net.org account needed) "
                 f"from {url} and place it there, or set download_missing=True / "
                 f"download: true with credentials in ${credentials_env}")
-        files[key] = download(url, path, md5=md5, credentials_env=credentials_env,
-                              cookie_file=cookie_file, progress=progress)
+        if path.is_file() and not download_missing:
+            _verify(path, md5, None)  # a damaged archive is moved aside, never extracted
+            files[key] = path
+        else:
+            files[key] = download(url, path, md5=md5, credentials_env=credentials_env,
+                                  cookie_file=cookie_file, progress=progress)
 
     id_to_wnid, truth = _read_devkit(files["devkit"])
     try:
