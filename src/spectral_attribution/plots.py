@@ -225,7 +225,28 @@ def plot_wcam_gallery(images: Sequence[np.ndarray], explanations, row_labels: Se
         WCAM in the dyadic layout (sub-band boundaries drawn) and the spatial
         WCAM over the image.
     """
-    raise NotImplementedError
+    nb_rows, nb_models = len(images), len(model_names)
+    if len(explanations) != nb_rows or len(row_labels) != nb_rows:
+        raise ValueError(f"got {len(images)} images, {len(explanations)} rows of explanations "
+                         f"and {len(row_labels)} row labels")
+    for r, row in enumerate(explanations):
+        if len(row) != nb_models:
+            raise ValueError(f"row {r} has {len(row)} explanations for {nb_models} models")
+    cols = 1 + 2 * nb_models
+    fig, axes = plt.subplots(nb_rows, cols, figsize=(2.1 * cols, 2.2 * nb_rows), squeeze=False)
+    for r in range(nb_rows):
+        image = _as_hwc(images[r])
+        _show_image(axes[r, 0], image, "image" if r == 0 else None)
+        axes[r, 0].text(-0.08, 0.5, row_labels[r], transform=axes[r, 0].transAxes, rotation=90,
+                        ha="right", va="center", fontsize=9)
+        for m in range(nb_models):
+            e = explanations[r][m]
+            _show_wcam(axes[r, 1 + 2 * m], e, f"{model_names[m]}\nWCAM" if r == 0 else None,
+                       colorbar=False)
+            _show_overlay(axes[r, 2 + 2 * m], image, e.spatial,
+                          f"{model_names[m]}\nspatial WCAM" if r == 0 else None)
+    fig.tight_layout()
+    return fig
 
 
 def plot_reconstructions(images: Sequence[np.ndarray], reconstructions: Sequence[np.ndarray],
@@ -245,7 +266,16 @@ def plot_reconstructions(images: Sequence[np.ndarray], reconstructions: Sequence
     matplotlib.figure.Figure
         2 rows x ``R`` columns.
     """
-    raise NotImplementedError
+    if not len(images) == len(reconstructions) == len(labels):
+        raise ValueError(f"got {len(images)} images, {len(reconstructions)} reconstructions "
+                         f"and {len(labels)} labels")
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5.0), squeeze=False)
+    for i in range(n):
+        _show_image(axes[0, i], _as_hwc(images[i]), "image")
+        _show_image(axes[1, i], _as_hwc(reconstructions[i]), labels[i])
+    fig.tight_layout()
+    return fig
 
 
 def plot_depth_vs_robustness(df: pd.DataFrame, fits: pd.DataFrame | None = None,
@@ -267,7 +297,33 @@ def plot_depth_vs_robustness(df: pd.DataFrame, fits: pd.DataFrame | None = None,
     -------
     matplotlib.figure.Figure
     """
-    raise NotImplementedError
+    import seaborn as sns
+
+    from .metrics import depth_robustness_fit
+
+    _require(df, ["model", depth, robustness])
+    if fits is None:
+        fits = depth_robustness_fit(df, x=depth, y=robustness)
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    models = list(dict.fromkeys(df["model"]))
+    palette = dict(zip(models, sns.color_palette(n_colors=max(len(models), 1))))
+    sns.scatterplot(data=df, x=depth, y=robustness, hue="model", hue_order=models,
+                    palette=palette, ax=ax, alpha=0.7)
+    fits = fits.set_index("model") if "model" in fits.columns else fits
+    finite = df[depth].astype(float).dropna()
+    xs = np.linspace(float(finite.min()), float(finite.max()), 50) if len(finite) else np.array([])
+    for m in models:
+        if m in fits.index and np.isfinite(fits.loc[m, "slope"]):
+            f = fits.loc[m]
+            ax.plot(xs, f["intercept"] + f["slope"] * xs, color=palette[m],
+                    label=f"{m}: slope {f['slope']:.2f}, r {f['r']:.2f}, p {f['p']:.2g}")
+    ax.set_xlabel("reconstruction depth (share of cells)" if depth == "depth_share"
+                  else "reconstruction depth (cells)")
+    ax.set_ylabel("robustness")
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def plot_depth_orders(df: pd.DataFrame):
@@ -285,7 +341,20 @@ def plot_depth_orders(df: pd.DataFrame):
         Box plots of the depth as a share of ``d``, per model, WCAM order
         vs random order.
     """
-    raise NotImplementedError
+    import seaborn as sns
+
+    _require(df, ["model", "depth_share", "random_depth_share_median"])
+    keep = [c for c in ("model", "condition") if c in df.columns]
+    long = df.melt(id_vars=keep, value_vars=["depth_share", "random_depth_share_median"],
+                   var_name="order", value_name="depth (share of cells)")
+    long["order"] = long["order"].map({"depth_share": "WCAM order",
+                                       "random_depth_share_median": "random order (median)"})
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * df["model"].nunique() + 2), 4.0))
+    sns.boxplot(data=long, x="model", y="depth (share of cells)", hue="order", ax=ax)
+    ax.set_ylim(0, 1.02)
+    ax.set_title("reconstruction depth (lower: fewer coefficients suffice)", fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def plot_zoom(df: pd.DataFrame):
@@ -303,7 +372,22 @@ def plot_zoom(df: pd.DataFrame):
         Bars (mean over images, 95 % CI) of the contribution per level,
         coloured by view.
     """
-    raise NotImplementedError
+    import seaborn as sns
+
+    _require(df, ["model", "view", "level", "level_order", "contribution"])
+    models = list(dict.fromkeys(df["model"]))
+    levels = (df[["level", "level_order"]].drop_duplicates()
+              .sort_values("level_order", kind="stable")["level"].drop_duplicates().tolist())
+    fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.6), squeeze=False,
+                             sharey=True)
+    for ax, m in zip(axes[0], models):
+        sns.barplot(data=df[df["model"] == m], x="level", y="contribution", hue="view",
+                    order=levels, errorbar=("ci", 95), ax=ax)
+        ax.set_title(m, fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    return fig
 
 
 def plot_robustness(df: pd.DataFrame):
@@ -322,7 +406,29 @@ def plot_robustness(df: pd.DataFrame):
     matplotlib.figure.Figure
         Heat maps corruption x severity of the robustness in ``[0, 1]``.
     """
-    raise NotImplementedError
+    from .corruptions import CORRUPTIONS
+
+    if "robustness" not in df.columns:
+        _require(df, ["model", "corruption", "severity", "same_as_clean"])
+        df = (df.groupby(["model", "corruption", "severity"], sort=False)["same_as_clean"]
+              .mean().rename("robustness").reset_index())
+    _require(df, ["model", "corruption", "severity", "robustness"])
+    models = list(dict.fromkeys(df["model"]))
+    present = set(df["corruption"])
+    order = [c for c in CORRUPTIONS if c in present] + sorted(present - set(CORRUPTIONS))
+    fig, axes = plt.subplots(1, len(models), figsize=(2.6 * len(models) + 1.5, 0.3 * len(order) + 1.6),
+                             squeeze=False)
+    for k, (ax, m) in enumerate(zip(axes[0], models)):
+        grid = (df[df["model"] == m].pivot_table(index="corruption", columns="severity",
+                                                 values="robustness", aggfunc="mean")
+                .reindex(order))
+        im = ax.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
+        ax.set_yticks(range(len(order)), order if k == 0 else [""] * len(order), fontsize=7)
+        ax.set_xlabel("severity")
+        ax.set_title(m, fontsize=9)
+    fig.colorbar(im, ax=list(axes[0]), label="robustness", fraction=0.05)
+    return fig
 
 
 def plot_faithfulness(df: pd.DataFrame):
@@ -338,4 +444,22 @@ def plot_faithfulness(df: pd.DataFrame):
     matplotlib.figure.Figure
         One panel per metric, bars per model coloured by method.
     """
-    raise NotImplementedError
+    import seaborn as sns
+
+    metrics_ = ["mu_fidelity", "insertion_auc", "deletion_auc"]
+    _require(df, ["model", "method"] + metrics_)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics_):
+        sns.barplot(data=df, x="model", y=metric, hue="method", errorbar=("ci", 95), ax=ax)
+        ax.set_title({"mu_fidelity": "mu-fidelity (higher better)",
+                      "insertion_auc": "insertion AUC (higher better)",
+                      "deletion_auc": "deletion AUC (lower better)"}[metric], fontsize=9)
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def _require(df: pd.DataFrame, columns) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"table lacks column(s) {missing}; it has {list(df.columns)}")
