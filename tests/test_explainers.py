@@ -186,3 +186,24 @@ def test_bfloat16_autocast_agrees_with_float32_on_the_default_model():
     assert f32.target == bf16.target == 285          # Egyptian cat
     rho = spearmanr(f32.indices.ravel(), bf16.indices.ravel()).statistic
     assert rho > 0.9, rho
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: WCAM(m, grid_size=7, nb_design=4),
+    lambda m: WCAM(m, grid_size=5, nb_design=4, wavelet="db2", levels=2),
+    lambda m: WCAM(m, grid_size=8, nb_design=4, drop_approximation=True),
+    lambda m: FourierCAM(m, grid_size=5, nb_design=4, family="circle"),
+    lambda m: FourierCAM(m, grid_size=4, nb_design=4, family="grid"),
+    lambda m: SpatialSobol(m, grid_size=6, nb_design=4, baseline="blur", blur_sigma=2.0),
+])
+def test_row_update_path_equals_direct_perturbation_of_every_design_row(make):
+    explainer = make(LowPassModel())
+    x = image(30, 41)[0]
+    ctx = explainer.perturbation.prepare(x)
+    cache = explainer._start_image(ctx)
+    assert cache is not None
+    size = explainer.design.size
+    fast = torch.cat([explainer._perturbed_rows(ctx, cache, s, min(s + 13, size))
+                      for s in range(0, size, 13)])
+    direct = explainer.perturbation(ctx, torch.from_numpy(explainer.design.full()))
+    torch.testing.assert_close(fast, direct, atol=2e-6, rtol=0)

@@ -91,12 +91,15 @@ def _haar_step(x: torch.Tensor):
 
 
 def _haar_step_inverse(ca, ch, cv, cd):
-    out = ca.new_empty(*ca.shape[:-2], 2 * ca.shape[-2], 2 * ca.shape[-1])
-    out[..., 0::2, 0::2] = (ca + ch + cv + cd) * 0.5
-    out[..., 0::2, 1::2] = (ca + ch - cv - cd) * 0.5
-    out[..., 1::2, 0::2] = (ca - ch + cv - cd) * 0.5
-    out[..., 1::2, 1::2] = (ca - ch - cv + cd) * 0.5
-    return out
+    # The four pixels of each 2 x 2 block, in pixel_shuffle's channel order
+    # (top-left, top-right, bottom-left, bottom-right): one fused interleave
+    # instead of four strided writes.
+    s1, s2 = ca + ch, ca - ch
+    t1, t2 = cv + cd, cv - cd
+    quad = torch.stack((s1 + t1, s1 - t1, s2 + t2, s2 - t2), dim=-3).mul_(0.5)
+    lead = ca.shape[:-2]
+    quad = quad.reshape(-1, 4, *ca.shape[-2:])
+    return F.pixel_shuffle(quad, 2).reshape(*lead, 2 * ca.shape[-2], 2 * ca.shape[-1])
 
 
 class WaveletTransform:
