@@ -586,8 +586,11 @@ def render_from_results(results_dir: str | os.PathLike, model: str, image_id: st
     """Draw one image's WCAM from a results folder into ``out_path`` (pdf/png/svg).
 
     The image is read again from ``results/data/samples.csv`` (column
-    ``path``) and prepared with the model's registered preprocessing (no model
-    is loaded); the figure is :func:`spectral_attribution.plots.plot_explanation`.
+    ``path``) and prepared with the preprocessing recorded in
+    ``results/models/{model}.json`` (no model is loaded; a grey image stands
+    in when the file is gone); the figure is
+    :func:`spectral_attribution.plots.plot_explanation` (image, WCAM over the
+    dyadic layout, spatial WCAM). Returns ``out_path``.
 
     Raises
     ------
@@ -604,11 +607,10 @@ def render_from_results(results_dir: str | os.PathLike, model: str, image_id: st
     results_dir = Path(results_dir)
     explanation = load_explanation(results_dir, model, image_id, variant)
     image = _image_for(results_dir, model, image_id, explanation)
-    fig = plots.plot_explanation(explanation, image=image)
-    if hasattr(fig, "savefig"):
-        figure = fig
-    else:  # an Axes or an array of axes
-        figure = getattr(fig, "figure", None) or plt.gcf()
+    if image is None:  # image file gone: draw the maps over a grey image of the right size
+        ref = explanation.spatial if explanation.spatial is not None else explanation.map
+        image = np.full((*np.shape(ref)[-2:], 3), 0.5, dtype=np.float32)
+    figure = plots.plot_explanation(image, explanation, title=f"{model}: {image_id}")
     out_path = Path(out_path)
     with atomic_path(out_path) as tmp:
         figure.savefig(tmp, bbox_inches="tight", dpi=150)
@@ -628,8 +630,7 @@ def _image_for(results_dir: Path, model: str, image_id: str, explanation):
     try:
         from . import data, models
 
-        registry_name = _registry_name(results_dir, model)
-        pre = models.REGISTRY[registry_name].preprocessing
+        pre = _preprocessing_of(results_dir, model)
         settings = getattr(explanation, "settings", {}) or {}
         if settings.get("resize") and pre.resize and settings["resize"] != pre.resize:
             pre = dataclasses.replace(pre, resize=int(settings["resize"]))
@@ -639,8 +640,16 @@ def _image_for(results_dir: Path, model: str, image_id: str, explanation):
         return None
 
 
-def _registry_name(results_dir: Path, model: str) -> str:
-    info = results_dir / "models" / f"{model}.json"
-    if info.exists():
-        return json.loads(info.read_text()).get("registry_name", model)
-    return model
+def _preprocessing_of(results_dir: Path, model: str):
+    """The model's preprocessing as recorded by the workflow (else the registry's)."""
+    from . import models
+
+    info_path = results_dir / "models" / f"{model}.json"
+    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    pre = info.get("preprocessing")
+    if pre:
+        return models.Preprocessing(**{k: tuple(v) if isinstance(v, list) else v
+                                       for k, v in pre.items()})
+    name = info.get("registry_name", model)
+    spec = models.REGISTRY.get(name)
+    return spec.preprocessing if spec is not None else models.Preprocessing()

@@ -1,0 +1,48 @@
+# Snakemake workflow of spectral-attribution: the studies of "Scale Matters"
+# (Kasmi et al. 2023). Layout after the snakemake-workflows conventions:
+# rules in workflow/rules, thin scripts in workflow/scripts (all logic lives in
+# the package, spectral_attribution.pipeline), the configuration schema in
+# workflow/schemas, report captions in workflow/report, configurations in
+# config/ and execution profiles in profiles/.
+#
+#   snakemake --profile profiles/default                    # embedded default run
+#   snakemake --profile profiles/default --configfile config/replication.yaml
+#   snakemake --profile profiles/default figures/zoom.pdf   # one figure
+#   snakemake --report report.html                          # HTML report
+
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+# Fails before any job, naming the offending key, on unknown keys or bad values.
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/wcam.smk"
+include: "workflow/rules/corruptions.smk"
+include: "workflow/rules/reconstruction.smk"
+include: "workflow/rules/zoom.smk"
+include: "workflow/rules/faithfulness.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,756 @@
+"""The steps of the Snakemake workflow, one function per rule (floor 3).
+
+The workflow (``Snakefile``, ``workflow/rules/*.smk``) only decides which step
+runs where and when; its scripts (``workflow/scripts/*.py``) parse
+``snakemake.input`` / ``params`` / ``output`` and call one function here.
+Every function reads files, calls the studies / explainers / plots of the
+package, and writes its outputs atomically (:mod:`spectral_attribution.results`).
+
+Configuration
+-------------
+Every function takes the validated workflow configuration ``config`` (see
+``workflow/schemas/config.schema.yaml``; defaults are filled in by the
+schema). The pieces used here:
+
+* ``seed``, ``device``, ``threads``;
+* ``data`` (``n_images``, ...), passed to :func:`spectral_attribution.data.prepare_source`;
+* ``models``: a list of ``{nickname, name, options}``; the *nickname* names
+  result folders, ``name`` is the registry name of :func:`models.load_model`;
+* ``wcam`` (``grid_size``, ``nb_design``, ``levels``, ``wavelet``,
+  ``estimator``, ``batch_size``, ``autocast``, ``channels_last``,
+  ``target``, ``shard_size``);
+* ``corruptions``, ``reconstruction``, ``zoom``, ``faithfulness``, ``figures``.
+
+Shards
+------
+Images are processed in shards of ``wcam.shard_size`` images of
+``results/data/samples.csv`` (in its order): shard ``k`` holds rows
+``k * shard_size`` to ``(k + 1) * shard_size - 1``. The number of shards is
+``ceil(data.n_images / shard_size)`` and depends on the configuration only,
+so that the workflow's DAG can be built before any data exists.
+
+Variants of a shard (``results/wcam/{model}/{variant}/shard-NNN.npz``):
+
+* ``clean``: WCAM of each image;
+* ``corrupted``: WCAM of the corrupted copies chosen by
+  :func:`select_corrupted` (image id ``"{image_id}@{corruption}-{severity}"``);
+* ``spatial``: spatial Sobol' map of each image (for faithfulness).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import results
+
+log = logging.getLogger("spectral_attribution.pipeline")
+
+__all__ = [
+    "VARIANTS",
+    "model_entries",
+    "model_entry",
+    "nicknames",
+    "n_shards",
+    "shard_ids",
+    "shard_rows",
+    "use_gpu",
+    "prepare_samples",
+    "check_model",
+    "explain_shard",
+    "corruption_baseline_shard",
+    "concat_tables",
+    "robustness_tables",
+    "select_corrupted",
+    "reconstruction_shard",
+    "zoom_shard",
+    "faithfulness_shard",
+    "make_table",
+    "make_figure",
+    "TABLES",
+    "FIGURES",
+]
+
+VARIANTS = ("clean", "corrupted", "spatial")
+TABLES = ("robustness", "reconstruction", "zoom", "faithfulness")
+FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
+           "depth_orders", "zoom", "faithfulness")
+
+
+# --------------------------------------------------------------------------
+# Configuration helpers (cheap: no torch import; used while building the DAG)
+# --------------------------------------------------------------------------
+def model_entries(config: dict) -> list[dict]:
+    """``config["models"]`` as a list of ``{"nickname", "name", "options"}`` dicts.
+
+    Raises
+    ------
+    ValueError
+        Two models share a nickname.
+    """
+    entries = []
+    for item in config["models"]:
+        entries.append({"nickname": item["nickname"], "name": item.get("name", item["nickname"]),
+                        "options": dict(item.get("options") or {})})
+    names = [e["nickname"] for e in entries]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"config key 'models': nicknames must be unique, repeated: {dupes}")
+    return entries
+
+
+def nicknames(config: dict) -> list[str]:
+    """Nicknames of the configured models, in configuration order."""
+    return [e["nickname"] for e in model_entries(config)]
+
+
+def model_entry(config: dict, nickname: str) -> dict:
+    """The entry of model ``nickname``; ``KeyError`` naming the configured ones otherwise."""
+    for e in model_entries(config):
+        if e["nickname"] == nickname:
+            return e
+    raise KeyError(f"model {nickname!r} is not in config key 'models' (configured: {nicknames(config)})")
+
+
+def n_shards(config: dict) -> int:
+    """``ceil(data.n_images / wcam.shard_size)``."""
+    return math.ceil(int(config["data"]["n_images"]) / int(config["wcam"]["shard_size"]))
+
+
+def shard_ids(config: dict) -> list[str]:
+    """Shard identifiers ``"000"``, ``"001"``, ... (zero-padded to 3 digits)."""
+    return [f"{k:03d}" for k in range(n_shards(config))]
+
+
+def use_gpu(config: dict) -> int:
+    """1 when ``config["device"]`` is a CUDA device (the ``gpu`` resource of heavy rules), else 0."""
+    return int(str(config.get("device", "cpu")).startswith("cuda"))
+
+
+def shard_rows(samples: pd.DataFrame, shard: int | str, shard_size: int) -> pd.DataFrame:
+    """Rows of shard ``shard`` of ``samples`` (``IndexError`` when it is empty)."""
+    k = int(shard)
+    rows = samples.iloc[k * shard_size:(k + 1) * shard_size]
+    if rows.empty:
+        raise IndexError(
+            f"shard {k} is empty: samples.csv has {len(samples)} images, shard size {shard_size}; "
+            f"config key 'data.n_images' must not exceed the images the source provides")
+    return rows
+
+
+def _setup(config: dict, threads: int | None = None):
+    """Torch threads and logging for one step; returns the device string."""
+    import torch
+
+    threads = int(threads or config.get("threads") or 0)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    return str(config.get("device", "cpu"))
+
+
+def _read_samples(path) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={"image_id": str})
+    for col in ("image_id", "path", "label"):
+        if col not in df.columns:
+            raise ValueError(f"{path}: column {col!r} is missing (columns: {list(df.columns)})")
+    df["label"] = df["label"].fillna(-1).astype(int)
+    return df
+
+
+def _load_model(config: dict, nickname: str):
+    from . import models
+
+    entry = model_entry(config, nickname)
+    options = dict(entry["options"])
+    if config.get("model_dir") and entry["name"].startswith("robustbench:"):
+        options.setdefault("model_dir", config["model_dir"])
+    return models.load_model(entry["name"], device=_setup(config), **options)
+
+
+def _prepared(rows: pd.DataFrame, wrapper, preprocessing=None):
+    """``(B, 3, H, W)`` float32 tensor of the rows' images, prepared for ``wrapper``."""
+    import torch
+
+    from . import data
+
+    pre = preprocessing or wrapper.preprocessing
+    return torch.stack([pre.to_tensor(data.load_image(p)) for p in rows["path"]])
+
+
+def _pil(rows: pd.DataFrame):
+    from . import data
+
+    return [data.load_image(p) for p in rows["path"]]
+
+
+def _explainer_kwargs(config: dict, section: dict | None = None) -> dict:
+    w = dict(config["wcam"])
+    if section:
+        w.update({k: v for k, v in section.items() if v is not None})
+    return {"nb_design": int(w["nb_design"]), "seed": int(config["seed"]),
+            "estimator": w["estimator"], "batch_size": int(w["batch_size"]),
+            "autocast": w.get("autocast"), "channels_last": bool(w.get("channels_last")),
+            "progress": False}
+
+
+def _targets(config: dict, wrapper, images, labels: Sequence[int]) -> list[int] | None:
+    """Labels where known (``wcam.target == "label"``), else the model's predictions."""
+    import torch
+
+    if config["wcam"].get("target", "label") == "predicted":
+        return None
+    labels = [int(x) for x in labels]
+    if all(x >= 0 for x in labels):
+        return labels
+    with torch.inference_mode():
+        pred = wrapper(images.to(wrapper.device)).argmax(-1).tolist()
+    return [lab if lab >= 0 else int(p) for lab, p in zip(labels, pred)]
+
+
+# --------------------------------------------------------------------------
+# Data and models
+# --------------------------------------------------------------------------
+_SOURCE_ONLY = {"folder": ("root",),
+                "imagenet": ("root", "download", "base_url", "credentials_env", "cookie_file")}
+
+
+def data_source_config(config: dict) -> dict:
+    """The ``data`` section as :func:`spectral_attribution.data.prepare_source` takes it.
+
+    Adds the top-level ``seed``, drops ``cache_dir`` (the output folder), the
+    keys of other sources, and ``null`` values (the package's defaults apply).
+    """
+    d = dict(config["data"])
+    source = d["source"]
+    keep = {"source", "n_images", "stratify", "skip_bad_images", *_SOURCE_ONLY.get(source, ())}
+    out = {k: v for k, v in d.items() if k in keep and v is not None}
+    out["seed"] = int(config.get("seed", 0))
+    return out
+
+
+def prepare_samples(config: dict, out_csv, cache_dir=None) -> pd.DataFrame:
+    """Resolve the image source and draw ``data.n_images`` images, seeded.
+
+    Calls :func:`spectral_attribution.data.prepare_source` (download, verify,
+    extract, list, sample without replacement with seed ``config["seed"]``,
+    decode) and writes the sample to ``out_csv`` (columns ``image_id, path,
+    label, class_name``; paths absolute; ``label`` ``-1`` when unknown) in
+    the order the shards use. Returns the sample.
+
+    Raises
+    ------
+    ValueError, TypeError
+        From ``prepare_source``: bad data keys (named), or fewer images than
+        ``data.n_images``.
+    """
+    from . import data
+
+    cache_dir = Path(cache_dir or config["data"].get("cache_dir") or "resources/data")
+    sample = data.prepare_source(data_source_config(config), cache_dir).reset_index(drop=True)
+    sample["path"] = [str(Path(p).resolve()) for p in sample["path"]]
+    sample["label"] = sample["label"].fillna(-1).astype(int)
+    results.write_csv(sample, out_csv)
+    return sample
+
+
+def check_model(config: dict, nickname: str, out_json) -> dict:
+    """Load model ``nickname`` once and record what it is (``results/models/{nickname}.json``).
+
+    The JSON holds ``nickname``, ``registry_name``, ``options``, ``source``,
+    ``weights_sha256``, ``preprocessing`` and ``nb_classes``.
+
+    Raises
+    ------
+    KeyError, FileNotFoundError
+        From :func:`models.load_model`: unknown registry name, or weights
+        missing (the message names the expected path).
+    """
+    import torch
+
+    wrapper = _load_model(config, nickname)
+    entry = model_entry(config, nickname)
+    size = wrapper.preprocessing.crop or 224
+    with torch.inference_mode():
+        nb_classes = int(wrapper(torch.zeros(1, 3, size, size, device=wrapper.device)).shape[-1])
+    info = {"nickname": nickname, "registry_name": entry["name"], "options": entry["options"],
+            "source": getattr(wrapper, "source", ""), "weights_sha256": results.weights_hash(wrapper),
+            "preprocessing": wrapper.preprocessing.as_dict(), "nb_classes": nb_classes}
+    results.write_json(info, out_json)
+    return info
+
+
+# --------------------------------------------------------------------------
+# Explanations
+# --------------------------------------------------------------------------
+def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples_csv, out_npz,
+                  selection_csv=None, threads: int | None = None):
+    """Explain the images of one shard and write ``out_npz`` + its manifest.
+
+    ``variant`` is ``"clean"`` (WCAM), ``"corrupted"`` (WCAM of the copies in
+    ``selection_csv`` whose ``image_id`` is in the shard) or ``"spatial"``
+    (spatial Sobol', settings from ``faithfulness.spatial``).
+
+    Returns the ``(npz, manifest)`` paths.
+    """
+    import torch
+
+    from .explainers import WCAM, SpatialSobol
+
+    device = _setup(config, threads)
+    samples = _read_samples(samples_csv)
+    rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
+    wrapper = _load_model(config, nickname)
+    images = _prepared(rows, wrapper)
+    ids, labels = list(rows["image_id"]), list(rows["label"])
+    extra = {}
+    if variant == "corrupted":
+        if selection_csv is None:
+            raise ValueError("variant 'corrupted' needs the selection of corrupted copies")
+        images, ids, labels, extra = _corrupted_images(images, ids, labels, selection_csv)
+    w = config["wcam"]
+    if variant in ("clean", "corrupted"):
+        explainer = WCAM(wrapper, grid_size=int(w["grid_size"]), levels=int(w["levels"]),
+                         wavelet=w["wavelet"], device=device, **_explainer_kwargs(config))
+    elif variant == "spatial":
+        s = dict(config["faithfulness"]["spatial"])
+        explainer = SpatialSobol(wrapper, grid_size=int(s.get("grid_size") or w["grid_size"]),
+                                 device=device, **_explainer_kwargs(config, s))
+    else:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    if len(images):
+        targets = _targets(config, wrapper, images, labels)
+        explanations = explainer(images, targets)
+    else:
+        explanations = []
+    for e in explanations:
+        e.settings = {**e.settings, "variant": variant, "model": nickname}
+    prov = results.provenance(config=config, seed=int(config["seed"]), model=wrapper, device=device,
+                              step="explain_shard", nickname=nickname, variant=variant,
+                              shard=str(shard), nb_forward=explainer.nb_forward)
+    return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(config["seed"]),
+                               provenance=prov, extra_columns=extra or None)
+
+
+def _corrupted_images(images, ids, labels, selection_csv):
+    import torch
+
+    from . import studies
+
+    sel = pd.read_csv(selection_csv, dtype={"image_id": str})
+    out, out_ids, out_labels = [], [], []
+    extra = {"source_image_id": [], "corruption": [], "severity": [], "copy_seed": []}
+    for img, image_id, label in zip(images, ids, labels):
+        for _, row in sel[sel["image_id"] == image_id].iterrows():
+            out.append(studies.corrupted_copy(img, row["corruption"], int(row["severity"]),
+                                              int(row["copy_seed"])))
+            out_ids.append(corrupted_id(image_id, row["corruption"], int(row["severity"])))
+            out_labels.append(label)
+            extra["source_image_id"].append(image_id)
+            extra["corruption"].append(row["corruption"])
+            extra["severity"].append(int(row["severity"]))
+            extra["copy_seed"].append(int(row["copy_seed"]))
+    stacked = torch.stack(out) if out else images[:0]
+    return stacked, out_ids, out_labels, extra
+
+
+def corrupted_id(image_id: str, corruption: str, severity: int) -> str:
+    """Identifier of a corrupted copy in the ``corrupted`` shards: ``"{image_id}@{corruption}-{severity}"``."""
+    return f"{image_id}@{corruption}-{int(severity)}"
+
+
+# --------------------------------------------------------------------------
+# Studies
+# --------------------------------------------------------------------------
+def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
+                              threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.corruption_baseline` on the images of one shard; writes ``out_csv``.
+
+    Copy seeds depend on the image's position in ``samples.csv`` (global, not
+    within the shard), so results do not depend on the shard size.
+    """
+    from . import corruptions, studies
+
+    _setup(config, threads)
+    samples = _read_samples(samples_csv)
+    size = int(config["wcam"]["shard_size"])
+    rows = shard_rows(samples, shard, size)
+    wrapper = _load_model(config, nickname)
+    images = _prepared(rows, wrapper)
+    c = config["corruptions"]
+    frames = []
+    # one call per image so that copy seeds use the global image index
+    for offset, (img, image_id, label) in enumerate(zip(images, rows["image_id"], rows["label"])):
+        index = int(shard) * size + offset
+        df = studies.corruption_baseline(wrapper, img[None], [image_id], corruptions=c["names"],
+                                         severities=c["severities"],
+                                         seed=int(config["seed"]) + 1_000_003 * index,
+                                         batch_size=int(config["wcam"]["batch_size"]),
+                                         labels=[int(label)], progress=False)
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True)
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def concat_tables(inputs: Sequence, out_csv) -> pd.DataFrame:
+    """Concatenate CSV tables (same columns) into ``out_csv``."""
+    frames = [pd.read_csv(p, dtype={"image_id": str}) for p in inputs]
+    frames = [f for f in frames if not f.empty] or frames[:1]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    results.write_csv(df, out_csv)
+    return df
+
+
+def robustness_tables(baseline_csv, per_image_csv, per_corruption_csv):
+    """:func:`studies.robustness_per_image` and :func:`~studies.robustness_per_corruption` of the baseline."""
+    from . import studies
+
+    baseline = pd.read_csv(baseline_csv, dtype={"image_id": str})
+    per_image = studies.robustness_per_image(baseline)
+    per_corruption = studies.robustness_per_corruption(baseline)
+    results.write_csv(per_image, per_image_csv)
+    results.write_csv(per_corruption, per_corruption_csv)
+    return per_image, per_corruption
+
+
+def select_corrupted(config: dict, baseline_csvs: Sequence, out_csv) -> pd.DataFrame:
+    """Choose the corrupted copies to explain, the same for every model.
+
+    The choice (:func:`studies.select_corrupted_copies`, settings
+    ``corruptions.explain``) is made on the baseline of the *first*
+    configured model (``baseline_csvs``: its baseline shards), so that every
+    model explains the same copies (the gallery compares them side by side). Writes columns ``image_id,
+    corruption, severity, copy_seed, reference_model``.
+    """
+    from . import studies
+
+    baseline = pd.concat([pd.read_csv(p, dtype={"image_id": str}) for p in baseline_csvs],
+                         ignore_index=True)
+    first = nicknames(config)[0]
+    e = config["corruptions"]["explain"]
+    chosen = studies.select_corrupted_copies(baseline[baseline["model"] == first],
+                                             per_image=int(e["per_image"]),
+                                             severities=e.get("severities"),
+                                             prefer_changed=bool(e.get("prefer_changed", True)),
+                                             seed=int(config["seed"]))
+    out = chosen[["image_id", "corruption", "severity", "copy_seed"]].copy()
+    out["reference_model"] = first
+    results.write_csv(out, out_csv)
+    return out
+
+
+def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, samples_csv,
+                         out_csv, threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.sufficient_reconstruction` of the WCAMs of one shard; writes ``out_csv``.
+
+    ``variant`` ``"clean"``: the reference label is the clean prediction;
+    ``"corrupted"``: the prediction on the corrupted copy. Corrupted rows
+    carry ``source_image_id, corruption, severity``.
+    """
+    from . import studies
+
+    _setup(config, threads)
+    shard = results.load_shard(shard_npz)
+    manifest = shard.manifest
+    r = config["reconstruction"]
+    if not len(shard):
+        df = pd.DataFrame(columns=["model", "image_id", "condition"])
+        results.write_csv(df, out_csv)
+        return df
+    wrapper = _load_model(config, nickname)
+    samples = _read_samples(samples_csv).set_index("image_id")
+    if variant == "corrupted":
+        src = samples.loc[list(manifest["source_image_id"])].reset_index()
+        clean = _prepared(src, wrapper)
+        images = [studies.corrupted_copy(img, c, int(s), int(cs)) for img, c, s, cs in
+                  zip(clean, manifest["corruption"], manifest["severity"], manifest["copy_seed"])]
+        extra = manifest[["source_image_id", "corruption", "severity"]].reset_index(drop=True)
+        condition = "corrupted"
+    else:
+        images = _prepared(samples.loc[list(manifest["image_id"])].reset_index(), wrapper)
+        extra = None
+        condition = "clean"
+    df = studies.sufficient_reconstruction(
+        wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
+        nb_random_draws=int(r["nb_random_draws"]), seed=int(config["seed"]),
+        batch_size=int(config["wcam"]["batch_size"]), max_k=r.get("max_k"),
+        extra_columns=extra, progress=False)
+    df["model"] = nickname
+    if "source_image_id" not in df.columns:
+        df["source_image_id"] = df["image_id"]
+    results.write_csv(df, out_csv)
+    return df
+
+
+def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
+               threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.zoom_study` on the images of one shard; writes ``out_csv``."""
+    from . import studies
+
+    _setup(config, threads)
+    samples = _read_samples(samples_csv)
+    rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
+    wrapper = _load_model(config, nickname)
+    z = config["zoom"]
+    kw = _explainer_kwargs(config, z)
+    views = {name: tuple(int(v) for v in spec) for name, spec in z["views"].items()}
+    df = studies.zoom_study(wrapper, _pil(rows), list(rows["image_id"]),
+                            grid_size=int(z.get("grid_size") or config["wcam"]["grid_size"]),
+                            nb_design=kw.pop("nb_design"), seed=kw.pop("seed"),
+                            batch_size=kw.pop("batch_size"), views=views,
+                            explainer_kwargs={"estimator": kw["estimator"],
+                                              "autocast": kw["autocast"],
+                                              "channels_last": kw["channels_last"]},
+                            progress=False)
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, samples_csv, out_csv,
+                       threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.faithfulness` of the clean WCAMs and spatial Sobol' maps of one shard."""
+    from . import studies
+
+    _setup(config, threads)
+    wcam, spatial = results.load_shard(wcam_npz), results.load_shard(spatial_npz)
+    ids = list(wcam.manifest["image_id"])
+    if list(spatial.manifest["image_id"]) != ids:
+        raise ValueError(f"{wcam_npz} and {spatial_npz} hold different images")
+    wrapper = _load_model(config, nickname)
+    samples = _read_samples(samples_csv).set_index("image_id")
+    images = _prepared(samples.loc[ids].reset_index(), wrapper)
+    f = config["faithfulness"]
+    df = studies.faithfulness(wrapper, images, ids, wcam.explanations, spatial.explanations,
+                              nb_subsets=int(f["nb_subsets"]),
+                              subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
+                              seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
+                              score=f["score"], progress=False)
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+# --------------------------------------------------------------------------
+# Tables and figures (from study tables and shards only: no model)
+# --------------------------------------------------------------------------
+def _read(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"image_id": str, "source_image_id": str})
+
+
+def reconstruction_summary(recon: pd.DataFrame, per_image: pd.DataFrame) -> pd.DataFrame:
+    """Per model and condition: median depth (share of ``d``) with the WCAM and random orders,
+    share of images restored, and the linear fit of depth against robustness (clean images).
+
+    Columns ``model, condition, nb_images, found_share, depth_share_median,
+    random_depth_share_median, slope, intercept, r, p``.
+    """
+    from . import metrics
+
+    g = recon.groupby(["model", "condition"], sort=False)
+    out = g.agg(nb_images=("image_id", "size"), found_share=("found", "mean"),
+                depth_share_median=("depth_share", "median"),
+                random_depth_share_median=("random_depth_share_median", "median")).reset_index()
+    merged = _depth_with_robustness(recon, per_image)
+    if not merged.empty:
+        fits = metrics.depth_robustness_fit(merged)
+        fits = fits[[c for c in ("model", "slope", "intercept", "r", "p") if c in fits.columns]]
+        fits = fits.assign(condition="clean")
+        out = out.merge(fits, on=["model", "condition"], how="left")
+    return out
+
+
+def _depth_with_robustness(recon: pd.DataFrame, per_image: pd.DataFrame) -> pd.DataFrame:
+    clean = recon[recon["condition"] == "clean"]
+    rob = per_image[["model", "image_id", "robustness"]]
+    return clean.merge(rob, on=["model", "image_id"], how="inner")
+
+
+def make_table(name: str, inputs: dict, stem) -> dict:
+    """Write table ``name`` (one of :data:`TABLES`) as ``stem.csv/.md/.tex`` from study tables.
+
+    ``inputs`` maps names to CSV paths: ``robustness`` needs ``per_image``
+    and ``per_corruption``; ``reconstruction`` needs ``reconstruction`` and
+    ``per_image``; ``zoom`` needs ``zoom``; ``faithfulness`` needs
+    ``faithfulness``.
+    """
+    from . import studies
+
+    if name == "robustness":
+        per_image = _read(inputs["per_image"])
+        per_corr = _read(inputs["per_corruption"])
+        table = per_image.groupby("model", sort=False).agg(
+            nb_images=("image_id", "size"), robustness_mean=("robustness", "mean"),
+            robustness_std=("robustness", "std")).reset_index()
+        worst = (per_corr.sort_values("robustness").groupby("model", sort=False).head(1)
+                 [["model", "corruption", "severity", "robustness"]]
+                 .rename(columns={"corruption": "worst_corruption", "severity": "worst_severity",
+                                  "robustness": "worst_robustness"}))
+        table = table.merge(worst, on="model", how="left")
+    elif name == "reconstruction":
+        table = reconstruction_summary(_read(inputs["reconstruction"]), _read(inputs["per_image"]))
+    elif name == "zoom":
+        table = studies.zoom_table(_read(inputs["zoom"]))
+    elif name == "faithfulness":
+        table = studies.faithfulness_table(_read(inputs["faithfulness"]))
+    else:
+        raise ValueError(f"unknown table {name!r}; expected one of {TABLES}")
+    if not isinstance(table.index, pd.RangeIndex):  # model (, method) as plain columns
+        table = table.reset_index()
+    return studies.write_table(table, stem)
+
+
+def _image_of(samples: pd.DataFrame, image_id: str, preprocessing):
+    from . import data
+
+    row = samples[samples["image_id"] == image_id].iloc[0]
+    return preprocessing.to_tensor(data.load_image(row["path"]))
+
+
+def _preprocessing(results_dir: Path, nickname: str):
+    return results._preprocessing_of(results_dir, nickname)
+
+
+def make_figure(name: str, config: dict, inputs: dict, stem, results_dir="results") -> dict:
+    """Draw figure ``name`` (one of :data:`FIGURES`) into ``stem.pdf`` and ``stem.png``.
+
+    Figures read study tables (``inputs``: name -> CSV path) and, for the
+    gallery and the reconstructions, shards under ``results_dir`` (no model
+    is loaded). Returns :func:`plots.save_figure`'s dict.
+    """
+    from . import plots
+
+    results_dir = Path(results_dir)
+    fcfg = config["figures"]
+    if name == "robustness":
+        fig = plots.plot_robustness(_read(inputs["per_corruption"]))
+    elif name == "depth_vs_robustness":
+        merged = _depth_with_robustness(_read(inputs["reconstruction"]), _read(inputs["per_image"]))
+        fig = plots.plot_depth_vs_robustness(merged)
+    elif name == "depth_orders":
+        fig = plots.plot_depth_orders(_read(inputs["reconstruction"]))
+    elif name == "zoom":
+        fig = plots.plot_zoom(_read(inputs["zoom"]))
+    elif name == "faithfulness":
+        fig = plots.plot_faithfulness(_read(inputs["faithfulness"]))
+    elif name == "wcam_gallery":
+        fig = _gallery(config, results_dir, _read_samples(inputs["samples"]),
+                       int(fcfg["gallery_images"]))
+    elif name == "reconstructions":
+        fig = _reconstructions(config, results_dir, _read_samples(inputs["samples"]),
+                               _read(inputs["reconstruction"]), int(fcfg["reconstruction_images"]))
+    else:
+        raise ValueError(f"unknown figure {name!r}; expected one of {FIGURES}")
+    return plots.save_figure(fig, stem)
+
+
+def _gallery(config, results_dir: Path, samples: pd.DataFrame, nb_images: int):
+    from . import plots, studies
+
+    models_ = nicknames(config)
+    first = models_[0]
+    pre = _preprocessing(results_dir, first)
+    corrupted = results.load_manifest(results_dir, first, "corrupted")
+    rows_images, rows_exps, labels = [], [], []
+    for image_id in list(samples["image_id"])[:nb_images]:
+        clean = _image_of(samples, image_id, pre)
+        rows_images.append(clean.permute(1, 2, 0).numpy())
+        rows_exps.append([results.load_explanation(results_dir, m, image_id) for m in models_])
+        labels.append(f"{image_id}: clean")
+        copies = corrupted[corrupted.get("source_image_id", corrupted["image_id"]) == image_id] \
+            if not corrupted.empty else corrupted
+        for _, row in copies.iterrows():
+            img = studies.corrupted_copy(clean, row["corruption"], int(row["severity"]),
+                                         int(row["copy_seed"]))
+            rows_images.append(img.permute(1, 2, 0).numpy())
+            rows_exps.append([results.load_explanation(results_dir, m, row["image_id"], "corrupted")
+                              for m in models_])
+            labels.append(f"{row['corruption']}, severity {int(row['severity'])}")
+    return plots.plot_wcam_gallery(rows_images, rows_exps, labels, models_)
+
+
+def _reconstructions(config, results_dir: Path, samples: pd.DataFrame, recon: pd.DataFrame,
+                     nb_images: int):
+    from . import metrics, plots, studies
+
+    first = nicknames(config)[0]
+    pre = _preprocessing(results_dir, first)
+    rows = recon[(recon["model"] == first) & (recon["condition"] == "clean")].head(nb_images)
+    images, recs, labels = [], [], []
+    for _, row in rows.iterrows():
+        image = _image_of(samples, row["image_id"], pre)
+        exp = results.load_explanation(results_dir, first, row["image_id"])
+        depth = row["depth"]
+        k = int(depth) if np.isfinite(depth) else int(row["dim"])
+        pert = studies.wavelet_perturbation_for(exp)
+        rec = metrics.keep_top_k(pert, pert.prepare(image), metrics.importance_order(exp.indices), k)
+        images.append(image.permute(1, 2, 0).numpy())
+        recs.append(rec.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy())
+        share = f"{100 * k / int(row['dim']):.1f} %"
+        labels.append(f"{row['image_id']}: depth {k} ({share})" if np.isfinite(depth)
+                      else f"{row['image_id']}: not restored")
+    return plots.plot_reconstructions(images, recs, labels)
+
+
+# --------------------------------------------------------------------------
+# Workflow plumbing
+# --------------------------------------------------------------------------
+def step_config(config: dict, sections: Sequence[str], model: str | None = None) -> dict:
+    """The part of ``config`` a step depends on (its Snakemake ``params``).
+
+    Snakemake reruns a job when its params change; giving each rule only the
+    sections it reads means that, e.g., changing a figure setting never
+    recomputes a WCAM. ``seed``, ``device``, ``threads`` and ``model_dir``
+    are always included; with ``model``, ``models`` holds that entry only.
+    """
+    out = {k: config.get(k) for k in ("seed", "device", "threads", "model_dir")}
+    for key in sections:
+        out[key] = config[key]
+    if model is not None:
+        out["models"] = [model_entry(config, model)]
+    elif "models" not in out:
+        out["models"] = config["models"]
+    return out
+
+
+class logged:
+    """Context manager sending ``logging``, ``sys.stdout`` and ``sys.stderr`` to a log file.
+
+    Used by the workflow's scripts: ``with pipeline.logged(snakemake.log[0]): ...``.
+    Exceptions are logged with their traceback and re-raised.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __enter__(self):
+        import sys
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a", encoding="utf-8", buffering=1)
+        self._saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self._fh
+        self._handler = logging.StreamHandler(self._fh)
+        self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(self._handler)
+        root.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        import sys
+        import traceback
+
+        if exc is not None:
+            traceback.print_exception(exc_type, exc, tb, file=self._fh)
+        logging.getLogger().removeHandler(self._handler)
+        sys.stdout, sys.stderr = self._saved
+        self._fh.close()
+        return False

@@ -1,0 +1,71 @@
+# Corruption baseline: predictions on the ImageNet-C corruptions of every
+# image (by model and shard), the robustness tables, and the choice of the
+# corrupted copies that get a WCAM (made on the first model's baseline).
+
+
+rule corruption_baseline:
+    input:
+        samples="results/data/samples.csv",
+        model="results/models/{model}.json",
+    output:
+        "results/studies/corruption_baseline/{model}/shard-{shard}.csv",
+    params:
+        config=lambda wc: pipeline.step_config(
+            config, ["data", "wcam", "corruptions"], model=wc.model
+        ),
+    threads: THREADS
+    resources:
+        gpu=GPU,
+    log:
+        "logs/corruption_baseline/{model}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/corruption_baseline/{model}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/corruption_baseline.py"
+
+
+rule corruption_baseline_merge:
+    input:
+        shard_files("results/studies/corruption_baseline/{model}/shard-{shard}.csv"),
+    output:
+        "results/studies/corruption_baseline.csv",
+    log:
+        "logs/corruption_baseline/merge.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/concat_tables.py"
+
+
+rule robustness:
+    input:
+        "results/studies/corruption_baseline.csv",
+    output:
+        per_image="results/studies/robustness_per_image.csv",
+        per_corruption="results/studies/robustness_per_corruption.csv",
+    log:
+        "logs/robustness.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/robustness.py"
+
+
+rule select_corrupted:
+    input:
+        shard_files(
+            "results/studies/corruption_baseline/{model}/shard-{shard}.csv",
+            models=[FIRST_MODEL],
+        ),
+    output:
+        "results/studies/corrupted_selection.csv",
+    params:
+        config=pipeline.step_config(config, ["corruptions"]),
+    log:
+        "logs/select_corrupted.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/select_corrupted.py"

@@ -1,0 +1,47 @@
+# Sufficient reconstruction: reconstruction depth of each WCAM shard (clean
+# images, and the explained corrupted copies), WCAM order vs random orders.
+
+
+rule reconstruction:
+    input:
+        samples="results/data/samples.csv",
+        model="results/models/{model}.json",
+        npz="results/wcam/{model}/{variant}/shard-{shard}.npz",
+        manifest="results/wcam/{model}/{variant}/shard-{shard}.csv",
+    output:
+        "results/studies/reconstruction/{model}/{variant}/shard-{shard}.csv",
+    params:
+        config=lambda wc: pipeline.step_config(
+            config, ["data", "wcam", "reconstruction"], model=wc.model
+        ),
+    wildcard_constraints:
+        variant="clean|corrupted",
+    threads: THREADS
+    resources:
+        gpu=GPU,
+    log:
+        "logs/reconstruction/{model}/{variant}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/reconstruction/{model}/{variant}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/reconstruction.py"
+
+
+rule reconstruction_merge:
+    input:
+        expand(
+            "results/studies/reconstruction/{model}/{variant}/shard-{shard}.csv",
+            model=MODELS,
+            variant=reconstruction_variants(),
+            shard=SHARDS,
+        ),
+    output:
+        "results/studies/reconstruction.csv",
+    log:
+        "logs/reconstruction/merge.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/concat_tables.py"

@@ -1,0 +1,6 @@
+"""Resolve the image source and write the seeded sample (rule `samples`)."""
+
+from spectral_attribution import pipeline
+
+with pipeline.logged(snakemake.log[0]):
+    pipeline.prepare_samples(snakemake.params.config, snakemake.output[0])
