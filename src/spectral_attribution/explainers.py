@@ -519,7 +519,14 @@ class SobolAttribution:
             return self.perturbation(ctx, masks.to(self.device))
         n = self.design.nb_design
         block, k = np.divmod(np.arange(start, stop), n)
-        out = cache["x_a"][torch.from_numpy(k).to(self.device)]  # a copy: every row starts at A[k]
+        # Every row starts as a copy of x(A[k]), written into one buffer reused
+        # across batches (fresh 40 MB allocations cost page faults on the CPU).
+        buffer = cache.get("buffer")
+        if buffer is None or buffer.shape[0] < stop - start:
+            buffer = cache["buffer"] = torch.empty(
+                (self.batch_size, *cache["x_a"].shape[1:]), dtype=cache["x_a"].dtype, device=self.device)
+        out = buffer[: stop - start]
+        torch.index_select(cache["x_a"], 0, torch.from_numpy(k).to(self.device), out=out)
         is_b = block == 1
         if is_b.any():
             pos = np.flatnonzero(is_b)
