@@ -203,7 +203,8 @@ def test_row_update_path_equals_direct_perturbation_of_every_design_row(make):
     cache = explainer._start_image(ctx)
     assert cache is not None
     size = explainer.design.size
-    fast = torch.cat([explainer._perturbed_rows(ctx, cache, s, min(s + 13, size))
+    # Each call returns a view into a reused buffer: copy before the next call.
+    fast = torch.cat([explainer._perturbed_rows(ctx, cache, s, min(s + 13, size)).clone()
                       for s in range(0, size, 13)])
     direct = explainer.perturbation(ctx, torch.from_numpy(explainer.design.full()))
     torch.testing.assert_close(fast, direct, atol=2e-6, rtol=0)

@@ -514,6 +514,11 @@ class SobolAttribution:
         return {"x_a": x_a, "x_0": x_0}
 
     def _perturbed_rows(self, ctx, cache, start: int, stop: int) -> torch.Tensor:
+        """Perturbed images ``(stop - start, C, H, W)`` of design rows ``start:stop``.
+
+        With a cache the result is a view into a buffer that the next call
+        overwrites: consume it (or copy it) first.
+        """
         masks = torch.from_numpy(self.design.rows(start, stop))
         if cache is None:
             return self.perturbation(ctx, masks.to(self.device))
