@@ -106,6 +106,9 @@ def test_depth_scan_in_small_batches_stops_early():
     model, pert, ctx = one_hot_depth_setup(dim=9, cell=4)
     res = M.reconstruction_depth(model, pert, ctx, np.arange(9), reference_label=1, batch_size=2)
     assert res.depth == 5 and res.nb_forward == 6  # k = 1..6 evaluated, hit at 5
+    # default batches grow from 8: k = 1..8 evaluated, not all 64 of a batch
+    res = M.reconstruction_depth(model, pert, ctx, np.arange(9), reference_label=1, batch_size=64)
+    assert res.depth == 5 and res.nb_forward == 8
 
 
 def test_reconstruction_curve_columns_and_values():

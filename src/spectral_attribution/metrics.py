@@ -398,9 +398,10 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
     Keep the wavelet coefficients of the first ``k`` cells of ``order``
     (zero elsewhere), invert, classify (Kasmi et al. 2023, "sufficient
     reconstruction"). The prediction need not be monotonic in ``k``, so
-    ``k_values`` are scanned in increasing order, a batch at a time, and the
-    scan stops at the first batch holding a hit: the cost is about
-    ``depth`` forward passes rounded up to a batch.
+    ``k_values`` are scanned in increasing order, in batches of growing size
+    (8, 16, 32, ... up to ``batch_size``), and the scan stops at the first
+    batch holding a hit: the cost is at most about ``2 depth + 8`` forward
+    passes.
 
     Parameters
     ----------
@@ -424,9 +425,13 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
     order = _check_order(order, d)
     k_values = np.unique(np.asarray(np.arange(1, d + 1) if k_values is None else k_values,
                                     dtype=np.int64))
-    spent = 0
-    for start in range(0, len(k_values), batch_size):
-        ks = k_values[start:start + batch_size]
+    spent, start, step = 0, 0, min(8, int(batch_size))
+    while start < len(k_values):
+        # Growing batches (8, 16, ... up to batch_size): shallow depths, the
+        # common case with the WCAM order, cost few forward passes.
+        ks = k_values[start:start + step]
+        start += len(ks)
+        step = min(2 * step, int(batch_size))
         logits = _logits(model, perturbation, context, top_k_masks(order, ks, d), batch_size, autocast)
         spent += len(ks)
         hits = np.flatnonzero(logits.argmax(dim=-1).numpy() == int(reference_label))
