@@ -8,7 +8,8 @@ import torch
 from scipy.stats import spearmanr
 
 from spectral_attribution.explainers import (
-    WCAM, Explanation, FourierCAM, SpatialSobol, WaveletPerturbation, WaveletSobol,
+    WCAM, Explanation, FourierCAM, SpatialPerturbation, SpatialSobol, WaveletPerturbation,
+    WaveletSobol,
 )
 from spectral_attribution.sobol import ConstantOutputWarning
 
@@ -208,3 +209,23 @@ def test_row_update_path_equals_direct_perturbation_of_every_design_row(make):
                       for s in range(0, size, 13)])
     direct = explainer.perturbation(ctx, torch.from_numpy(explainer.design.full()))
     torch.testing.assert_close(fast, direct, atol=2e-6, rtol=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: WaveletPerturbation("haar", 3, 28),
+    lambda: WaveletPerturbation("haar", 2, 5, drop_approximation=True),
+    lambda: SpatialPerturbation(7),
+])
+def test_known_supports_hold_every_change_of_each_cell(make):
+    pert = make()
+    x = image(37, 45)[0]
+    ctx = pert.prepare(x)
+    boxes = pert.supports(ctx)
+    zero = pert(ctx, torch.zeros(1, pert.dim))
+    eye = torch.eye(pert.dim)
+    for start in range(0, pert.dim, 128):
+        basis = pert(ctx, eye[start:start + 128]) - zero
+        for u, (r0, r1, c0, c1) in enumerate(boxes[start:start + 128]):
+            outside = basis[u].clone()
+            outside[:, r0:r1, c0:c1] = 0
+            assert outside.abs().max() == 0, start + u
