@@ -678,7 +678,8 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None,
         index = any(name is not None for name in df.index.names)
     texts = {
         "csv": df.to_csv(index=index),
-        "md": df.to_markdown(index=index, floatfmt=floatfmt) + "\n",
+        # index levels as ordinary columns: tabulate prints a MultiIndex as tuples
+        "md": (df.reset_index() if index else df).to_markdown(index=False, floatfmt=floatfmt) + "\n",
         # escape: "_" in level names would break LaTeX; then a real \pm for "±"
         "tex": df.to_latex(index=index, escape=True,
                            float_format=lambda v: format(v, floatfmt)).replace("±", r"$\pm$"),
