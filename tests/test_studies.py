@@ -161,8 +161,9 @@ def test_zoom_study_known_contributions():
     rng = np.random.default_rng(0)
     pils = [Image.fromarray((rng.random((48, 64, 3)) * 255).astype(np.uint8)) for _ in range(2)]
     views = {"regular": (40, 32, 2), "zoomed": (80, 32, 3)}
-    df, expls = S.zoom_study(model, pils, IDS, grid_size=4, nb_design=4, views=views,
-                             return_explanations=True)
+    with pytest.warns(UserWarning, match="zoomed.*do not align"):  # J=3: 8-px cells, 4-px block
+        df, expls = S.zoom_study(model, pils, IDS, grid_size=4, nb_design=4, views=views,
+                                 return_explanations=True)
     assert len(expls["regular"]) == 2 and expls["zoomed"][0].settings["levels"] == 3
     sums = df.groupby(["image_id", "view"])["contribution"].sum()
     np.testing.assert_allclose(sums, 1.0)

@@ -464,6 +464,12 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 28,
     model's prediction in that view), and its map is summarised by
     :func:`spectral_attribution.metrics.level_contributions`.
 
+    The level contributions can only separate the approximation from the
+    coarsest details when the grid's cells align with the approximation
+    block (``grid_size`` a multiple of ``2^J`` for a square image whose side
+    is a multiple of ``2^J``: 16 or 32 for both views at 224 px; the paper's
+    grid 28 straddles at ``J = 4``); a ``UserWarning`` says so otherwise.
+
     Parameters
     ----------
     pil_images:
@@ -499,6 +505,7 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 28,
         raise ValueError("zoom_study needs a ModelWrapper (it changes the model's preprocessing)")
     rows, kept = [], {}
     for view, (resize, crop, levels) in views.items():
+        _warn_if_grid_straddles(int(grid_size), int(levels), int(crop), view)
         pre = dataclasses.replace(base, resize=int(resize), crop=int(crop))
         explainer = WCAM(model, grid_size=grid_size, nb_design=nb_design, levels=int(levels),
                          seed=seed, batch_size=batch_size, **kwargs)
@@ -518,6 +525,24 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 28,
                                      "grid_size", "nb_design", "seed", "target", "level",
                                      "level_order", "contribution"])
     return (df, kept) if return_explanations else df
+
+
+def _warn_if_grid_straddles(grid_size: int, levels: int, size: int, view: str) -> None:
+    """Warn when grid cells straddle the approximation block (METHOD.md, grid/sub-band alignment)."""
+    import warnings
+
+    from .transforms import WaveletTransform
+
+    transform = WaveletTransform("haar", levels)
+    approx = transform.subbands(size, size)[0]
+    side = transform.layout_shape(size, size)[0]
+    if (approx.rows[1] * grid_size) % side:
+        warnings.warn(
+            f"zoom view {view!r}: with grid_size={grid_size} and J={levels} on {size} px, the grid "
+            f"cells ({side / grid_size:.3g} px) do not align with the {approx.rows[1]}-px "
+            f"approximation block, so level contributions mix the approximation with the "
+            f"coarsest details; use a grid_size that is a multiple of {2 ** levels}",
+            UserWarning, stacklevel=3)
 
 
 def zoom_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
