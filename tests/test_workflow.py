@@ -246,3 +246,10 @@ def test_tiny_run_through_slurm(tmp_path):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     for path in _expected_outputs(tmp_path):
         assert path.exists(), path
+
+
+def test_html_report(resumed_run):
+    workdir = resumed_run["workdir"]
+    proc = _run(workdir, "--configfile", str(TINY), "--report", "report.html", timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (workdir / "report.html").stat().st_size > 10_000
