@@ -350,7 +350,12 @@ def plot_depth_orders(df: pd.DataFrame):
     long["order"] = long["order"].map({"depth_share": "WCAM order",
                                        "random_depth_share_median": "random order (median)"})
     fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * df["model"].nunique() + 2), 4.0))
-    sns.boxplot(data=long, x="model", y="depth (share of cells)", hue="order", ax=ax)
+    import warnings
+
+    with warnings.catch_warnings():
+        # seaborn 0.13 passes matplotlib 3.11's deprecated ``vert`` to bxp
+        warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)
+        sns.boxplot(data=long, x="model", y="depth (share of cells)", hue="order", ax=ax)
     ax.set_ylim(0, 1.02)
     ax.set_title("reconstruction depth (lower: fewer coefficients suffice)", fontsize=9)
     fig.tight_layout()
