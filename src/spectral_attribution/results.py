@@ -582,8 +582,14 @@ def iter_explanations(results_dir: str | os.PathLike, model: str, variant: str =
 
 
 def render_from_results(results_dir: str | os.PathLike, model: str, image_id: str,
-                        out_path: str | os.PathLike, variant: str = "clean") -> Path:
-    """Draw one image's WCAM from a results folder into ``out_path`` (pdf/png/svg).
+                        out_path: str | os.PathLike, variant: str = "clean"):
+    """Draw one image's WCAM from a results folder into ``out_path``.
+
+    ``out_path`` ending in ``.pdf``/``.png``/``.svg``/``.jpg``/``.eps``: that
+    file, and the path is returned. Any other path is a *stem*: ``stem.pdf``
+    and ``stem.png`` are written and ``{"pdf": Path, "png": Path}`` returned.
+    ``variant`` is ``"clean"``, ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``,
+    see ``results/wcam/MODEL/corrupted/*.csv``) or ``"spatial"``.
 
     The image is read again from ``results/data/samples.csv`` (column
     ``path``) and prepared with the preprocessing recorded in
@@ -606,37 +612,53 @@ def render_from_results(results_dir: str | os.PathLike, model: str, image_id: st
 
     results_dir = Path(results_dir)
     explanation = load_explanation(results_dir, model, image_id, variant)
-    image = _image_for(results_dir, model, image_id, explanation)
+    image = _image_for(results_dir, model, image_id, explanation, variant)
     if image is None:  # image file gone: draw the maps over a grey image of the right size
         ref = explanation.spatial if explanation.spatial is not None else explanation.map
         image = np.full((*np.shape(ref)[-2:], 3), 0.5, dtype=np.float32)
     figure = plots.plot_explanation(image, explanation, title=f"{model}: {image_id}")
     out_path = Path(out_path)
+    if out_path.suffix.lower() not in _FIGURE_SUFFIXES:  # a stem: PDF and PNG
+        return plots.save_figure(figure, out_path)
     with atomic_path(out_path) as tmp:
         figure.savefig(tmp, bbox_inches="tight", dpi=150)
     plt.close(figure)
     return out_path
 
 
-def _image_for(results_dir: Path, model: str, image_id: str, explanation):
-    """The prepared ``(H, W, 3)`` float image of ``image_id`` for display, or ``None``."""
+_FIGURE_SUFFIXES = (".pdf", ".png", ".svg", ".jpg", ".jpeg", ".eps")
+
+
+def _image_for(results_dir: Path, model: str, image_id: str, explanation, variant="clean"):
+    """The prepared ``(H, W, 3)`` float image of ``image_id`` for display, or ``None``.
+
+    Corrupted copies (manifest columns ``source_image_id, corruption,
+    severity, copy_seed``) are rebuilt from the clean image.
+    """
     samples = results_dir / "data" / "samples.csv"
     if not samples.exists():
         return None
-    df = pd.read_csv(samples, dtype={"image_id": str})
-    rows = df[df["image_id"] == str(image_id)]
-    if rows.empty or not Path(rows.iloc[0]["path"]).exists():
-        return None
     try:
-        from . import data, models
+        from . import data
 
-        pre = _preprocessing_of(results_dir, model)
-        settings = getattr(explanation, "settings", {}) or {}
-        if settings.get("resize") and pre.resize and settings["resize"] != pre.resize:
-            pre = dataclasses.replace(pre, resize=int(settings["resize"]))
-        tensor = pre.to_tensor(data.load_image(rows.iloc[0]["path"]))
+        row = None
+        manifest = load_manifest(results_dir, model, variant)
+        hits = manifest[manifest["image_id"] == str(image_id)]
+        if not hits.empty and "corruption" in hits.columns:
+            row = hits.iloc[0]
+        source_id = str(row["source_image_id"]) if row is not None else str(image_id)
+        df = pd.read_csv(samples, dtype={"image_id": str})
+        rows = df[df["image_id"] == source_id]
+        if rows.empty or not Path(rows.iloc[0]["path"]).exists():
+            return None
+        tensor = _preprocessing_of(results_dir, model).to_tensor(data.load_image(rows.iloc[0]["path"]))
+        if row is not None:
+            from . import studies
+
+            tensor = studies.corrupted_copy(tensor, str(row["corruption"]), int(row["severity"]),
+                                            int(row["copy_seed"]))
         return tensor.permute(1, 2, 0).numpy()
-    except Exception:
+    except Exception:  # display only: fall back to a grey image
         return None
 
 
