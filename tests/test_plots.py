@@ -93,7 +93,10 @@ def test_zoom_robustness_faithfulness_figures(tmp_path):
         for m in ("a", "b") for i in ("x", "y") for v, levels in (("regular", 3), ("zoomed", 4))
         for k, (lvl, c) in enumerate(zip(["approximation"] + [f"level_{j}" for j in range(levels, 0, -1)],
                                          np.linspace(0.7, 0.05, levels + 1)))])
-    _saved(P.plot_zoom(zoom), tmp_path, "zoom")
+    fig = P.plot_zoom(zoom)
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["approximation", "level_4", "level_3", "level_2", "level_1"]
+    _saved(fig, tmp_path, "zoom")
     base = pd.DataFrame([{"model": m, "image_id": i, "corruption": c, "severity": s,
                           "same_as_clean": (s + i) % 3 != 0}
                          for m in ("a", "b") for i in range(3) for c in ("fog", "contrast") for s in range(1, 6)])

@@ -381,8 +381,8 @@ def plot_zoom(df: pd.DataFrame):
 
     _require(df, ["model", "view", "level", "level_order", "contribution"])
     models = list(dict.fromkeys(df["model"]))
-    levels = (df[["level", "level_order"]].drop_duplicates()
-              .sort_values("level_order", kind="stable")["level"].drop_duplicates().tolist())
+    # Coarsest first across views: J differs between views, so level_order does not.
+    levels = sorted(df["level"].unique(), key=_level_key)
     fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.6), squeeze=False,
                              sharey=True)
     for ax, m in zip(axes[0], models):
@@ -462,6 +462,16 @@ def plot_faithfulness(df: pd.DataFrame):
         ax.tick_params(axis="x", labelrotation=30)
     fig.tight_layout()
     return fig
+
+
+def _level_key(level: str):
+    """Sort key: approximation, then ``level_j`` by decreasing ``j`` (coarsest first)."""
+    if level == "approximation":
+        return (0, 0)
+    try:
+        return (1, -int(str(level).rsplit("_", 1)[-1]))
+    except ValueError:
+        return (2, str(level))
 
 
 def _require(df: pd.DataFrame, columns) -> None:
