@@ -51,6 +51,7 @@ __all__ = [
     "check_severity",
     "copy_seed",
     "corrupt",
+    "corrupt_many",
 ]
 
 #: The 15 standard ImageNet-C corruptions, in the package's order.
@@ -184,5 +185,3 @@ def corrupt_many(image, names: Sequence[str], severities: Sequence[int], seed: i
             s = copy_seed(seed, image_index, name, severity)
             yield name, severity, s, corrupt(image, name, severity, s)
 
-
-__all__.append("corrupt_many")
