@@ -59,7 +59,7 @@ def _expected_outputs(workdir: Path) -> list[Path]:
 def _job_id(stdout: str, output_fragment: str) -> str | None:
     """The jobid Snakemake gave the job whose output list contains ``output_fragment``."""
     for block in re.split(r"\n(?=\[[A-Z][a-z]{2} )", stdout):
-        if output_fragment in block:
+        if re.search(r"^\s*output: [^\n]*" + re.escape(output_fragment), block, flags=re.M):
             m = re.search(r"jobid: (\d+)", block)
             if m:
                 return m.group(1)
