@@ -467,7 +467,7 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
     wrapper = _load_model(config, nickname)
     samples = _read_samples(samples_csv).set_index("image_id")
     if variant == "corrupted":
-        src = samples.loc[list(manifest["source_image_id"])].reset_index()
+        src = samples.loc[[str(i) for i in manifest["source_image_id"]]].reset_index()
         clean = _prepared(src, wrapper)
         images = [studies.corrupted_copy(img, c, int(s), int(cs)) for img, c, s, cs in
                   zip(clean, manifest["corruption"], manifest["severity"], manifest["copy_seed"])]
