@@ -601,6 +601,7 @@ def _import_robustbench():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*pkg_resources.*")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)  # timm/torch.jit notices
         try:
             from robustbench.model_zoo import model_dicts
             from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel
