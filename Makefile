@@ -1,0 +1,37 @@
+# One-command entry points; see README.md.
+#   make run    set up, then run the workflow end to end on the embedded default
+#   make test   set up, then run the test suite (what CI runs)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch/torchvision pinned to the builds the project is tested with; override
+# TORCH_SPEC on a machine that needs another build (e.g. a specific CUDA wheel).
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+CORES ?= 2
+CONFIG ?= config/config.yaml
+
+.PHONY: setup run test lint bench clean-results
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required, got " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+run: setup
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --configfile $(CONFIG)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/snakemake --lint --configfile $(CONFIG)
+
+bench: setup
+	$(BIN)/python benchmarks/engine.py
+
+clean-results:
+	rm -rf results figures logs benchmarks/rules .snakemake
