@@ -9,9 +9,18 @@ bug, not a bad model.
     .venv/bin/python benchmarks/accuracy.py --precision bfloat16 --channels-last
     .venv/bin/python benchmarks/accuracy.py --model resnet50 --root /data/imagenet/val
 
-Measured (2-core x86-64 development machine, 500 images of
-shared/data/imagenet-sample, efficientnet-lite0): see the report printed and
-``--json``.
+Measured on the 2-core x86-64 development machine, 500 images of
+shared/data/imagenet-sample, efficientnet-lite0, batch 50:
+
+* float32, NCHW:                      76.4 % (382/500)
+* bfloat16 autocast + channels_last:  76.6 % (383/500)
+
+The one-image gap is numerical, not preprocessing: n02115913_dhole has a
+label-logit margin of -0.006 in float32 (float64 gives the same 382/500), and
+it flips under bfloat16. A PIL-based torchvision pipeline (Resize(256) on the
+PIL image, CenterCrop(224), ToTensor) gives the same 382/500 as the package's
+tensor pipeline; bicubic resizing gives 388, no antialiasing 386, Resize(224)
+376 - so a number outside about 76-77 % means the preprocessing changed.
 """
 
 from __future__ import annotations

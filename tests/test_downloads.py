@@ -9,10 +9,8 @@ import io
 import logging
 import tarfile
 import threading
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
