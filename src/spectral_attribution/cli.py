@@ -80,8 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("results", type=Path, metavar="RESULTS_DIR", help="the workflow's results/ folder")
     show.add_argument("--model", required=True, help="model key of the configuration")
     show.add_argument("--image", required=True, help="image_id (see results/data/samples.csv)")
-    show.add_argument("--variant", default="clean", help="clean, zoom, or a corruption such as gaussian_noise-3")
-    show.add_argument("--out", type=Path, default=None, help="output file stem (default: ./<model>-<image>)")
+    show.add_argument("--variant", default="clean", choices=("clean", "corrupted", "spatial"),
+                      help="clean (WCAM), corrupted (WCAM of a corrupted copy, IMAGE_ID like "
+                           "chelsea@gaussian_noise-3) or spatial (spatial Sobol')")
+    show.add_argument("--out", type=Path, default=None,
+                      help="output file: with an extension (.png, .pdf, .svg) one file, "
+                           "without one a .pdf and a .png (default: ./<model>-<image>)")
 
     sub.add_parser("models", help="list the model registry: preprocessing and weights origin")
     return parser
@@ -157,7 +161,7 @@ def cmd_explain(args) -> int:
 def cmd_show(args) -> int:
     from .results import render_from_results
 
-    out = args.out or Path(f"{args.model}-{args.image}")
+    out = args.out or Path(re.sub(r"[^A-Za-z0-9_.@-]+", "_", f"{args.model}-{args.image}"))
     written = render_from_results(args.results, args.model, args.image, out, variant=args.variant)
     for path in (written.values() if isinstance(written, dict) else [written]):
         print(path)
