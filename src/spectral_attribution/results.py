@@ -447,29 +447,6 @@ def write_shard(npz_path: str | os.PathLike, explanations: Sequence, image_ids: 
     return npz_path, manifest_path
 
 
-def _explanation_class():
-    try:
-        from .explainers import Explanation
-    except ImportError:  # explainers not importable: a light stand-in with the same fields
-        @dataclass
-        class Explanation:  # type: ignore[no-redef]
-            method: str
-            indices: np.ndarray
-            map: np.ndarray
-            spatial: np.ndarray | None
-            target: int
-            predicted: int
-            score: float
-            predicted_score: float
-            settings: dict
-    return Explanation
-
-
-def _make_explanation(cls, values: dict):
-    names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set(values)
-    return cls(**{k: v for k, v in values.items() if k in names})
-
-
 def load_shard(npz_path: str | os.PathLike) -> Shard:
     """Load a shard written by :func:`write_shard`.
 
@@ -488,7 +465,8 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
     if not npz_path.exists():
         raise FileNotFoundError(f"shard arrays {npz_path} are missing")
     manifest = pd.read_csv(manifest_path, dtype={"image_id": str})
-    cls = _explanation_class()
+    from .explainers import Explanation
+
     with np.load(npz_path, allow_pickle=False) as z:
         version = int(z["format_version"])
         if version != FORMAT_VERSION:
@@ -497,7 +475,7 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
         spatial = z["spatial"] if "spatial" in z.files else None
         exps = []
         for i in range(len(z["image_id"])):
-            exps.append(_make_explanation(cls, {
+            exps.append(Explanation(**{
                 "method": str(z["method"][i]),
                 "indices": z["indices"][i],
                 "map": z["map"][i],
