@@ -328,6 +328,24 @@ def test_prepare_source_folder_skips_bad_images(tmp_path):
         df = D.prepare_source({"source": "folder", "root": str(root), "skip_bad_images": True}, out)
     assert df["image_id"].tolist() == ["a", "b"]
     assert not out.exists()  # folder images are read in place: nothing written
+    skipped = df.attrs["skipped_images"]
+    assert [Path(p).name for p in skipped["path"]] == ["broken.png"] and skipped["error"].iloc[0]
+
+
+def test_prepare_samples_lists_skipped_images_beside_the_sample(tmp_path):
+    from spectral_attribution.pipeline import prepare_samples
+
+    root = tmp_path / "imgs"
+    _img(root / "n01440764" / "a.png")
+    (root / "n01443537").mkdir()
+    (root / "n01443537" / "broken.png").write_bytes(b"x")
+    config = {"seed": 0, "data": {"source": "folder", "root": str(root), "n_images": None,
+                                  "skip_bad_images": True, "cache_dir": str(tmp_path / "c")}}
+    with pytest.warns(UserWarning, match="broken.png"):
+        sample = prepare_samples(config, tmp_path / "data" / "samples.csv")
+    assert sample["image_id"].tolist() == ["a"]
+    skipped = pd.read_csv(tmp_path / "data" / "skipped_images.csv")
+    assert skipped["path"].str.endswith("broken.png").tolist() == [True]
 
 
 # --------------------------------------------------------------------------

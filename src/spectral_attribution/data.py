@@ -1031,6 +1031,8 @@ def prepare_source(config: Mapping[str, Any], out_dir: str | os.PathLike) -> pd.
     good, bad = check_images(table, skip_bad=cfg["skip_bad_images"])
     if len(bad):
         warnings.warn(f"{len(bad)} undecodable image(s) left out: {list(bad['path'])}", stacklevel=2)
+    # The caller writes these out next to the sample (results/data/skipped_images.csv).
+    good.attrs["skipped_images"] = bad
     return good
 
 

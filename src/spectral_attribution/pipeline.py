@@ -252,10 +252,17 @@ def prepare_samples(config: dict, out_csv, cache_dir=None) -> pd.DataFrame:
     from . import data
 
     cache_dir = Path(cache_dir or config["data"].get("cache_dir") or "resources/data")
-    sample = data.prepare_source(data_source_config(config), cache_dir).reset_index(drop=True)
+    sample = data.prepare_source(data_source_config(config), cache_dir)
+    skipped = sample.attrs.get("skipped_images")
+    sample = sample.reset_index(drop=True)
     sample["path"] = [str(Path(p).resolve()) for p in sample["path"]]
     sample["label"] = sample["label"].fillna(-1).astype(int)
     results.write_csv(sample, out_csv)
+    # Images left out by ``skip_bad_images`` are listed beside the sample (an empty
+    # table when there were none), so a run's inputs stay accountable.
+    if skipped is None:
+        skipped = pd.DataFrame(columns=["image_id", "path", "label", "class_name", "error"])
+    results.write_csv(skipped, Path(out_csv).with_name("skipped_images.csv"))
     return sample
 
 
