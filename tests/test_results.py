@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from spectral_attribution import results
-
-
-@dataclass
-class FakeExplanation:
-    method: str
-    indices: np.ndarray
-    map: np.ndarray
-    spatial: np.ndarray | None
-    target: int
-    predicted: int
-    score: float
-    predicted_score: float
-    settings: dict
+from spectral_attribution.explainers import Explanation
 
 
 def _exps(n=3, g=4, size=16, spatial=True):
     rng = np.random.default_rng(0)
-    return [FakeExplanation("wcam", rng.random((g, g), dtype=np.float32),
+    return [Explanation("wcam", rng.random((g, g), dtype=np.float32),
                             rng.random((size, size), dtype=np.float32),
                             rng.random((size, size), dtype=np.float32) if spatial else None,
                             target=300 + i, predicted=7 * i, score=1.5 * i,
