@@ -581,9 +581,8 @@ class SobolAttribution:
     def _start_image(self, ctx) -> dict | None:
         if not getattr(self.perturbation, "affine", False):
             return None
-        n, d = self.design.nb_design, self.design.dim
         x_a = self._perturb_chunked(ctx, torch.from_numpy(self.design.a))
-        x_0 = self.perturbation(ctx, torch.zeros(1, d, device=self.device))
+        x_0 = self.perturbation(ctx, torch.zeros(1, self.design.dim, device=self.device))
         cache = {"x_a": x_a, "x_0": x_0, "patches": {}}
         supports = self.perturbation.supports(ctx) if hasattr(self.perturbation, "supports") else None
         if supports is not None:
