@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import platform
@@ -224,34 +223,12 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
 
 
 def weights_hash(model) -> str | None:
-    """SHA-256 of a model's weights (hex), or ``None`` for ``model=None``.
-
-    Uses ``models.weights_sha256`` when the package provides it; otherwise
-    hashes every tensor of the ``state_dict`` (names, dtypes, shapes and
-    bytes, in key order).
-    """
+    """SHA-256 of a model's weights (hex; :func:`models.weights_sha256`), ``None`` for ``None``."""
     if model is None:
         return None
-    try:
-        from . import models
+    from .models import weights_sha256
 
-        fn = getattr(models, "weights_sha256", None)
-        if fn is not None:
-            return fn(model)
-    except Exception:  # pragma: no cover - fall back to our own hash
-        pass
-    import torch
-
-    h = hashlib.sha256()
-    for key, tensor in model.state_dict().items():
-        t = tensor.detach().to("cpu").contiguous()
-        h.update(key.encode())
-        h.update(str(t.dtype).encode())
-        h.update(str(tuple(t.shape)).encode())
-        if t.dtype == torch.bfloat16:
-            t = t.view(torch.int16)
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()
+    return weights_sha256(model)
 
 
 def device_info(device=None) -> dict:
