@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectral_attribution.explainers import WCAM, WaveletPerturbation
+from spectral_attribution.explainers import WCAM
 from spectral_attribution.models import ModelWrapper, Preprocessing, load_model
 
 

@@ -37,7 +37,6 @@ Model-querying functions all take the same four objects:
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import NamedTuple, Sequence
 
 import numpy as np

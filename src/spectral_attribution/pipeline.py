@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -305,8 +304,6 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
 
     Returns the ``(npz, manifest)`` paths.
     """
-    import torch
-
     from .explainers import WCAM, SpatialSobol
 
     device = _setup(config, threads)
@@ -381,7 +378,7 @@ def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_c
     Copy seeds depend on the image's position in ``samples.csv`` (global, not
     within the shard), so results do not depend on the shard size.
     """
-    from . import corruptions, studies
+    from . import studies
 
     _setup(config, threads)
     samples = _read_samples(samples_csv)
