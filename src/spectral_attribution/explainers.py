@@ -33,7 +33,7 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import __version__
-from .models import ModelWrapper, as_wrapper
+from .models import as_wrapper
 from .sobol import ESTIMATORS, SobolDesign, total_indices
 from .transforms import (
     SubBand,
@@ -637,9 +637,8 @@ class SobolAttribution:
         With a cache the result is a view into a buffer that the next call
         overwrites: consume it (or copy it) first.
         """
-        masks = torch.from_numpy(self.design.rows(start, stop))
         if cache is None:
-            return self.perturbation(ctx, masks.to(self.device))
+            return self.perturbation(ctx, torch.from_numpy(self.design.rows(start, stop)).to(self.device))
         n = self.design.nb_design
         block, k = np.divmod(np.arange(start, stop), n)
         # Every row starts as a copy of x(A[k]), written into one buffer reused
@@ -652,8 +651,9 @@ class SobolAttribution:
         torch.index_select(cache["x_a"], 0, torch.from_numpy(k).to(self.device), out=out)
         is_b = block == 1
         if is_b.any():
+            # B rows share nothing with A rows: perturbed directly (n rows per image).
             pos = np.flatnonzero(is_b)
-            out[pos] = self.perturbation(ctx, masks[pos].to(self.device))
+            out[pos] = self.perturbation(ctx, torch.from_numpy(self.design.b[k[pos]]).to(self.device))
         cells = np.unique(block[block >= 2] - 2)
         patches = self._patches_for(ctx, cache, cells)
         a, b = self.design.a, self.design.b
