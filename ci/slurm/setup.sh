@@ -88,9 +88,18 @@ ln -sfn "$SLURM_CONF" "$RUN_LINK"
 slurmctld -f "$SLURM_CONF" || die "slurmctld did not start: $(tail -n 20 "$SLURM_DIR/log/slurmctld.log" 2>/dev/null)"
 slurmd -f "$SLURM_CONF" || die "slurmd did not start: $(tail -n 20 "$SLURM_DIR/log/slurmd.log" 2>/dev/null)"
 
-# 6. Ready when the node is idle.
-for _ in $(seq 120); do
-    state=$(sinfo -h -N -n "$HOST" -o %T 2>/dev/null || true)
+# 6. Ready when the node is idle (a daemon that exits, e.g. on a fatal
+#    configuration error, fails the set-up at once, with its log).
+state=
+deadline=$((SECONDS + 60))
+while [ "$SECONDS" -lt "$deadline" ]; do
+    for daemon in slurmctld slurmd; do
+        if ! kill -0 "$(cat "$SLURM_DIR/run/$daemon.pid" 2>/dev/null || echo 0)" 2>/dev/null; then
+            tail -n 20 "$SLURM_DIR/log/$daemon.log" >&2 || true
+            die "$daemon exited (its log above)"
+        fi
+    done
+    state=$(timeout 10 sinfo -h -N -n "$HOST" -o %T 2>/dev/null || true)
     [ "$state" = idle ] && break
     sleep 0.5
 done

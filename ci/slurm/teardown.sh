@@ -8,9 +8,10 @@ set -uo pipefail
 if [ -s "$SLURM_DIR/run/slurmctld.pid" ] && command -v scancel >/dev/null \
         && kill -0 "$(cat "$SLURM_DIR/run/slurmctld.pid")" 2>/dev/null; then
     # Cancel the jobs still queued or running, and wait for their processes to end.
-    scancel --quiet --full --partition=ci 2>/dev/null || true
-    for _ in $(seq 50); do
-        [ -z "$(squeue -h -t PD,R,CG -o %i 2>/dev/null)" ] && break
+    timeout 10 scancel --quiet --full --partition=ci 2>/dev/null || true
+    deadline=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        [ -z "$(timeout 10 squeue -h -t PD,R,CG -o %i 2>/dev/null)" ] && break
         sleep 0.2
     done
 fi
