@@ -1,7 +1,7 @@
 """Command line: ``spectral-attribution explain | show | models``.
 
 ``explain`` writes, for every image, ``OUT/<stem>.npz`` (an
-:class:`~spectral_attribution.explainers.Explanation`, loadable with
+:class:`~spectral_attribution.explanation.Explanation`, loadable with
 ``Explanation.load``), ``OUT/<stem>.png`` and ``.pdf`` (the image, the map in
 the dyadic layout with sub-band boundaries, the spatial map over the image,
 the predicted class and score), and ``OUT/summary.csv`` (one row per image).

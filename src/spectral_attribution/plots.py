@@ -5,7 +5,7 @@ writes it as vector PDF and PNG. The Agg backend is selected on import, so
 figures are made without a display (CI, clusters).
 
 Inputs are the tables of :mod:`spectral_attribution.studies` (their columns are
-listed in each function) and :class:`~spectral_attribution.explainers.Explanation`
+listed in each function) and :class:`~spectral_attribution.explanation.Explanation`
 objects (or anything with the attributes ``map``, ``spatial``, ``indices``,
 ``settings``, ``predicted``, ``score``, ``target``).
 
@@ -113,7 +113,7 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
         ``(H, W, 3)`` float array in ``[0, 1]`` (the image as the model saw
         it, after resize and crop); ``(3, H, W)`` tensors are accepted too.
     explanation:
-        An :class:`~spectral_attribution.explainers.Explanation`. For a WCAM:
+        An :class:`~spectral_attribution.explanation.Explanation`. For a WCAM:
         three panels (image; ``explanation.map`` over the dyadic layout with
         the sub-band boundaries drawn; ``explanation.spatial`` overlaid on
         the image). For a spatial Sobol' map: image and overlay. For a

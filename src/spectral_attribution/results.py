@@ -442,7 +442,7 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
     if not npz_path.exists():
         raise FileNotFoundError(f"shard arrays {npz_path} are missing")
     manifest = pd.read_csv(manifest_path, dtype={"image_id": str})
-    from .explainers import Explanation
+    from .explanation import Explanation
 
     with np.load(npz_path, allow_pickle=False) as z:
         version = int(z["format_version"])

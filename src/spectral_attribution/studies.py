@@ -293,12 +293,12 @@ def corrupted_copy(image, corruption: str, severity: int, copy_seed: int):
 
 
 def wavelet_perturbation_for(explanation):
-    """The :class:`~spectral_attribution.explainers.WaveletPerturbation` an explanation was made with.
+    """The :class:`~spectral_attribution.perturbations.WaveletPerturbation` an explanation was made with.
 
     Rebuilt from ``explanation.settings`` (``wavelet``, ``levels``,
     ``grid_size``, ``drop_approximation``).
     """
-    from .explainers import WaveletPerturbation
+    from .perturbations import WaveletPerturbation
 
     if getattr(explanation, "method", "wcam") != "wcam":
         raise ValueError(f"expected a WCAM explanation, got method {explanation.method!r}")
@@ -311,8 +311,8 @@ def wavelet_perturbation_for(explanation):
 
 
 def spatial_perturbation_for(explanation):
-    """The :class:`~spectral_attribution.explainers.SpatialPerturbation` of a spatial Sobol' explanation."""
-    from .explainers import SpatialPerturbation
+    """The :class:`~spectral_attribution.perturbations.SpatialPerturbation` of a spatial Sobol' explanation."""
+    from .perturbations import SpatialPerturbation
 
     if getattr(explanation, "method", "spatial-sobol") != "spatial-sobol":
         raise ValueError(f"expected a spatial Sobol' explanation, got method {explanation.method!r}")
@@ -343,7 +343,7 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
         The images the explanations were computed on (clean or corrupted),
         ``(B, 3, H, W)`` tensor or sequence of ``(3, H, W)`` tensors in ``[0, 1]``.
     explanations:
-        One WCAM :class:`~spectral_attribution.explainers.Explanation` per image.
+        One WCAM :class:`~spectral_attribution.explanation.Explanation` per image.
     conditions:
         ``"clean"`` / ``"corrupted"`` per image (or one for all).
     reference_labels:
@@ -591,7 +591,7 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
     For each image and each method: the attribution is the explanation's
     ``indices`` (one Sobol' total index per grid cell); cells are removed by
     zeroing the wavelet coefficients under them (WCAM, through
-    :class:`~spectral_attribution.explainers.WaveletPerturbation`) or the
+    :class:`~spectral_attribution.perturbations.WaveletPerturbation`) or the
     pixels under them (spatial Sobol', ``x * m``). See
     :func:`spectral_attribution.metrics.mu_fidelity`,
     :func:`~spectral_attribution.metrics.insertion_auc` and
