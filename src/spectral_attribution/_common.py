@@ -49,6 +49,7 @@ __all__ = [
     "autocast_context",
     "ForwardPass",
     "forward_logits",
+    "predictions",
     "model_device",
     "model_name",
     "atomic_path",
@@ -262,6 +263,31 @@ class ForwardPass:
                 logits = logits[:, list(classes)]
             out.append(logits.cpu())
         return torch.cat(out) if out else torch.empty(0, 0)
+
+
+def predictions(model, images, batch_size: int = 64, autocast: str | None = None):
+    """Predicted classes and their softmax probabilities, through :class:`ForwardPass`.
+
+    Parameters
+    ----------
+    model, images, batch_size, autocast:
+        As :class:`ForwardPass` (``images``: a ``(N, C, H, W)`` tensor or a
+        sequence of ``(C, H, W)`` tensors in ``[0, 1]``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``int64`` classes ``(N,)`` (argmax of the logits) and ``float64``
+        probabilities ``(N,)`` in ``[0, 1]`` (softmax, in float64, of the
+        ``float32`` logits).
+    """
+    import torch
+
+    logits = ForwardPass(model, batch_size, autocast)(images)
+    if logits.numel() == 0:
+        return np.empty(0, np.int64), np.empty(0)
+    top = torch.softmax(logits.double(), dim=-1).max(dim=-1)
+    return top.indices.numpy().astype(np.int64), top.values.numpy()
 
 
 def forward_logits(model, images, batch_size: int = 64, autocast: str | None = None,

@@ -120,6 +120,7 @@ def _explainer(args, model):
 def cmd_explain(args) -> int:
     import pandas as pd
 
+    from ._common import write_csv
     from .data import load_image
     from .models import load_model
     from .plots import plot_explanation, save_figure
@@ -154,12 +155,12 @@ def cmd_explain(args) -> int:
                      "settings": json.dumps(explanation.settings)})
         print(f"{path} -> {args.out / stem}.npz  predicted {name} ({explanation.predicted}) "
               f"logit {explanation.predicted_score:.2f}")
-    pd.DataFrame(rows).to_csv(args.out / "summary.csv", index=False)
+    write_csv(pd.DataFrame(rows), args.out / "summary.csv")
     return 0
 
 
 def cmd_show(args) -> int:
-    from .results import render_from_results
+    from .plots import render_from_results
 
     out = args.out or Path(re.sub(r"[^A-Za-z0-9_.@-]+", "_", f"{args.model}-{args.image}"))
     written = render_from_results(args.results, args.model, args.image, out, variant=args.variant)
