@@ -66,6 +66,7 @@ __all__ = [
     "shard_rows",
     "use_gpu",
     "prepare_samples",
+    "read_samples",
     "check_model",
     "explain_shard",
     "corruption_baseline_shard",
@@ -162,7 +163,17 @@ def _setup(config: dict, threads: int | None = None):
     return str(config.get("device", "cpu"))
 
 
-def _read_samples(path) -> pd.DataFrame:
+def read_samples(path) -> pd.DataFrame:
+    """``results/data/samples.csv`` as a DataFrame (ids as written, ``label`` an int, -1 unknown).
+
+    Read with :func:`~spectral_attribution._common.read_table`: an image
+    named ``NA.jpg`` keeps the id ``"NA"``.
+
+    Raises
+    ------
+    ValueError
+        A column ``image_id``, ``path`` or ``label`` is missing (named).
+    """
     df = read_table(path)
     for col in ("image_id", "path", "label"):
         if col not in df.columns:
@@ -317,7 +328,7 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
     from .explainers import WCAM, SpatialSobol
 
     device = _setup(config, threads)
-    samples = _read_samples(samples_csv)
+    samples = read_samples(samples_csv)
     rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
     wrapper = _load_model(config, nickname)
     images = _prepared(rows, wrapper)
@@ -365,7 +376,7 @@ def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_c
     from . import studies
 
     _setup(config, threads)
-    samples = _read_samples(samples_csv)
+    samples = read_samples(samples_csv)
     size = int(config["wcam"]["shard_size"])
     rows = shard_rows(samples, shard, size)
     wrapper = _load_model(config, nickname)
@@ -452,7 +463,7 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
         results.write_csv(df, out_csv)
         return df
     wrapper = _load_model(config, nickname)
-    samples = _read_samples(samples_csv).set_index("image_id")
+    samples = read_samples(samples_csv).set_index("image_id")
     if variant == "corrupted":
         src = samples.loc[[str(i) for i in manifest["source_image_id"]]].reset_index()
         clean = _prepared(src, wrapper)
@@ -482,7 +493,7 @@ def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
     from . import studies
 
     _setup(config, threads)
-    samples = _read_samples(samples_csv)
+    samples = read_samples(samples_csv)
     rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
     wrapper = _load_model(config, nickname)
     z = config["zoom"]
@@ -512,7 +523,7 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
     if list(spatial.manifest["image_id"]) != ids:
         raise ValueError(f"{wcam_npz} and {spatial_npz} hold different images")
     wrapper = _load_model(config, nickname)
-    samples = _read_samples(samples_csv).set_index("image_id")
+    samples = read_samples(samples_csv).set_index("image_id")
     images = _prepared(samples.loc[ids].reset_index(), wrapper)
     f = config["faithfulness"]
     df = studies.faithfulness(wrapper, images, ids, wcam.explanations, spatial.explanations,
