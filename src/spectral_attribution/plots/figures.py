@@ -185,15 +185,14 @@ def draw_figure(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
         maker = FIGURES[name]
     except KeyError:
         raise ValueError(f"unknown figure {name!r}; expected one of {tuple(FIGURES)}") from None
-    tables = []
-    for key in maker.inputs:
-        if key not in inputs:
-            raise KeyError(f"figure {name!r} needs the table {key!r}; given: {sorted(inputs)}")
-        value = inputs[key]
-        tables.append(value if isinstance(value, pd.DataFrame) else read_table(value))
+    absent = [key for key in maker.inputs if key not in inputs]
+    if absent:
+        raise KeyError(f"figure {name!r} needs the table(s) {absent}; given: {sorted(inputs)}")
     missing = [k for k in maker.options if k not in options]
     if missing:
         raise KeyError(f"figure {name!r} needs the option(s) {missing}")
+    tables = [inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
+              for k in maker.inputs]
     return maker.draw(*tables, **{k: options[k] for k in maker.options})
 
 

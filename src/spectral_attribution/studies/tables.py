@@ -121,12 +121,11 @@ def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
         maker = TABLES[name]
     except KeyError:
         raise ValueError(f"unknown table {name!r}; expected one of {tuple(TABLES)}") from None
-    frames = []
-    for key in maker.inputs:
-        if key not in inputs:
-            raise KeyError(f"table {name!r} needs the study table {key!r}; given: {sorted(inputs)}")
-        value = inputs[key]
-        frames.append(value if isinstance(value, pd.DataFrame) else read_table(value))
+    missing = [key for key in maker.inputs if key not in inputs]
+    if missing:
+        raise KeyError(f"table {name!r} needs the study table(s) {missing}; given: {sorted(inputs)}")
+    frames = [inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
+              for k in maker.inputs]
     table = maker.build(*frames)
     if not isinstance(table.index, pd.RangeIndex):  # model (, method) as plain columns
         table = table.reset_index()
