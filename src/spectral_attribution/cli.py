@@ -26,6 +26,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``spectral-attribution`` argument parser (sub-commands ``explain``, ``show``, ``models``)."""
     parser = argparse.ArgumentParser(
         prog="spectral-attribution",
         description="Explain image classifiers in the wavelet (WCAM) and Fourier domains.",
@@ -118,6 +119,7 @@ def _explainer(args, model):
 
 
 def cmd_explain(args) -> int:
+    """``explain``: write ``OUT/<stem>.npz``, ``.png``, ``.pdf`` per image and ``OUT/summary.csv``; returns 0."""
     import pandas as pd
 
     from ._common import write_csv
@@ -160,6 +162,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_show(args) -> int:
+    """``show``: render one stored explanation (:func:`spectral_attribution.plots.render_from_results`); returns 0."""
     from .plots import render_from_results
 
     out = args.out or Path(re.sub(r"[^A-Za-z0-9_.@-]+", "_", f"{args.model}-{args.image}"))
@@ -170,6 +173,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_models(args) -> int:
+    """``models``: print the model registry; returns 0."""
     import pandas as pd
 
     from .models import list_models
@@ -180,6 +184,7 @@ def cmd_models(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point: run a sub-command; exit status 0, or 2 with ``error: ...`` on stderr for bad input."""
     args = build_parser().parse_args(argv)
     handler = {"explain": cmd_explain, "show": cmd_show, "models": cmd_models}[args.command]
     try:

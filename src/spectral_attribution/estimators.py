@@ -100,6 +100,7 @@ class Jansen:
     name = "jansen"
 
     def __call__(self, y_a: torch.Tensor, y_b: torch.Tensor, y_c: torch.Tensor) -> torch.Tensor:
+        """``(..., d)`` float64 total indices from ``y_a``, ``y_b`` ``(..., n)`` and ``y_c`` ``(..., d, n)``."""
         n = y_a.shape[-1]
         var = y_a.var(dim=-1, unbiased=True)
         num = ((y_a.unsqueeze(-2) - y_c) ** 2).sum(dim=-1) / (2 * n)
@@ -115,6 +116,7 @@ class Homma:
     name = "homma"
 
     def __call__(self, y_a: torch.Tensor, y_b: torch.Tensor, y_c: torch.Tensor) -> torch.Tensor:
+        """``(..., d)`` float64 total indices from ``y_a``, ``y_b`` ``(..., n)`` and ``y_c`` ``(..., d, n)``."""
         f0 = y_a.mean(dim=-1, keepdim=True)
         var = y_a.var(dim=-1, unbiased=True)
         cov = (y_a.unsqueeze(-2) * y_c).mean(dim=-1) - f0 ** 2
@@ -133,6 +135,7 @@ class Janon:
     name = "janon"
 
     def __call__(self, y_a: torch.Tensor, y_b: torch.Tensor, y_c: torch.Tensor) -> torch.Tensor:
+        """``(..., d)`` float64 total indices from ``y_a``, ``y_b`` ``(..., n)`` and ``y_c`` ``(..., d, n)``."""
         ya = y_a.unsqueeze(-2).expand_as(y_c)
         f0 = ((ya + y_c) / 2).mean(dim=-1)
         var_i = ((ya ** 2 + y_c ** 2) / 2).mean(dim=-1) - f0 ** 2
@@ -149,6 +152,7 @@ class Glen:
     name = "glen"
 
     def __call__(self, y_a: torch.Tensor, y_b: torch.Tensor, y_c: torch.Tensor) -> torch.Tensor:
+        """``(..., d)`` float64 total indices from ``y_a``, ``y_b`` ``(..., n)`` and ``y_c`` ``(..., d, n)``."""
         ya = y_a.unsqueeze(-2).expand_as(y_c)
         ya_c = ya - ya.mean(dim=-1, keepdim=True)
         yc_c = y_c - y_c.mean(dim=-1, keepdim=True)
@@ -166,6 +170,7 @@ class Saltelli:
     name = "saltelli"
 
     def __call__(self, y_a: torch.Tensor, y_b: torch.Tensor, y_c: torch.Tensor) -> torch.Tensor:
+        """``(..., d)`` float64 total indices from ``y_a``, ``y_b`` ``(..., n)`` and ``y_c`` ``(..., d, n)``."""
         var = y_a.var(dim=-1, unbiased=True)
         num = (y_a.unsqueeze(-2) * (y_a.unsqueeze(-2) - y_c)).mean(dim=-1)
         return _safe_div(num, var.unsqueeze(-1))

@@ -118,9 +118,13 @@ class Perturbation(Protocol):
     dim: int
     grid_size: int
 
-    def prepare(self, image: torch.Tensor) -> PerturbationContext: ...
+    def prepare(self, image: torch.Tensor) -> PerturbationContext:
+        """Precompute what the perturbation needs for one ``(C, H, W)`` image in ``[0, 1]``."""
+        ...
 
-    def __call__(self, ctx: PerturbationContext, masks: torch.Tensor) -> torch.Tensor: ...
+    def __call__(self, ctx: PerturbationContext, masks: torch.Tensor) -> torch.Tensor:
+        """``(b, d)`` masks in ``[0, 1]`` → ``(b, C, H, W)`` float32 perturbed images."""
+        ...
 
 
 class WaveletPerturbation:
