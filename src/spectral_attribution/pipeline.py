@@ -52,7 +52,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import results
-from ._common import read_table
+from ._common import forward_logits, read_table
 
 log = logging.getLogger("spectral_attribution.pipeline")
 
@@ -220,8 +220,6 @@ def _explainer_kwargs(config: dict, section: dict | None = None) -> dict:
 
 def _targets(config: dict, wrapper, images, labels: Sequence[int]) -> list[int] | None:
     """Labels where known (``wcam.target == "label"``), else the model's predictions."""
-    from ._common import forward_logits
-
     if config["wcam"].get("target", "label") == "predicted":
         return None
     labels = [int(x) for x in labels]
@@ -297,8 +295,6 @@ def check_model(config: dict, nickname: str, out_json) -> dict:
         missing (the message names the expected path).
     """
     import torch
-
-    from ._common import forward_logits
 
     wrapper = _load_model(config, nickname)
     entry = model_entry(config, nickname)
