@@ -26,7 +26,7 @@ LAYERS: list[list[str]] = [
     ["models", "explanation", "perturbations", "metrics"],
     ["row_updates"],
     ["engine"],
-    ["explainers"],
+    ["explainers", "wam"],
     ["results"],
     ["studies.corruption", "studies.reconstruction", "studies.zoom", "studies.faithfulness"],
     ["studies.tables"],

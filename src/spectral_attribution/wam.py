@@ -83,8 +83,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import __version__
-from .explainers import Explanation
+from ._version import __version__
+from .explanation import Explanation
 from .models import ModelWrapper, as_wrapper
 from .transforms import SubBand, WaveletTransform, upsample_masks
 
