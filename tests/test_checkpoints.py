@@ -257,12 +257,13 @@ def test_code_in_a_checkpoint_never_runs(tmp_path, torch_home, monkeypatch, no_n
              "torchvision": lambda: M.load_model("resnet18"),
              "embedded": lambda: M.load_model("efficientnet-lite0")}
     for where, load in loads.items():
-        with pytest.raises(CheckpointError) as info:
+        with pytest.raises(Exception) as info:
             load()
+        assert not marker.exists(), f"{where}: the checkpoint's code ran"
+        assert isinstance(info.value, CheckpointError), where
         msg = str(info.value)
         assert "holds Python objects other than tensors and plain data" in msg, where
         assert "getattr" in msg and "it is not loaded, because unpickling them could run arbitrary code" in msg
-        assert not marker.exists(), f"{where}: the checkpoint's code ran"
     assert Marker.__reduce__(Marker(marker))[0] is pathlib.Path.touch  # the payload does work:
     pickle.loads(pickle.dumps(Marker(marker)))
     assert marker.exists()
@@ -452,3 +453,20 @@ def test_torchvision_architecture_matches_torchvision_builder(arch, size, torch_
         expected = reference(wrapper.normalise(x))
     torch.testing.assert_close(wrapper(x), expected)
     assert M.weights_sha256(wrapper) == M.weights_sha256(reference)
+
+
+def test_robustbench_entries_without_a_checkpoint_file_are_refused_in_one_line(tmp_path, no_network):
+    for name, why in [("robustbench:Linf:Bai2024MixedNUTS", "an ensemble of checkpoints"),
+                      ("robustbench:Linf:Debenedetti2022Light_XCiT-S12", "has no checkpoint file of its own")]:
+        with pytest.raises(M.UnsupportedModelError, match=why) as info:
+            M.load_model(name, model_dir=tmp_path)
+        assert isinstance(info.value, ValueError) and isinstance(info.value, NotImplementedError)
+    assert not any(tmp_path.iterdir())  # nothing downloaded, nothing written
+
+
+def test_list_models_marks_a_non_checkpoint_unavailable(torch_home):
+    torch_home.mkdir(parents=True)
+    (torch_home / "resnet18-f37072fd.pth").write_bytes(HTML)
+    (torch_home / "resnet50-11ad3fa6.pth").write_bytes(saved_bytes({"w": torch.ones(1)}))
+    rows = {r["name"]: r for r in M.list_models()}
+    assert rows["resnet18"]["available"] is False and rows["resnet50"]["available"] is True

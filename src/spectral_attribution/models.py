@@ -81,6 +81,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointMismatchError",
     "ModelOutputError",
+    "UnsupportedModelError",
     "SAFE_GLOBALS",
     "sniff_checkpoint",
     "read_checkpoint",
@@ -112,6 +113,10 @@ class CheckpointMismatchError(CheckpointError, RuntimeError):
 
 class ModelOutputError(ValueError):
     """A network's output is not logits, nor a known container of logits (what came back is named)."""
+
+
+class UnsupportedModelError(ValueError, NotImplementedError):
+    """A zoo model this package cannot load (ensembles, timm-only entries, other preprocessing)."""
 
 
 @dataclass(frozen=True)
@@ -473,6 +478,13 @@ def load_model(name: str, device: str | torch.device = "cpu", **kwargs) -> Model
         contradicts the preprocessing (file and keys named).
     ModelOutputError
         The network's output is not logits (:func:`as_logits`).
+    UnsupportedModelError
+        A RobustBench entry this package cannot load (an ensemble, a timm
+        model without a checkpoint file, an unsupported preprocessing).
+
+    All the errors above but ``KeyError`` and ``FileNotFoundError`` are
+    ``ValueError`` subclasses, so that a caller (the CLI) reports them in one
+    line.
     """
     spec = REGISTRY.get(name)
     if spec is None:
@@ -502,7 +514,8 @@ def list_models() -> list[dict]:
     Keys: ``name``, ``family``, the :class:`Preprocessing` fields (``resize``,
     ``crop``, ``mean``, ``std``, ``interpolation``), ``weights`` (origin),
     ``checkpoint`` (local path the weights are read from, or ``None``),
-    ``available`` (that file exists now, so the model loads offline) and
+    ``available`` (that file exists now and its first bytes are those of a
+    checkpoint, :func:`sniff_checkpoint`, so the model loads offline) and
     ``description``. Building nothing, it is instant.
     """
     rows = []
@@ -515,7 +528,7 @@ def list_models() -> list[dict]:
                 path = None
         rows.append({"name": s.name, "family": s.family, **s.preprocessing.as_dict(),
                      "weights": s.weights, "checkpoint": path,
-                     "available": bool(path) and Path(path).is_file(),
+                     "available": bool(path) and _looks_like_checkpoint(path),
                      "description": s.description})
     return rows
 
@@ -651,6 +664,14 @@ def sniff_checkpoint(path: str | os.PathLike, remedy: str = "") -> str:
     raise AssertionError  # unreachable: refuse() raises
 
 
+def _looks_like_checkpoint(path: str | os.PathLike) -> bool:
+    try:
+        sniff_checkpoint(path)
+    except (CheckpointError, OSError):
+        return False
+    return True
+
+
 def _file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -733,9 +754,8 @@ def read_checkpoint(path: str | os.PathLike, remedy: str = "", sha256: str | Non
             raise CheckpointError(
                 f"{path} holds Python objects other than tensors and plain data "
                 f"({', '.join(names)}); it is not loaded, because unpickling them could run "
-                f"arbitrary code. A published checkpoint never needs them: download it again. "
-                f"For a file of your own whose origin you trust, save its tensors alone "
-                f"(torch.save(model.state_dict(), path)) and load that.{tail}") from None
+                f"arbitrary code. For a file of your own whose origin you trust, save its "
+                f"tensors alone (torch.save(model.state_dict(), path)) and load that.{tail}") from None
         error = exc
     except Exception as exc:  # RuntimeError, EOFError, ...: the bytes are damaged
         error = exc
@@ -1320,9 +1340,9 @@ def _build_robustbench(spec: ModelSpec, model_dir: str | os.PathLike | None = No
 
     gdrive = entry.get("gdrive_id")
     if isinstance(gdrive, list):
-        raise NotImplementedError(f"RobustBench {name} is an ensemble of checkpoints; not supported")
+        raise UnsupportedModelError(f"RobustBench {name} is an ensemble of checkpoints; not supported")
     if not gdrive and "Standard" not in name:
-        raise NotImplementedError(f"RobustBench {name} has no checkpoint file of its own (a timm "
+        raise UnsupportedModelError(f"RobustBench {name} has no checkpoint file of its own (a timm "
                                   f"model downloaded by timm); not supported")
     network = normalize_model(tvm.resnet50(), *mean_std) if "Standard" in name else entry["model"]()
     origin = f"https://drive.google.com/uc?id={gdrive}"
@@ -1375,11 +1395,12 @@ def _robustbench_spec(model: str, threat: str, name: str | None = None,
     if pre_name is None:  # a zoo model we did not register: ask RobustBench
         model_dicts, Dataset, Threat, *_ = _import_robustbench()
         try:
-            pre_name = model_dicts[Dataset.imagenet][Threat(threat)][model]["preprocessing"]
+            entry = model_dicts[Dataset.imagenet][Threat(threat)][model]
         except (KeyError, ValueError):
             raise KeyError(f"RobustBench has no ImageNet model {model!r} for threat model {threat!r}") from None
+        pre_name = entry.get("preprocessing")  # absent for timm-only entries
     if pre_name not in _RB_PREPROCESSING:
-        raise NotImplementedError(f"RobustBench preprocessing {pre_name!r} of {model} is not supported")
+        raise UnsupportedModelError(f"RobustBench preprocessing {pre_name!r} of {model} is not supported")
     return ModelSpec(
         name=name or f"robustbench:{threat}:{model}",
         builder=_build_robustbench,
