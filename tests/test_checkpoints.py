@@ -470,3 +470,14 @@ def test_list_models_marks_a_non_checkpoint_unavailable(torch_home):
     (torch_home / "resnet50-11ad3fa6.pth").write_bytes(saved_bytes({"w": torch.ones(1)}))
     rows = {r["name"]: r for r in M.list_models()}
     assert rows["resnet18"]["available"] is False and rows["resnet50"]["available"] is True
+
+
+def test_layouts_apply_only_to_networks_without_such_submodules():
+    net = torch.nn.Sequential(OrderedDict(normalizer=torch.nn.BatchNorm2d(3), model=torch.nn.Linear(2, 2),
+                                          normalize=torch.nn.Identity()))
+    state = net.state_dict()
+    adapted, normaliser, layout = M.adapt_state_dict(state, net)
+    assert (list(adapted), normaliser, layout) == (list(state), None, "plain")
+    # the same keys for a network without those submodules: the robustness layout, refused as such
+    with pytest.raises(CheckpointMismatchError, match=r"robustness-library .* unknown keys 5 \(normalizer.weight, "):
+        M.adapt_state_dict(state, torch.nn.Linear(2, 2))

@@ -871,8 +871,8 @@ def _robustness_layout(state: OrderedDict, path) -> tuple[OrderedDict, tuple | N
     tensors must equal the ``model.*`` ones: they are checked, then dropped.
     """
     model = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
-    unknown = [k for k in state if not k.startswith(("model.", "attacker.model.", "attacker.normalize.",
-                                                       "normalizer."))]
+    buffers = {f"{m}.{b}" for m in ("normalizer", "attacker.normalize") for b in ("new_mean", "new_std")}
+    unknown = [k for k in state if not (k.startswith(("model.", "attacker.model.")) or k in buffers)]
     differ = [k for k, v in state.items() if k.startswith("attacker.model.")
               and not (k[len("attacker.model."):] in model
                        and _same(model[k[len("attacker.model."):]], v))]
@@ -914,6 +914,8 @@ def adapt_state_dict(state: Mapping[str, torch.Tensor], network: nn.Module,
        network's keys; the buffers are returned.
     4. A wrapper module's ``model.`` prefix on every key, when ``network``
        has no ``model`` submodule.
+
+    Steps 2 and 3 apply only when ``network`` has no such keys itself.
     5. torchvision's legacy DenseNet names (``norm.1`` for ``norm1``).
 
     Parameters
@@ -940,18 +942,20 @@ def adapt_state_dict(state: Mapping[str, torch.Tensor], network: nn.Module,
         keys, or keys that collapse onto each other.
     """
     state = _rekey(state, _strip_wrappers, what="after removing DataParallel/torch.compile prefixes")
+    own = network.state_dict()
     layout, normaliser = "plain", None
-    if any(k.startswith(("attacker.", "normalizer.")) for k in state):
+    # (a network that itself has such submodules takes its keys as they are)
+    if (any(k.startswith(("attacker.", "normalizer.")) for k in state)
+            and not any(k.startswith(("attacker.", "normalizer.")) for k in own)):
         layout = "robustness library"
         state, normaliser = _robustness_layout(state, path)
-    elif "normalize.mean" in state or "normalize.std" in state:
+    elif ("normalize.mean" in state or "normalize.std" in state) and "normalize.mean" not in own:
         layout = "RobustBench normalize_model"
         if not ("normalize.mean" in state and "normalize.std" in state):
             raise CheckpointMismatchError(f"{path}: a RobustBench-style normaliser needs both "
                                           f"'normalize.mean' and 'normalize.std'")
         normaliser = (state["normalize.mean"], state["normalize.std"])
         state = _rekey(state, lambda k: None if k.startswith("normalize.") else k)
-    own = network.state_dict()
     if (state and all(k.startswith("model.") for k in state)
             and not any(k.startswith("model.") for k in own)):
         layout = "model. wrapper" if layout == "plain" else layout
