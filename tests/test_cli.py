@@ -7,7 +7,7 @@ from PIL import Image
 from skimage import data
 
 from spectral_attribution.cli import build_parser, main
-from spectral_attribution.explainers import Explanation
+from spectral_attribution.explanation import Explanation
 
 
 @pytest.fixture

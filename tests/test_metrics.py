@@ -135,7 +135,7 @@ def test_random_order_depths_reproducible_and_known():
 
 
 def test_keep_top_k_with_the_wavelet_perturbation():
-    from spectral_attribution.explainers import WaveletPerturbation
+    from spectral_attribution.perturbations import WaveletPerturbation
 
     pert = WaveletPerturbation("haar", 2, grid_size=4)
     x = torch.rand(3, 16, 16)
@@ -213,7 +213,7 @@ def test_insertion_deletion_known_curves():
 
 
 def test_faithfulness_on_real_perturbations_runs():
-    from spectral_attribution.explainers import SpatialPerturbation, WaveletPerturbation
+    from spectral_attribution.perturbations import SpatialPerturbation, WaveletPerturbation
 
     from helpers_studies import TinyNet, wrap
 

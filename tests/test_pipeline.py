@@ -59,3 +59,19 @@ def test_shard_rows_names_the_key_when_a_shard_is_empty():
     assert list(pipeline.shard_rows(df, "001", 2)["image_id"]) == ["c"]
     with pytest.raises(IndexError, match="data.n_images"):
         pipeline.shard_rows(df, 2, 2)
+
+
+def test_table_and_figure_names_are_those_of_the_registries():
+    from spectral_attribution import plots, studies
+
+    assert pipeline.TABLES == tuple(studies.TABLES)
+    assert pipeline.FIGURES == tuple(plots.FIGURES)
+    cfg = _config("tiny.yaml")
+    assert pipeline.figure_options(cfg, "wcam_gallery")["nb_images"] == cfg["figures"]["gallery_images"]
+    assert "nb_images" not in pipeline.figure_options(cfg, "zoom")
+    with pytest.raises(ValueError, match="unknown table 'nope'"):
+        studies.build_table("nope", {})
+    with pytest.raises(ValueError, match="unknown figure 'nope'"):
+        plots.draw_figure("nope", {})
+    with pytest.raises(KeyError, match="per_corruption"):
+        studies.build_table("robustness", {"per_image": "x.csv"})

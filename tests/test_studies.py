@@ -241,3 +241,33 @@ def test_write_table_outputs_parse_back(tmp_path):
         "contribution": [0.5]})), tmp_path / "zoom")
     back = pd.read_csv(indexed["csv"], index_col=0)
     assert back.index.name == "model" and back.loc["m", "regular approximation"] == "0.500 ± nan"
+
+
+def test_depth_and_robustness_is_the_one_join_for_every_use():
+    recon = pd.DataFrame({"model": ["m"] * 3, "image_id": ["a", "b", "a@fog-1"],
+                          "condition": ["clean", "clean", "corrupted"], "depth_share": [0.1, 0.2, 0.3]})
+    recon.loc[2, "image_id"] = "a"   # corrupted copies carry their clean image's id
+    rob = pd.DataFrame({"model": ["m"], "image_id": ["a"], "robustness": [0.75]})
+    left = S.depth_and_robustness(recon, rob)
+    assert left["robustness"].tolist()[0::2] == [0.75, 0.75] and np.isnan(left["robustness"][1])
+    clean = S.depth_and_robustness(recon, rob, condition="clean", how="inner")
+    assert clean["image_id"].tolist() == ["a"] and clean["robustness"].tolist() == [0.75]
+    with pytest.raises(KeyError, match="robustness"):
+        S.depth_and_robustness(recon, rob.drop(columns="robustness"))
+
+
+def test_robustness_table_from_the_registry_known_values(tmp_path):
+    per_image = pd.DataFrame({"model": ["m", "m", "n"], "image_id": ["a", "b", "a"],
+                              "robustness": [0.5, 1.0, 0.25]})
+    per_corr = pd.DataFrame({"model": ["m", "m", "n"], "corruption": ["fog", "snow", "fog"],
+                             "severity": [3, 5, 1], "robustness": [0.9, 0.2, 0.25]})
+    per_image.to_csv(tmp_path / "per_image.csv", index=False)
+    table = S.build_table("robustness", {"per_image": tmp_path / "per_image.csv",
+                                         "per_corruption": per_corr})
+    assert table["model"].tolist() == ["m", "n"]
+    assert table["robustness_mean"].tolist() == [0.75, 0.25]
+    assert table["worst_corruption"].tolist() == ["snow", "fog"]
+    assert table["worst_severity"].tolist() == [5, 1]
+    paths = S.make_table("robustness", {"per_image": per_image, "per_corruption": per_corr},
+                         tmp_path / "t")
+    pd.testing.assert_frame_equal(pd.read_csv(paths["csv"]), table)

@@ -171,17 +171,17 @@ def test_shards_carry_provenance(resumed_run):
 
 
 def test_render_one_image_from_results(resumed_run, tmp_path):
-    from spectral_attribution import results
+    from spectral_attribution import plots, results
 
     workdir = resumed_run["workdir"]
     image_id = pd.read_csv(workdir / "results" / "data" / "samples.csv", dtype=str)["image_id"][0]
-    out = results.render_from_results(workdir / "results", MODEL, image_id, tmp_path / "one.png")
+    out = plots.render_from_results(workdir / "results", MODEL, image_id, tmp_path / "one.png")
     assert out.exists() and out.stat().st_size > 1000
-    both = results.render_from_results(workdir / "results", MODEL, image_id, tmp_path / "stem")
+    both = plots.render_from_results(workdir / "results", MODEL, image_id, tmp_path / "stem")
     assert both["pdf"].read_bytes().startswith(b"%PDF") and both["png"].exists()
     copy_id = results.load_manifest(workdir / "results", MODEL, "corrupted")["image_id"][0]
-    out = results.render_from_results(workdir / "results", MODEL, copy_id, tmp_path / "c.png",
-                                      variant="corrupted")
+    out = plots.render_from_results(workdir / "results", MODEL, copy_id, tmp_path / "c.png",
+                                    variant="corrupted")
     assert out.exists()
 
 

@@ -1,7 +1,7 @@
 """Command line: ``spectral-attribution explain | show | models``.
 
 ``explain`` writes, for every image, ``OUT/<stem>.npz`` (an
-:class:`~spectral_attribution.explainers.Explanation`, loadable with
+:class:`~spectral_attribution.explanation.Explanation`, loadable with
 ``Explanation.load``), ``OUT/<stem>.png`` and ``.pdf`` (the image, the map in
 the dyadic layout with sub-band boundaries, the spatial map over the image,
 the predicted class and score), and ``OUT/summary.csv`` (one row per image).
@@ -26,6 +26,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``spectral-attribution`` argument parser (sub-commands ``explain``, ``show``, ``models``)."""
     parser = argparse.ArgumentParser(
         prog="spectral-attribution",
         description="Explain image classifiers in the wavelet (WCAM) and Fourier domains.",
@@ -118,8 +119,10 @@ def _explainer(args, model):
 
 
 def cmd_explain(args) -> int:
+    """``explain``: write ``OUT/<stem>.npz``, ``.png``, ``.pdf`` per image and ``OUT/summary.csv``; returns 0."""
     import pandas as pd
 
+    from ._common import write_csv
     from .data import load_image
     from .models import load_model
     from .plots import plot_explanation, save_figure
@@ -154,12 +157,13 @@ def cmd_explain(args) -> int:
                      "settings": json.dumps(explanation.settings)})
         print(f"{path} -> {args.out / stem}.npz  predicted {name} ({explanation.predicted}) "
               f"logit {explanation.predicted_score:.2f}")
-    pd.DataFrame(rows).to_csv(args.out / "summary.csv", index=False)
+    write_csv(pd.DataFrame(rows), args.out / "summary.csv")
     return 0
 
 
 def cmd_show(args) -> int:
-    from .results import render_from_results
+    """``show``: render one stored explanation (:func:`spectral_attribution.plots.render_from_results`); returns 0."""
+    from .plots import render_from_results
 
     out = args.out or Path(re.sub(r"[^A-Za-z0-9_.@-]+", "_", f"{args.model}-{args.image}"))
     written = render_from_results(args.results, args.model, args.image, out, variant=args.variant)
@@ -169,6 +173,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_models(args) -> int:
+    """``models``: print the model registry; returns 0."""
     import pandas as pd
 
     from .models import list_models
@@ -179,6 +184,7 @@ def cmd_models(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point: run a sub-command; exit status 0, or 2 with ``error: ...`` on stderr for bad input."""
     args = build_parser().parse_args(argv)
     handler = {"explain": cmd_explain, "show": cmd_show, "models": cmd_models}[args.command]
     try:

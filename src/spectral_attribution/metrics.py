@@ -19,14 +19,16 @@ Vocabulary (METHOD.md, section 4):
   deletion (Petsiuk et al., BMVC 2018), written generically over any
   perturbation (:func:`mu_fidelity`, :func:`insertion_deletion`).
 
-Model-querying functions all take the same four objects:
+Model-querying functions all take the same four objects (and ``batch_size``
+and ``autocast``, passed to the package's one forward loop,
+:class:`~spectral_attribution._common.ForwardPass`):
 
 ``model``
     A callable ``(b, C, H, W) float [0, 1] -> logits (b, K)``, typically a
     :class:`~spectral_attribution.models.ModelWrapper`.
 ``perturbation``, ``context``
-    A perturbation of :mod:`spectral_attribution.explainers` (e.g.
-    :class:`~spectral_attribution.explainers.WaveletPerturbation`) and the
+    A perturbation of :mod:`spectral_attribution.perturbations` (e.g.
+    :class:`~spectral_attribution.perturbations.WaveletPerturbation`) and the
     context it prepared for one image (``perturbation.prepare(image)``);
     ``perturbation(context, masks)`` turns ``(b, d)`` masks with values in
     ``[0, 1]`` (1 keeps a cell, 0 removes it) into ``(b, C, H, W)`` images.
@@ -36,12 +38,13 @@ Model-querying functions all take the same four objects:
 
 from __future__ import annotations
 
-import contextlib
 from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
+
+from ._common import ForwardPass, model_device, require_columns
 
 __all__ = [
     "level_contributions",
@@ -102,7 +105,7 @@ def level_contributions(wcam_map, subbands=None, per_coefficient: bool = True) -
     ----------
     wcam_map:
         ``(Hl, Wl)`` array (``Explanation.map`` of a WCAM), or a WCAM
-        :class:`~spectral_attribution.explainers.Explanation` (then
+        :class:`~spectral_attribution.explanation.Explanation` (then
         ``subbands`` may be omitted and ``explanation.subbands`` is used).
     subbands:
         The layout's blocks, :meth:`~spectral_attribution.transforms.WaveletTransform.subbands`
@@ -231,12 +234,10 @@ def robustness(clean_pred, corrupted_preds) -> float:
 # numpy < 2 names it trapz.
 _trapezoid = getattr(np, "trapezoid", None) or getattr(np, "trapz")
 
-_AUTOCAST = {None: None, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
 def _device(model, context) -> torch.device:
-    dev = getattr(model, "device", None)
-    if isinstance(dev, torch.device):
+    """Where masks are built: the model's device, else the context's, else the CPU."""
+    dev = model_device(model) if model is not None else None
+    if dev is not None:
         return dev
     tensors = getattr(context, "tensors", None)
     if isinstance(tensors, dict):
@@ -248,21 +249,21 @@ def _device(model, context) -> torch.device:
 
 def _logits(model, perturbation, context, masks: np.ndarray, batch_size: int,
             autocast: str | None = None) -> torch.Tensor:
-    """Logits ``(m, K)`` (float32, CPU) of the images built from ``masks`` ``(m, d)``."""
-    if int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if autocast not in _AUTOCAST:
-        raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {autocast!r}")
+    """Logits ``(m, K)`` (float32, CPU) of the images built from ``masks`` ``(m, d)``.
+
+    The images are built a batch at a time and go through the package's one
+    forward loop (:class:`~spectral_attribution._common.ForwardPass`).
+    """
+    forward = ForwardPass(model, batch_size, autocast)
     device = _device(model, context)
-    out = []
-    for start in range(0, len(masks), batch_size):
-        m = torch.as_tensor(np.asarray(masks[start:start + batch_size], dtype=np.float32), device=device)
-        images = perturbation(context, m)
-        ctx = (torch.autocast(device_type=device.type, dtype=_AUTOCAST[autocast])
-               if autocast else contextlib.nullcontext())
-        with torch.inference_mode(), ctx:
-            out.append(model(images).float().cpu())
-    return torch.cat(out) if out else torch.empty(0, 0)
+
+    def images():
+        for start in range(0, len(masks), forward.batch_size):
+            m = torch.as_tensor(np.asarray(masks[start:start + forward.batch_size], dtype=np.float32),
+                                device=device)
+            yield perturbation(context, m)
+
+    return forward(images())
 
 
 def _scores(logits: torch.Tensor, target: int, score: str) -> np.ndarray:
@@ -323,7 +324,7 @@ def top_k_masks(order, k_values, dim: int | None = None) -> np.ndarray:
 def keep_top_k(perturbation, context, order, k: int) -> torch.Tensor:
     """The image rebuilt from the first ``k`` cells of ``order`` only (``(C, H, W)``).
 
-    For a :class:`~spectral_attribution.explainers.WaveletPerturbation`: the
+    For a :class:`~spectral_attribution.perturbations.WaveletPerturbation`: the
     wavelet coefficients under the top-``k`` cells are kept, all others set
     to 0, and the layout is inverted. Pixel values may leave ``[0, 1]``
     slightly (clip for display).
@@ -348,8 +349,10 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
     reference_label:
         The label whose restoration is tracked.
     autocast:
-        ``None``, ``"bfloat16"`` or ``"float16"``: mixed precision of the
-        forward passes.
+        ``None`` / ``"none"`` / ``"float32"`` (float32), ``"bfloat16"`` or
+        ``"float16"``: mixed precision of the forward passes (the values of
+        :data:`~spectral_attribution._common.AUTOCAST_VALUES`, accepted by
+        every model-querying function here).
 
     Returns
     -------
@@ -495,9 +498,7 @@ def depth_robustness_fit(df: pd.DataFrame, x: str = "depth_share", y: str = "rob
     """
     from scipy import stats
 
-    for col in [x, y] + ([by] if by else []):
-        if col not in df.columns:
-            raise KeyError(f"column {col!r} not in the table (columns: {list(df.columns)})")
+    require_columns(df, [x, y] + ([by] if by else []))
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     groups = df.groupby(by, sort=True) if by else [(None, df)]
@@ -539,8 +540,8 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     perturbation rebuilds it). mu-fidelity is the correlation, over subsets,
     between ``sum_{i in S} attribution[i]`` and the drop. Removing a cell
     means zeroing its wavelet coefficients for a
-    :class:`~spectral_attribution.explainers.WaveletPerturbation` and its
-    pixels for a :class:`~spectral_attribution.explainers.SpatialPerturbation`.
+    :class:`~spectral_attribution.perturbations.WaveletPerturbation` and its
+    pixels for a :class:`~spectral_attribution.perturbations.SpatialPerturbation`.
 
     Parameters
     ----------

@@ -1,16 +1,29 @@
-"""Reading and writing results with provenance, atomically.
+"""Input and output of results: atomic writes, shards, manifests, provenance.
+
+This module only reads and writes files; drawing a stored explanation is
+:func:`spectral_attribution.plots.render_from_results`.
 
 Every file this module writes is first written to a hidden temporary file in
 the destination folder (``.NAME.tmp-PID-RANDOM.EXT``) and then moved into
 place with :func:`os.replace`, which is atomic on POSIX file systems: a run
 killed half-way leaves either the previous file, or no file, never a
-truncated one that looks complete.
+truncated one that looks complete. The writers (:func:`atomic_path`,
+:func:`write_text`, :func:`write_json`, :func:`write_csv`, :func:`write_npz`)
+are those of :mod:`spectral_attribution._common`, re-exported here.
 
 Shards
 ------
 The workflow computes explanations by *shard*: a fixed chunk of the sampled
-images, for one model and one *variant* (``clean``, ``zoom``, or a corrupted
-copy such as ``gaussian_noise-3``). A shard is two files side by side::
+images, for one model and one *variant*:
+
+* ``clean``: the WCAM of each sampled image;
+* ``corrupted``: the WCAM of the corrupted copies chosen for each image
+  (image ids ``"{image_id}@{corruption}-{severity}"``; extra manifest columns
+  ``source_image_id, corruption, severity, copy_seed``);
+* ``spatial``: the spatial Sobol' map of each image (for the faithfulness
+  study).
+
+A shard is two files side by side::
 
     results/wcam/{model}/{variant}/shard-000.npz   # stacked arrays + provenance
     results/wcam/{model}/{variant}/shard-000.csv   # manifest, one row per image
@@ -38,17 +51,17 @@ key                 dtype            shape / meaning
 in the ``.npz``), ``image_id``, ``label`` (``-1`` when unknown),
 ``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``. The
 manifest is written *after* the arrays: a shard is complete exactly when its
-manifest exists.
+manifest exists. Manifests are read with
+:func:`~spectral_attribution._common.read_table`, so image ids such as
+``"NA"`` or ``"null"`` stay strings.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import platform
-import secrets
 import socket
 import subprocess
 import sys
@@ -60,11 +73,14 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from ._common import atomic_path, read_table, to_json, write_csv, write_json, write_npz, write_text
+
 __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_COLUMNS",
     "atomic_path",
     "write_text",
+    "to_json",
     "write_json",
     "write_csv",
     "write_npz",
@@ -79,93 +95,12 @@ __all__ = [
     "load_manifest",
     "load_explanation",
     "iter_explanations",
-    "render_from_results",
+    "preprocessing_of",
 ]
 
 FORMAT_VERSION = 1
 MANIFEST_COLUMNS = ["position", "image_id", "label", "prediction", "score", "target",
                     "settings", "seed"]
-
-
-# --------------------------------------------------------------------------
-# Atomic writes
-# --------------------------------------------------------------------------
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
-
-    The temporary name keeps the suffix of ``path`` (writers such as
-    ``matplotlib`` and ``numpy.savez`` look at it) and starts with a dot, so
-    that globs like ``shard-*.npz`` never see it. Parent folders are created.
-    On an exception the temporary file is removed and ``path`` is untouched.
-
-    Example
-    -------
-    >>> with atomic_path("out/fig.pdf") as tmp:       # doctest: +SKIP
-    ...     fig.savefig(tmp)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(path.suffixes[-1:])
-    stem = path.name[: len(path.name) - len(suffix)] if suffix else path.name
-    tmp = path.with_name(f".{stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{suffix}")
-    try:
-        yield tmp
-        if not tmp.exists():
-            raise FileNotFoundError(f"nothing was written to the temporary file {tmp} for {path}")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def write_text(text: str, path: str | os.PathLike) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; returns ``path``."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (Path,)):
-        return str(obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    return str(obj)
-
-
-def to_json(obj: Any, **kw) -> str:
-    """JSON text of ``obj``; numpy scalars/arrays, paths and dataclasses are converted."""
-    return json.dumps(obj, default=_json_default, **kw)
-
-
-def write_json(obj: Any, path: str | os.PathLike) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    return write_text(to_json(obj, indent=2, sort_keys=True) + "\n", path)
-
-
-def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kw) -> Path:
-    """Write a DataFrame as CSV (no index unless ``index=True``) atomically."""
-    kw.setdefault("index", False)
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, **kw)
-    return Path(path)
-
-
-def write_npz(path: str | os.PathLike, **arrays) -> Path:
-    """``numpy.savez_compressed`` to ``path`` atomically (``path`` should end in ``.npz``)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-    return Path(path)
 
 
 # --------------------------------------------------------------------------
@@ -441,8 +376,8 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
         raise FileNotFoundError(f"shard manifest {manifest_path} is missing (incomplete shard?)")
     if not npz_path.exists():
         raise FileNotFoundError(f"shard arrays {npz_path} are missing")
-    manifest = pd.read_csv(manifest_path, dtype={"image_id": str})
-    from .explainers import Explanation
+    manifest = read_table(manifest_path)
+    from .explanation import Explanation
 
     with np.load(npz_path, allow_pickle=False) as z:
         version = int(z["format_version"])
@@ -476,7 +411,7 @@ def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "cl
     """All manifests of ``model``/``variant`` concatenated, with a ``shard`` column (npz path)."""
     frames = []
     for p in shard_paths(results_dir, model, variant):
-        df = pd.read_csv(p.with_suffix(".csv"), dtype={"image_id": str})
+        df = read_table(p.with_suffix(".csv"))
         df["shard"] = str(p)
         frames.append(df)
     if not frames:
@@ -506,7 +441,8 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
     image_id:
         Identifier as in ``results/data/samples.csv``.
     variant:
-        ``"clean"`` (default), ``"zoom"``, or a corrupted variant ``"NAME-SEVERITY"``.
+        ``"clean"`` (default), ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``)
+        or ``"spatial"`` (spatial Sobol' maps).
 
     Raises
     ------
@@ -536,92 +472,21 @@ def iter_explanations(results_dir: str | os.PathLike, model: str, variant: str =
             yield row, exp
 
 
-def render_from_results(results_dir: str | os.PathLike, model: str, image_id: str,
-                        out_path: str | os.PathLike, variant: str = "clean"):
-    """Draw one image's WCAM from a results folder into ``out_path``.
+def preprocessing_of(results_dir: str | os.PathLike, model: str):
+    """The preprocessing of model ``model`` as the workflow recorded it.
 
-    ``out_path`` ending in ``.pdf``/``.png``/``.svg``/``.jpg``/``.eps``: that
-    file, and the path is returned. Any other path is a *stem*: ``stem.pdf``
-    and ``stem.png`` are written and ``{"pdf": Path, "png": Path}`` returned.
-    ``variant`` is ``"clean"``, ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``,
-    see ``results/wcam/MODEL/corrupted/*.csv``) or ``"spatial"``.
+    Read from ``results/models/{model}.json`` (written by the workflow's
+    ``model`` rule); when that file is absent or has no preprocessing, the
+    registry's preprocessing of its registry name (or of ``model`` itself);
+    else the default :class:`~spectral_attribution.models.Preprocessing`.
 
-    The image is read again from ``results/data/samples.csv`` (column
-    ``path``) and prepared with the preprocessing recorded in
-    ``results/models/{model}.json`` (no model is loaded; a grey image stands
-    in when the file is gone); the figure is
-    :func:`spectral_attribution.plots.plot_explanation` (image, WCAM over the
-    dyadic layout, spatial WCAM). Returns ``out_path``.
-
-    Raises
-    ------
-    FileNotFoundError, KeyError
-        As :func:`load_explanation`.
+    Returns
+    -------
+    spectral_attribution.models.Preprocessing
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from . import plots
-
-    results_dir = Path(results_dir)
-    explanation = load_explanation(results_dir, model, image_id, variant)
-    image = _image_for(results_dir, model, image_id, explanation, variant)
-    if image is None:  # image file gone: draw the maps over a grey image of the right size
-        ref = explanation.spatial if explanation.spatial is not None else explanation.map
-        image = np.full((*np.shape(ref)[-2:], 3), 0.5, dtype=np.float32)
-    figure = plots.plot_explanation(image, explanation, title=f"{model}: {image_id}")
-    out_path = Path(out_path)
-    if out_path.suffix.lower() not in _FIGURE_SUFFIXES:  # a stem: PDF and PNG
-        return plots.save_figure(figure, out_path)
-    with atomic_path(out_path) as tmp:
-        figure.savefig(tmp, bbox_inches="tight", dpi=150)
-    plt.close(figure)
-    return out_path
-
-
-_FIGURE_SUFFIXES = (".pdf", ".png", ".svg", ".jpg", ".jpeg", ".eps")
-
-
-def _image_for(results_dir: Path, model: str, image_id: str, explanation, variant="clean"):
-    """The prepared ``(H, W, 3)`` float image of ``image_id`` for display, or ``None``.
-
-    Corrupted copies (manifest columns ``source_image_id, corruption,
-    severity, copy_seed``) are rebuilt from the clean image.
-    """
-    samples = results_dir / "data" / "samples.csv"
-    if not samples.exists():
-        return None
-    try:
-        from . import data
-
-        row = None
-        manifest = load_manifest(results_dir, model, variant)
-        hits = manifest[manifest["image_id"] == str(image_id)]
-        if not hits.empty and "corruption" in hits.columns:
-            row = hits.iloc[0]
-        source_id = str(row["source_image_id"]) if row is not None else str(image_id)
-        df = pd.read_csv(samples, dtype={"image_id": str})
-        rows = df[df["image_id"] == source_id]
-        if rows.empty or not Path(rows.iloc[0]["path"]).exists():
-            return None
-        tensor = _preprocessing_of(results_dir, model).to_tensor(data.load_image(rows.iloc[0]["path"]))
-        if row is not None:
-            from . import studies
-
-            tensor = studies.corrupted_copy(tensor, str(row["corruption"]), int(row["severity"]),
-                                            int(row["copy_seed"]))
-        return tensor.permute(1, 2, 0).numpy()
-    except Exception:  # display only: fall back to a grey image
-        return None
-
-
-def _preprocessing_of(results_dir: Path, model: str):
-    """The model's preprocessing as recorded by the workflow (else the registry's)."""
     from . import models
 
-    info_path = results_dir / "models" / f"{model}.json"
+    info_path = Path(results_dir) / "models" / f"{model}.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}
     pre = info.get("preprocessing")
     if pre:
