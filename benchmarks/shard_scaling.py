@@ -13,10 +13,10 @@ every shard with both, this prints its size and timing:
   weigh heavily on tiny shards;
 * ``ms_per_forward`` = wall_s / forwards.
 
-With shards of at least two sizes it also fits ``wall_s = fixed + per_forward ×
-forwards`` (least squares), which separates the fixed cost of a shard from the
-cost of one forward pass: the figures for scaling a run up (forward passes
-per model, hours for a number of shards).
+With shards of at least two sizes it also fits ``seconds = fixed + per_forward
+× forwards`` (least squares, wall-clock and CPU time), which separates the
+fixed cost of a shard from the cost of one forward pass: the figures for
+scaling a run up (forward passes per model, hours for a number of shards).
 
 Usage::
 
@@ -96,16 +96,17 @@ def shard_timings(run: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def fit(table: pd.DataFrame) -> dict | None:
-    """Least-squares ``wall_s = fixed_s + per_forward_s × forwards``.
+def fit(table: pd.DataFrame, column: str = "wall_s") -> dict | None:
+    """Least-squares ``column = fixed_s + per_forward_s × forwards``.
 
-    Returns ``{"fixed_s", "per_forward_s", "shards"}`` (seconds), or ``None``
-    when the shards do not have at least two different sizes.
+    ``column`` is ``"wall_s"`` or ``"cpu_s"`` (CPU time depends less on what
+    else the machine runs). Returns ``{"fixed_s", "per_forward_s", "shards"}``
+    (seconds), or ``None`` when the shards do not have two different sizes.
     """
     t = table[table["forwards"] > 0]
     if t["forwards"].nunique() < 2:
         return None
-    per_forward, fixed = np.polyfit(t["forwards"].astype(float), t["wall_s"], 1)
+    per_forward, fixed = np.polyfit(t["forwards"].astype(float), t[column], 1)
     return {"fixed_s": float(fixed), "per_forward_s": float(per_forward), "shards": len(t)}
 
 
@@ -119,13 +120,15 @@ def main(argv=None) -> int:
         print("no WCAM shard with a benchmark file", file=sys.stderr)
         return 1
     with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(table.drop(columns="run").to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    line = fit(table)
-    if line:
-        print(f"\nfit over {line['shards']} shards: wall_s = {line['fixed_s']:.3g} s per shard "
+        print(table.drop(columns="run").to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print()
+    for column in ("wall_s", "cpu_s"):
+        line = fit(table, column)
+        if line is None:
+            print("(one shard size only: no separation of fixed and per-forward cost)")
+            break
+        print(f"fit over {line['shards']} shards: {column} = {line['fixed_s']:.3g} s per shard "
               f"+ {1000 * line['per_forward_s']:.3g} ms per forward pass")
-    else:
-        print("\n(one shard size only: no separation of fixed and per-forward cost)")
     if args.csv:
         table.to_csv(args.csv, index=False)
     return 0

@@ -468,9 +468,21 @@ def test_time_per_forward_pass_per_shard(runs, cancelled_run):
     assert sorted(table["forwards"]) == [72, 72, 72, 132, 132]
     assert (table["wall_s"] > 0).all() and (table["cpu_s"] > 0).all()
     np.testing.assert_allclose(table["ms_per_forward"], 1000 * table["wall_s"] / table["forwards"])
-    assert scaling.fit(table) is not None
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print("\n[slurm] WCAM shards under SLURM:\n" + table.drop(columns="run").to_string(index=False))
-    line = scaling.fit(table)
-    print(f"[slurm] fit: {line['fixed_s']:.3g} s per shard + {1000 * line['per_forward_s']:.3g} ms "
-          "per forward pass")
+    for column in ("wall_s", "cpu_s"):
+        line = scaling.fit(table, column)
+        assert line is not None and line["shards"] == 5
+        print(f"[slurm] fit: {column} = {line['fixed_s']:.3g} s per shard "
+              f"+ {1000 * line['per_forward_s']:.3g} ms per forward pass")
+
+
+def test_shard_scaling_fit_recovers_a_known_line():
+    scaling = _shard_scaling()
+    table = pd.DataFrame({"forwards": [72, 132, 264, 0], "wall_s": [10 + 0.05 * f for f in (72, 132, 264)] + [3.0],
+                          "cpu_s": [4.0, 4.0, 4.0, 1.0]})
+    line = scaling.fit(table)  # empty shards (0 forwards) are left out
+    assert line["shards"] == 3
+    assert line["fixed_s"] == pytest.approx(10) and line["per_forward_s"] == pytest.approx(0.05)
+    assert scaling.fit(table, "cpu_s")["per_forward_s"] == pytest.approx(0, abs=1e-12)
+    assert scaling.fit(table[table["forwards"] == 72]) is None

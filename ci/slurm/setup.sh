@@ -33,6 +33,15 @@ if [ "$need" = 1 ]; then
             slurm-wlm munge >>"$apt_log" 2>&1
     }
     : >"$apt_log"
+    # Debian starts a package's services on install where an init system
+    # runs; the cluster's daemons are started below, by this script only.
+    policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     if ! apt_install; then
         # a clean machine may have no package lists yet
         apt-get update -q >>"$apt_log" 2>&1 && apt_install || {
@@ -40,6 +49,8 @@ if [ "$need" = 1 ]; then
             die "apt-get could not install slurm-wlm and munge (see the lines above, full log $apt_log); the SLURM test cannot run without them"
         }
     fi
+    [ -n "$policy" ] && rm -f "$policy"
+    trap - EXIT
 fi
 
 # 2. A clean private folder (stop what an earlier run left running).
