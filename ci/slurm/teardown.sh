@@ -2,6 +2,8 @@
 # Stop the one-node CI cluster started by ci/slurm/setup.sh: cancel its jobs,
 # then stop slurmd, slurmctld and munged (by their pid files, so only the
 # daemons this script family started). Safe to run when nothing is running.
+# The folder stays, with the daemons' logs and the job completion log, until
+# the next set-up.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -19,5 +21,8 @@ stop_pidfile "$SLURM_DIR/run/slurmd.pid" slurmd
 stop_pidfile "$SLURM_DIR/run/slurmctld.pid" slurmctld
 stop_pidfile "$SLURM_DIR/run/munged.pid" munged
 # the link setup.sh made, only if it is ours
-[ "$(readlink "$RUN_LINK" 2>/dev/null)" = "$SLURM_CONF" ] && rm -f "$RUN_LINK"
+if [ "$(readlink "$RUN_LINK" 2>/dev/null)" = "$SLURM_CONF" ]; then
+    rm -f "$RUN_LINK"
+    rmdir "$(dirname "$RUN_LINK")" "$(dirname "$(dirname "$RUN_LINK")")" 2>/dev/null  # if empty
+fi
 exit 0
