@@ -509,13 +509,18 @@ def check_ids(image_ids: Sequence, count: int, what: str = "images") -> list[str
     return ids
 
 
-def progress_bar(iterable, show, desc: str, total=None):
-    """``iterable`` wrapped in a tqdm bar when ``show`` is true, else unchanged."""
-    if not show:
-        return iterable
-    from tqdm.auto import tqdm
+def progress_bar(iterable, show, desc: str, total=None, unit: str = "images"):
+    """``iterable``, reported by :func:`spectral_attribution.progress.track` when ``show`` allows.
 
-    return tqdm(iterable, desc=desc, total=total, leave=False)
+    ``show``: ``False`` nothing; ``None`` a bar on a terminal only; ``True``
+    a bar on a terminal and log lines elsewhere (every 10 % or 30 s). Each
+    item's work runs inside ``progress.task("image k of N")``.
+    """
+    if show is False:
+        return iterable
+    from .progress import track
+
+    return track(iterable, show, desc, total=total, unit=unit, label_items=True)
 
 
 def mapping_get(mapping: Mapping, key: str, what: str):

@@ -30,7 +30,6 @@ analysis", NeurIPS 2021; Kasmi et al. (2023) for the wavelet domain.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Iterator
 
 import numpy as np
@@ -38,6 +37,7 @@ import torch
 from torch import nn
 
 from ._common import ForwardPass, check_autocast
+from .progress import Progress, task
 from ._version import __version__
 from .estimators import Estimator, estimator_name, get_estimator, total_indices
 from .explanation import Explanation
@@ -88,7 +88,11 @@ class SobolAttribution:
         Run the network and its inputs in ``torch.channels_last`` memory
         format (converts the model's parameters in place).
     progress:
-        Show a tqdm bar; ``None`` shows it only when stderr is a terminal.
+        Report the forward passes of each image (:mod:`spectral_attribution.progress`):
+        ``None`` (default) a bar with the time left when stderr is a terminal,
+        nothing otherwise; ``True`` the bar on a terminal and log lines
+        elsewhere (every 10 % or 30 s, an estimate after the first batch, a
+        final line per image); ``False`` nothing.
 
     Attributes
     ----------
@@ -169,7 +173,13 @@ class SobolAttribution:
         """
         images = self._check_images(images)
         targets = self._targets(targets, len(images))
-        return [self.explain_one(img, t) for img, t in zip(images, targets)]
+        if len(images) == 1:
+            return [self.explain_one(images[0], targets[0])]
+        out = []
+        for k, (img, t) in enumerate(zip(images, targets), start=1):
+            with task(f"image {k} of {len(images)}"):  # names the image in progress lines
+                out.append(self.explain_one(img, t))
+        return out
 
     def attribute(self, inputs: torch.Tensor, target=None, *, output: str = "indices") -> torch.Tensor:
         """Attributions as one tensor, with captum's keyword ``target``.
@@ -293,14 +303,9 @@ class SobolAttribution:
         return targets
 
     def _with_progress(self, batches: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
-        """``batches`` unchanged, with a tqdm bar of the design rows when asked (or on a terminal)."""
-        show = self.progress if self.progress is not None else sys.stderr.isatty()
-        if not show:
-            yield from batches
-            return
-        from tqdm.auto import tqdm
-
-        with tqdm(total=self.design.size, unit="img", desc=self.method, leave=False) as bar:
+        """``batches`` unchanged, reported by :class:`~spectral_attribution.progress.Progress`
+        (forward passes of the design; see ``progress`` in the class docstring)."""
+        with Progress(self.design.size, self.method, "forward passes", show=self.progress) as bar:
             for batch in batches:
                 yield batch
                 bar.update(len(batch))
