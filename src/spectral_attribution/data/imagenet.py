@@ -31,6 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .._common import umask
 from .classes import imagenet_class_names, wnid_to_index
 from .samples import labelled_folder
 
@@ -376,6 +377,8 @@ def imagenet_val(root: str | os.PathLike, *, download_missing: bool = False,
 
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".val.", dir=root))
+    # mkdtemp makes a private (0700) folder; the extracted set is data to share like any folder
+    os.chmod(tmp, 0o777 & ~umask())
     try:
         try:
             with tarfile.open(files["val"], "r:*") as tar:
