@@ -67,6 +67,7 @@ __all__ = [
     "require_columns",
     "as_image_list",
     "check_ids",
+    "format_bytes",
     "progress_bar",
 ]
 
@@ -572,6 +573,15 @@ def as_image_list(images) -> list:
         if x.ndim != 3:
             raise ValueError(f"each image must be (3, H, W), got shape {tuple(x.shape)}")
     return out
+
+
+def format_bytes(nbytes: float) -> str:
+    """``"480 KiB"``, ``"3.2 MiB"``, ``"6.1 GiB"``: a memory size for people (binary units)."""
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if nbytes >= scale:
+            value = nbytes / scale
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{int(nbytes)} bytes"
 
 
 def check_ids(image_ids: Sequence, count: int, what: str = "images") -> list[str]:

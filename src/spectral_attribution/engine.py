@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._common import ForwardPass, check_autocast
+from ._common import ForwardPass, check_autocast, format_bytes
 from .progress import Progress, task
 from ._version import __version__
 from .estimators import Estimator, estimator_name, get_estimator, total_indices
@@ -47,7 +47,12 @@ from .row_updates import RowUpdater, is_affine
 from .sobol import SobolDesign
 from .transforms import upsample_masks
 
-__all__ = ["SobolAttribution"]
+__all__ = ["SobolAttribution", "MAX_BATCH_BYTES"]
+
+#: Largest memory of the images the engine holds at once for one input image:
+#: the reused batch of ``batch_size`` perturbed images plus the ``n`` cached
+#: images ``x(A[k])`` (float32, on the padded wavelet layout). 8 GiB.
+MAX_BATCH_BYTES = 8 * 1024 ** 3
 
 
 class SobolAttribution:
@@ -287,10 +292,27 @@ class SobolAttribution:
             images = images.unsqueeze(0)
         if images.ndim != 4 or not images.is_floating_point():
             raise ValueError(f"images must be a float (B, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
+        self._check_batch_memory(tuple(images.shape[1:]))
         lo, hi = float(images.min()), float(images.max())
         if lo < -1e-3 or hi > 1 + 1e-3:
             raise ValueError(f"images must be pixel values in [0, 1] (before normalisation); got range [{lo:.3g}, {hi:.3g}]")
         return images
+
+    def _check_batch_memory(self, shape: tuple[int, int, int]) -> None:
+        """Refuse, before any work, an image whose batches would exceed :data:`MAX_BATCH_BYTES`."""
+        c, h, w = (int(v) for v in shape)
+        levels = getattr(getattr(self.perturbation, "transform", None), "levels", 0) or 0
+        step = 2 ** int(levels)  # the wavelet layout is padded to multiples of 2^J
+        h, w = -(-h // step) * step, -(-w // step) * step
+        count = self.batch_size + self.design.nb_design
+        nbytes = count * c * h * w * 4
+        if nbytes > MAX_BATCH_BYTES:
+            raise ValueError(
+                f"images of {c} x {shape[1]} x {shape[2]} need {format_bytes(nbytes)} of "
+                f"perturbed images at once ({self.batch_size} per batch + {self.design.nb_design} "
+                f"cached, float32, layout {h} x {w}); the limit is "
+                f"{format_bytes(MAX_BATCH_BYTES)} (engine.MAX_BATCH_BYTES): lower batch_size "
+                f"or resize the images")
 
     def _targets(self, targets, count: int) -> list[int | None]:
         if targets is None:
