@@ -36,7 +36,7 @@ LAYERS: list[list[str]] = [
     ["plots.explanations", "plots.study_figures"],
     ["plots.figures"],
     ["plots"],
-    ["pipeline"],
+    ["pipeline", "run_checks"],
     ["cli"],
     [""],  # the package itself: lazy exports of the layers below
 ]

@@ -45,7 +45,6 @@ Variants of a shard (``results/wcam/{model}/{variant}/shard-NNN.npz``):
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Sequence
 
@@ -128,8 +127,8 @@ def model_entry(config: dict, nickname: str) -> dict:
 
 
 def n_shards(config: dict) -> int:
-    """``ceil(data.n_images / wcam.shard_size)``."""
-    return math.ceil(int(config["data"]["n_images"]) / int(config["wcam"]["shard_size"]))
+    """``ceil(data.n_images / wcam.shard_size)`` (:func:`spectral_attribution.results.shard_count`)."""
+    return results.shard_count(config)
 
 
 def shard_ids(config: dict) -> list[str]:
