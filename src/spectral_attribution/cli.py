@@ -279,7 +279,7 @@ def _explainer(args, model):
 
 
 def _plan_line(args, explainer, count: int) -> str:
-    per_image = explainer.nb_forward + 1  # + the clean image
+    per_image = explainer.nb_forward
     return (f"{count} image{'s' if count > 1 else ''}: {args.method}, grid {args.grid_size}, "
             f"{args.nb_design} designs: {per_image:,} forward passes per image"
             + (f" ({per_image * count:,} in all)" if count > 1 else "")

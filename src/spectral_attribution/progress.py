@@ -204,19 +204,20 @@ class Progress:
         self.done += int(n)
         now = self.clock()
         elapsed = now - self._start
+        # integer arithmetic: 30 of 100 is the third tenth, not 2.999...
+        steps = max(int(round(1 / self.fraction)), 1) if self.fraction > 0 else 0
+        step = self.done * steps // self.total if self.total else 0
+        estimated = False
         if first and self.estimate and 0 < self.done < self.total:
             total_time = elapsed * self.total / self.done
             self.write(f"first {self.done:,} of {self.total:,} {self.unit} in "
                        f"{format_duration(elapsed)}: about {format_duration(total_time)} in all")
-            self._last_line = now
+            self._last_line, self._last_step, estimated = now, step, True
         if self.bar is not None:
             self.bar.update(int(n))
             return
-        if self.done >= self.total:
-            return  # the final line comes from close()
-        # integer arithmetic: 30 of 100 is the third tenth, not 2.999...
-        steps = max(int(round(1 / self.fraction)), 1) if self.fraction > 0 else 0
-        step = self.done * steps // self.total if self.total else 0
+        if self.done >= self.total or estimated:
+            return  # the final line comes from close(); the estimate line says where we are
         if step > self._last_step or now - self._last_line >= self.interval_s:
             self._last_step = max(step, self._last_step)
             self._last_line = now
