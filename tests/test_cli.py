@@ -265,6 +265,8 @@ def test_explain_reports_forward_passes_and_a_final_line_per_image(photo, tmp_pa
     err = capsys.readouterr().err.splitlines()
     assert err[0] == ("2 images: wcam, grid 2, 2 designs: 12 forward passes per image (24 in all), "
                       "batch 4, on cpu")
+    assert all(re.match(r"\[\d\d:\d\d:\d\d\] image ", line) for line in err[1:])  # log lines, timed
+    err = [line[11:] for line in err]
     done = [line for line in err if ": done: " in line]
     assert [line.split(": wcam: done: ")[0] for line in done] == [
         "image 1 of 2 (chelsea photo.jpg)", "image 2 of 2 (chelsea photo.jpg)"]

@@ -1,6 +1,7 @@
 """Progress reports: log lines when not on a terminal, a bar with ETA on one, labels per image."""
 
 import io
+import re
 
 import torch
 
@@ -9,6 +10,16 @@ from spectral_attribution.explainers import WCAM
 from spectral_attribution.progress import Progress, format_duration, task
 
 from toys import LowPassModel
+
+
+STAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ")
+
+
+def unstamped(text: str) -> list[str]:
+    """Lines of ``text`` without their leading wall-clock time (asserted present)."""
+    lines = text.splitlines()
+    assert all(STAMP.match(line) for line in lines), lines
+    return [STAMP.sub("", line) for line in lines]
 
 
 class FakeClock:
@@ -29,7 +40,8 @@ class Terminal(io.StringIO):
 
 def test_log_lines_every_tenth_with_an_estimate_after_the_first_batch():
     out, clock = io.StringIO(), FakeClock()
-    with Progress(100, "wcam", "forward passes", show=True, stream=out, clock=clock) as p:
+    with Progress(100, "wcam", "forward passes", show=True, stream=out, clock=clock,
+                  timestamps=False) as p:
         for _ in range(20):
             clock.tick(1.0)
             p.update(5)
@@ -46,7 +58,7 @@ def test_log_lines_every_tenth_with_an_estimate_after_the_first_batch():
 
 def test_log_line_every_30_seconds_when_a_tenth_takes_longer():
     out, clock = io.StringIO(), FakeClock()
-    with Progress(1000, "zoom", "images", show=True, stream=out, clock=clock) as p:
+    with Progress(1000, "zoom", "images", show=True, stream=out, clock=clock, timestamps=False) as p:
         for _ in range(5):          # 5 steps of 31 s: 0.5 % of the work, a line for each
             clock.tick(31.0)
             p.update(1)
@@ -91,7 +103,7 @@ def test_task_labels_prefix_lines_outermost_first():
         with task("view zoomed"):
             with Progress(2, "wcam", "forward passes", show=True, stream=out) as p:
                 p.update(2)
-    assert out.getvalue().splitlines()[-1].startswith(
+    assert unstamped(out.getvalue())[-1].startswith(
         "image 2 of 5 (cat.jpg), view zoomed: wcam: done: 2 forward passes in ")
     assert progress.current_label() == ""
 
@@ -119,7 +131,7 @@ def test_engine_reports_each_image_of_a_call(capsys):
     wcam = WCAM(model, grid_size=2, nb_design=2, levels=1, batch_size=4, progress=True)
     images = torch.rand(2, 3, 16, 16)
     wcam(images, targets=0)
-    err = capsys.readouterr().err.splitlines()
+    err = unstamped(capsys.readouterr().err)
     n = wcam.nb_forward                       # 2 * (4 + 2) = 12 rows, batches of 4
     assert n == 12
     assert err[0] == "image 1 of 2: wcam: 12 forward passes"
@@ -136,5 +148,5 @@ def test_studies_report_images_through_the_same_reporter(capsys):
     for item in progress_bar(["a", "b"], True, "corruptions"):
         seen.append((item, progress.current_label()))
     assert seen == [("a", "image 1 of 2"), ("b", "image 2 of 2")]
-    err = capsys.readouterr().err.splitlines()
+    err = unstamped(capsys.readouterr().err)
     assert err[0] == "corruptions: 2 images" and err[-1].startswith("corruptions: done: 2 images in ")

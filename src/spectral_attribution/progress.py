@@ -7,8 +7,9 @@ same in a terminal, under ``nohup`` and in a workflow job's log:
 * **on a terminal** (the stream's ``isatty()``): a :mod:`tqdm` bar with the
   elapsed time, the rate and the estimated time left, erased when the task
   ends;
-* **elsewhere** (a file, a pipe, a Snakemake log): one line when the task
-  starts, then a line each time another tenth of the work is done or
+* **elsewhere** (a file, a pipe, a Snakemake log): lines that start with the
+  wall-clock time; one when the task starts, then one each time another
+  tenth of the work is done or
   :data:`INTERVAL_S` seconds have passed since the last line, whichever comes
   first, so a log shows that a long job is alive and how long it has left;
 * **in both**: after the first step of a task of several steps, one line
@@ -132,6 +133,8 @@ class Progress:
         Write the line with the estimated total time after the first step.
     clock:
         Monotonic clock in seconds (tests pass a fake one).
+    timestamps:
+        Start each log line (off a terminal) with the wall-clock time.
 
     Attributes
     ----------
@@ -149,7 +152,7 @@ class Progress:
     def __init__(self, total: int, desc: str, unit: str = "steps", show: bool | None = None,
                  stream: TextIO | None = None, interval_s: float = INTERVAL_S,
                  fraction: float = FRACTION, estimate: bool = True,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, timestamps: bool = True):
         self.total = max(int(total), 0)
         self.desc = str(desc)
         self.unit = str(unit)
@@ -159,6 +162,7 @@ class Progress:
         self.fraction = float(fraction)
         self.estimate = bool(estimate)
         self.clock = clock
+        self.timestamps = bool(timestamps)
         self.prefix = current_label()
         self.done = 0
         self.closed = False
@@ -186,14 +190,19 @@ class Progress:
         return {"forward passes": "pass", "images": "img"}.get(self.unit, self.unit.rstrip("s"))
 
     def write(self, message: str) -> None:
-        """Write ``"<labels>: <desc>: message"`` as one line (above the bar on a terminal)."""
+        """Write ``"<labels>: <desc>: message"`` as one line (above the bar on a terminal).
+
+        Off a terminal the line starts with the wall-clock time
+        (``[17:52:03] ``), so that a log shows when the job was last alive.
+        """
         if self.mode is None:
             return
         line = f"{self._name()}: {message}"
         if self.bar is not None:
             self.bar.write(line, file=self.stream)
         else:
-            print(line, file=self.stream, flush=True)
+            stamp = time.strftime("[%H:%M:%S] ") if self.timestamps else ""
+            print(stamp + line, file=self.stream, flush=True)
 
     def update(self, n: int = 1) -> None:
         """Count ``n`` more steps done; writes the lines that are due."""

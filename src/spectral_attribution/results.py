@@ -556,7 +556,7 @@ def write_run_config(config: dict, results_dir: str | os.PathLike) -> Path:
     header = ("# The configuration of the last workflow run that wrote this folder (recorded when\n"
               "# the run started). Commands for this folder: snakemake --configfile "
               f"{Path(results_dir) / RUN_CONFIG} ...\n")
-    text = yaml.safe_dump(json.loads(to_json(config)), sort_keys=False, default_flow_style=None)
+    text = yaml.safe_dump(json.loads(to_json(config)), sort_keys=False, default_flow_style=False)
     return write_text(header + text, Path(results_dir) / RUN_CONFIG)
 
 
