@@ -116,8 +116,9 @@ def test_load_explanation_finds_image_across_shards(tmp_path):
         results.load_explanation(tmp_path, "m", "zz")
     with pytest.raises(KeyError, match=r"model 'other' is not in the configuration .*\['m'\]"):
         results.load_explanation(tmp_path, "other", "a")
-    with pytest.raises(KeyError, match="variant 'spatial' is not computed"):
+    with pytest.raises(FileNotFoundError, match=r"computes no 'spatial' variant \(variants: \['clean'\]\)"):
         results.load_explanation(tmp_path, "m", "a", "spatial")
+    assert results.load_manifest(tmp_path, "m", "corrupted").empty   # e.g. the gallery's copies
 
 
 def test_shard_without_manifest_is_incomplete(tmp_path):

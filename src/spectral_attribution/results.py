@@ -619,13 +619,19 @@ def declared_shards(results_dir: str | os.PathLike, model: str, variant: str = "
         A workflow configuration; default: the one recorded in
         ``results_dir/config.yaml`` (:func:`read_run_config`).
 
+    Returns
+    -------
+    list of Path
+        In shard order; empty when the configuration does not compute
+        ``variant`` (:func:`run_variants`).
+
     Raises
     ------
     FileNotFoundError
         No ``config`` and no recorded configuration.
     KeyError
-        ``model`` or ``variant`` is not part of the configuration (the
-        configured ones are named).
+        ``model`` is not part of the configuration (the configured ones are
+        named).
     """
     if config is None:
         config = read_run_config(results_dir)
@@ -633,10 +639,8 @@ def declared_shards(results_dir: str | os.PathLike, model: str, variant: str = "
     if model not in models:
         raise KeyError(f"model {model!r} is not in the configuration of {results_dir} "
                        f"(models: {models})")
-    variants = run_variants(config)
-    if variant not in variants:
-        raise KeyError(f"variant {variant!r} is not computed by the configuration of {results_dir} "
-                       f"(variants: {variants})")
+    if variant not in run_variants(config):
+        return []
     return [shard_path(results_dir, model, variant, k) for k in range(shard_count(config))]
 
 
@@ -668,10 +672,13 @@ def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "cl
 
 def _missing(results_dir, model, variant, config) -> str:
     declared = declared_shards(results_dir, model, variant, config)
+    if not declared:
+        computed = run_variants(config if config is not None else read_run_config(results_dir))
+        return (f"the configuration of {results_dir} computes no {variant!r} variant "
+                f"(variants: {computed})")
     return (f"no complete shard for model {model!r}, variant {variant!r} under {results_dir}: "
             f"its configuration declares {len(declared)} ({declared[0].parent}/shard-000.npz to "
-            f"shard-{len(declared) - 1:03d}.npz) and none has its manifest yet; run the workflow"
-            if declared else f"the configuration of {results_dir} declares no shard")
+            f"shard-{len(declared) - 1:03d}.npz) and none has its manifest yet; run the workflow")
 
 
 def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
@@ -696,10 +703,11 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
     Raises
     ------
     FileNotFoundError
-        No recorded configuration, or no complete shard for this model/variant.
+        No recorded configuration, a variant the configuration does not
+        compute, or no complete shard for this model/variant.
     KeyError
-        A model or variant the configuration does not have, or an image in
-        none of its shards (the message lists a few that are).
+        A model the configuration does not have, or an image in none of its
+        shards (the message lists a few that are).
     ShardIntegrityError
         The shard holding the image does not match its manifest.
     """
