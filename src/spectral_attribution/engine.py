@@ -37,12 +37,12 @@ import torch
 from torch import nn
 
 from ._common import ForwardPass, check_autocast, format_bytes
-from .progress import Progress, task
 from ._version import __version__
 from .estimators import Estimator, estimator_name, get_estimator, total_indices
 from .explanation import Explanation
 from .models import as_wrapper
 from .perturbations import PerturbationContext
+from .progress import Progress, task
 from .row_updates import RowUpdater, is_affine
 from .sobol import SobolDesign
 from .transforms import upsample_masks
