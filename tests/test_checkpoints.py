@@ -219,7 +219,7 @@ def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path, monkeypatch, capsys,
                    "--model", "robustbench:Linf:Salman2020Do_R50", "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err
-    assert err.startswith(f"error: {path} is not a checkpoint: it is an HTML page") and err.count("\n") == 1
+    assert err.startswith(f"spectral-attribution: error: {path} is not a checkpoint: it is an HTML page") and err.count("\n") == 1
     assert SALMAN_URL in err
     # a checkpoint that does not fit its architecture: also one line, no traceback
     bad = tmp_path / "ten.pt"

@@ -52,6 +52,10 @@ def test_ids_named_like_missing_values_survive_samples_and_shards(tmp_path):
     shard = results.load_shard(shard_npz)
     assert shard.manifest["image_id"].tolist() == IDS
     assert shard.get("null").target == 3
+    # the run's configuration declares one shard of 4 images, clean and corrupted
+    results.write_run_config({**config, "wcam": {"shard_size": 4}, "models": [{"nickname": "m"}],
+                              "corruptions": {"explain": {"per_image": 1}},
+                              "data": {**config["data"], "n_images": 4}}, tmp_path / "results")
     assert results.load_manifest(tmp_path / "results", "m")["image_id"].tolist() == IDS
     for k, image_id in enumerate(IDS):
         assert results.load_explanation(tmp_path / "results", "m", image_id).target == k

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "Snakefile"
@@ -41,10 +42,15 @@ def _snakemake_cmd(workdir, *args):
     return [exe, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), *args]
 
 
+#: Multiplies every time limit of this file, for a loaded or slow machine
+#: (e.g. SPECTRAL_ATTRIBUTION_TEST_TIMEOUT_SCALE=3, with pytest --timeout raised to match).
+TIMEOUT_SCALE = float(os.environ.get("SPECTRAL_ATTRIBUTION_TEST_TIMEOUT_SCALE", "1"))
+
+
 def _run(workdir, *args, timeout=600):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(_snakemake_cmd(workdir, *args), capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=workdir)
+                          timeout=timeout * TIMEOUT_SCALE, env=env, cwd=workdir)
 
 
 def _expected_outputs(workdir: Path) -> list[Path]:
@@ -66,9 +72,21 @@ def _job_id(stdout: str, output_fragment: str) -> str | None:
     return None
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def resumed_run(tmp_path_factory):
-    """Start the tiny run, SIGKILL it after the first clean WCAM shard, unlock, resume."""
+    """Start the tiny run; while the first clean WCAM shard is being computed, SIGKILL the
+    Snakemake process alone (its job goes on as an orphan and writes the shard, as after
+    ``kill -9`` of Snakemake on a login node); wait for the orphans; unlock; resume."""
+    from spectral_attribution import run_checks
+
     workdir = tmp_path_factory.mktemp("workflow")
     shard = workdir / "results" / "wcam" / MODEL / "clean" / "shard-000.npz"
     manifest = shard.with_suffix(".csv")
@@ -78,24 +96,28 @@ def resumed_run(tmp_path_factory):
         proc = subprocess.Popen(
             _snakemake_cmd(workdir, "--configfile", str(TINY), "--cores", "2"),
             stdout=fh, stderr=subprocess.STDOUT, cwd=workdir, env=env, start_new_session=True)
-    deadline = time.monotonic() + 420
+    deadline = time.monotonic() + 420 * TIMEOUT_SCALE
     killed = False
     try:
-        # Wait until the shard is written *and* Snakemake has recorded its job as finished.
+        # Wait until Snakemake has started the shard's job, then kill Snakemake only.
         while time.monotonic() < deadline and proc.poll() is None:
-            text = log.read_text()
-            job = _job_id(text, "clean/shard-000.npz")
-            if manifest.exists() and job and re.search(rf"Finished jobid: {job}\b", text):
-                os.killpg(proc.pid, signal.SIGKILL)
+            if _job_id(log.read_text(), "clean/shard-000.npz") and not manifest.exists():
+                proc.kill()
                 killed = True
                 break
-            time.sleep(0.2)
-    finally:
-        if proc.poll() is None and not killed:
-            os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(0.1)
         proc.wait(timeout=60)
+        # The orphaned jobs finish on their own (bounded wait, then the whole group goes).
+        while time.monotonic() < deadline and _group_alive(proc.pid):
+            time.sleep(0.5)
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
     first_log = log.read_text()
     assert killed, f"the first run ended before it could be killed:\n{first_log[-3000:]}"
+    assert manifest.exists(), f"the orphaned job did not finish its shard:\n{first_log[-3000:]}"
+    # Snakemake still marks the shard incomplete: the case the start-up check handles
+    marked = run_checks.incomplete_marker(str(shard.relative_to(workdir)), workdir).exists()
     mtime = shard.stat().st_mtime_ns
     incomplete_before = [p for p in _expected_outputs(workdir) if not p.exists()]
     unlock = _run(workdir, "--configfile", str(TINY), "--unlock")
@@ -104,13 +126,16 @@ def resumed_run(tmp_path_factory):
     second = _run(workdir, "--configfile", str(TINY), "--cores", "2", "--rerun-incomplete")
     return {"workdir": workdir, "shard": shard, "mtime": mtime, "second": second,
             "second_seconds": time.monotonic() - start, "first_log": first_log,
-            "missing_after_kill": incomplete_before}
+            "missing_after_kill": incomplete_before, "marked_incomplete": marked}
 
 
 def test_resume_keeps_the_finished_shard(resumed_run):
     second = resumed_run["second"]
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-5000:]
     assert resumed_run["missing_after_kill"], "the kill came after the run had finished"
+    # Snakemake had marked the orphan's shard incomplete; the start-up check kept it
+    assert resumed_run["marked_incomplete"]
+    assert "shard-000.npz was finished by a job that outlived its Snakemake process" in second.stderr
     assert resumed_run["shard"].stat().st_mtime_ns == resumed_run["mtime"]
     # the resumed run never scheduled the finished shard's job again
     assert _job_id(second.stdout + second.stderr, "clean/shard-000.npz") is None
@@ -191,7 +216,8 @@ def test_rebuild_one_figure(resumed_run):
     target.unlink()
     other = workdir / "figures" / "robustness.pdf"
     before = other.stat().st_mtime_ns
-    proc = _run(workdir, "--configfile", str(TINY), "--cores", "1", "figures/zoom.pdf")
+    # the README's command, for any configuration: the one recorded in results/config.yaml
+    proc = _run(workdir, "--configfile", "results/config.yaml", "--cores", "1", "figures/zoom.pdf")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert target.exists()
     assert other.stat().st_mtime_ns == before
@@ -234,6 +260,72 @@ def test_a_wrong_config_fails_before_any_work_naming_the_key(tmp_path, edit, nam
 
 def test_html_report(resumed_run):
     workdir = resumed_run["workdir"]
-    proc = _run(workdir, "--configfile", str(TINY), "--report", "report.html", timeout=180)
+    proc = _run(workdir, "--configfile", "results/config.yaml", "--report", "report.html", timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (workdir / "report.html").stat().st_size > 10_000
+    # the default configuration (6 images, grid 8) is refused instead of described
+    default = _run(workdir, "--report", "other.html", timeout=180)
+    assert default.returncode == 1 and not (workdir / "other.html").exists()
+    assert "data.n_images: 2 there, 6 now" in default.stderr
+
+
+def test_the_recorded_configuration_reproduces_the_run(resumed_run):
+    workdir = resumed_run["workdir"]
+    recorded = yaml.safe_load((workdir / "results" / "config.yaml").read_text())
+    assert recorded["data"]["n_images"] == 2 and recorded["wcam"]["grid_size"] == 4
+    proc = _run(workdir, "-n", "--configfile", "results/config.yaml", timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("edit, shown", [
+    (("  n_images: 2\n", "  n_images: 1\n"), "data.n_images: 2 there, 1 now"),
+    (("    per_image: 1\n", "    per_image: 0\n"), "corruptions.explain: {'per_image': 1, "),
+])
+def test_another_configuration_is_refused_before_any_job(resumed_run, tmp_path, edit, shown):
+    workdir = resumed_run["workdir"]
+    before = {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()}
+    other = tmp_path / "fewer.yaml"
+    other.write_text(TINY.read_text().replace(*edit))
+    proc = _run(workdir, "--configfile", str(other), "--cores", "1", timeout=180)
+    assert proc.returncode == 1
+    assert shown in proc.stderr
+    assert "--configfile results/config.yaml" in proc.stderr
+    assert "snakemake --directory NEW_FOLDER" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Building DAG" not in proc.stdout + proc.stderr
+    after = {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()}
+    assert after == before                                    # nothing touched
+
+
+def test_a_corrupted_shard_is_named_and_rescheduled(resumed_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(resumed_run["workdir"], copy, symlinks=True)   # .snakemake included
+    shard = copy / "results" / "wcam" / MODEL / "clean" / "shard-000.npz"
+    size = shard.stat().st_size
+    stamp = shard.stat().st_mtime_ns
+    with open(shard, "r+b") as fh:                        # a partial copy, same mtime
+        fh.truncate(size // 3)
+    os.utime(shard, ns=(stamp, stamp))
+    proc = _run(copy, "-n", "--configfile", "results/config.yaml", timeout=180)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert f"results/wcam/{MODEL}/clean/shard-000.npz is corrupted: {size // 3:,} bytes" in proc.stderr
+    assert "Set aside as shard-000.npz.corrupt: this run recomputes it." in proc.stderr
+    assert _job_id(out, "clean/shard-000.npz") is not None          # rescheduled
+    assert shard.with_name("shard-000.npz.corrupt").exists()
+    # reading it meanwhile names the file instead of failing inside zipfile
+    from spectral_attribution import results
+
+    with pytest.raises(FileNotFoundError, match="shard-000.csv is missing"):
+        results.load_shard(shard)
+
+
+def test_show_reads_the_recorded_configurations_shards(resumed_run, tmp_path, capsys):
+    from spectral_attribution.cli import main
+
+    workdir = resumed_run["workdir"]
+    image_id = pd.read_csv(workdir / "results" / "data" / "samples.csv", dtype=str)["image_id"][0]
+    assert main(["show", str(workdir / "results"), "--model", MODEL, "--image", image_id,
+                 "--out", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.split()
+    assert [Path(p).name for p in written] == [f"{MODEL}-{image_id}.pdf", f"{MODEL}-{image_id}.png"]

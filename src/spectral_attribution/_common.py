@@ -51,7 +51,9 @@ __all__ = [
     "forward_logits",
     "predictions",
     "model_device",
+    "check_device",
     "model_name",
+    "umask",
     "atomic_path",
     "write_text",
     "to_json",
@@ -65,6 +67,7 @@ __all__ = [
     "require_columns",
     "as_image_list",
     "check_ids",
+    "format_bytes",
     "progress_bar",
 ]
 
@@ -138,6 +141,52 @@ def model_device(model) -> "torch.device | None":
         for t in list(model.parameters()) + list(model.buffers()):
             return t.device
     return None
+
+
+def check_device(device) -> "torch.device":
+    """``torch.device(device)``, checked to exist on this machine.
+
+    Parameters
+    ----------
+    device:
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, a ``torch.device``...
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        Not a device name torch knows; a CUDA device on a torch build
+        without CUDA, on a machine with no visible GPU, or with an index
+        past the GPUs there are; ``"mps"`` where it is not available. The
+        message names the device and what to use instead.
+    """
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise ValueError(f"device {device!r} is not a torch device name ({err}); "
+                         f"use e.g. cpu, cuda or cuda:1") from None
+    if dev.type == "cuda":
+        if torch.version.cuda is None:
+            raise ValueError(f"device {str(device)!r}: this torch build ({torch.__version__}) has no "
+                             f"CUDA support; use cpu, or install a CUDA build of torch")
+        count = torch.cuda.device_count()
+        if count == 0:
+            raise ValueError(f"device {str(device)!r}: no CUDA GPU is visible on this machine "
+                             f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}); "
+                             f"use cpu")
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(f"device {str(device)!r}: this machine has {count} CUDA GPU(s), "
+                             f"cuda:0 to cuda:{count - 1}")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"device {str(device)!r}: Apple's MPS is not available here; use cpu")
+    return dev
 
 
 def model_name(model) -> str:
@@ -303,6 +352,24 @@ def forward_logits(model, images, batch_size: int = 64, autocast: str | None = N
 # --------------------------------------------------------------------------
 # Atomic writes
 # --------------------------------------------------------------------------
+def umask() -> int:
+    """The process's file-mode creation mask (e.g. ``0o022``), read without changing it.
+
+    Linux exposes it in ``/proc/self/status``; elsewhere it is read with
+    :func:`os.umask` (set and restored at once).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` on success.
@@ -314,6 +381,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     POSIX file systems: a reader sees the previous file or the new one, never
     a truncated one. On an exception the temporary file is removed and
     ``path`` is untouched.
+
+    **File mode.** Before the move, the file gets the mode any new file gets
+    from the user's umask (``0o666 & ~umask``: ``0644`` under umask ``022``,
+    ``0640`` under ``027``), whatever mode the writer created it with (a
+    ``tempfile``-style writer would leave ``0600``): figures, tables and
+    shards are readable by the collaborators the umask allows.
 
     Raises
     ------
@@ -334,6 +407,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         if not tmp.exists():
             raise FileNotFoundError(f"nothing was written to the temporary file {tmp} for {path}")
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -501,6 +575,15 @@ def as_image_list(images) -> list:
     return out
 
 
+def format_bytes(nbytes: float) -> str:
+    """``"480 KiB"``, ``"3.2 MiB"``, ``"6.1 GiB"``: a memory size for people (binary units)."""
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if nbytes >= scale:
+            value = nbytes / scale
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{int(nbytes)} bytes"
+
+
 def check_ids(image_ids: Sequence, count: int, what: str = "images") -> list[str]:
     """``image_ids`` as strings; ``ValueError`` unless there is one per ``count`` items."""
     ids = [str(i) for i in image_ids]
@@ -509,13 +592,18 @@ def check_ids(image_ids: Sequence, count: int, what: str = "images") -> list[str
     return ids
 
 
-def progress_bar(iterable, show, desc: str, total=None):
-    """``iterable`` wrapped in a tqdm bar when ``show`` is true, else unchanged."""
-    if not show:
-        return iterable
-    from tqdm.auto import tqdm
+def progress_bar(iterable, show, desc: str, total=None, unit: str = "images"):
+    """``iterable``, reported by :func:`spectral_attribution.progress.track` when ``show`` allows.
 
-    return tqdm(iterable, desc=desc, total=total, leave=False)
+    ``show``: ``False`` nothing; ``None`` a bar on a terminal only; ``True``
+    a bar on a terminal and log lines elsewhere (every 10 % or 30 s). Each
+    item's work runs inside ``progress.task("image k of N")``.
+    """
+    if show is False:
+        return iterable
+    from .progress import track
+
+    return track(iterable, show, desc, total=total, unit=unit, label_items=True)
 
 
 def mapping_get(mapping: Mapping, key: str, what: str):

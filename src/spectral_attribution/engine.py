@@ -30,24 +30,29 @@ analysis", NeurIPS 2021; Kasmi et al. (2023) for the wavelet domain.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._common import ForwardPass, check_autocast
+from ._common import ForwardPass, check_autocast, format_bytes
 from ._version import __version__
 from .estimators import Estimator, estimator_name, get_estimator, total_indices
 from .explanation import Explanation
 from .models import as_wrapper
 from .perturbations import PerturbationContext
+from .progress import Progress, task
 from .row_updates import RowUpdater, is_affine
 from .sobol import SobolDesign
 from .transforms import upsample_masks
 
-__all__ = ["SobolAttribution"]
+__all__ = ["SobolAttribution", "MAX_BATCH_BYTES"]
+
+#: Largest memory of the images the engine holds at once for one input image:
+#: the reused batch of ``batch_size`` perturbed images plus the ``n`` cached
+#: images ``x(A[k])`` (float32, on the padded wavelet layout). 8 GiB.
+MAX_BATCH_BYTES = 8 * 1024 ** 3
 
 
 class SobolAttribution:
@@ -88,7 +93,11 @@ class SobolAttribution:
         Run the network and its inputs in ``torch.channels_last`` memory
         format (converts the model's parameters in place).
     progress:
-        Show a tqdm bar; ``None`` shows it only when stderr is a terminal.
+        Report the forward passes of each image (:mod:`spectral_attribution.progress`):
+        ``None`` (default) a bar with the time left when stderr is a terminal,
+        nothing otherwise; ``True`` the bar on a terminal and log lines
+        elsewhere (every 10 % or 30 s, an estimate after the first batch, a
+        final line per image); ``False`` nothing.
 
     Attributes
     ----------
@@ -169,7 +178,13 @@ class SobolAttribution:
         """
         images = self._check_images(images)
         targets = self._targets(targets, len(images))
-        return [self.explain_one(img, t) for img, t in zip(images, targets)]
+        if len(images) == 1:
+            return [self.explain_one(images[0], targets[0])]
+        out = []
+        for k, (img, t) in enumerate(zip(images, targets), start=1):
+            with task(f"image {k} of {len(images)}"):  # names the image in progress lines
+                out.append(self.explain_one(img, t))
+        return out
 
     def attribute(self, inputs: torch.Tensor, target=None, *, output: str = "indices") -> torch.Tensor:
         """Attributions as one tensor, with captum's keyword ``target``.
@@ -277,10 +292,27 @@ class SobolAttribution:
             images = images.unsqueeze(0)
         if images.ndim != 4 or not images.is_floating_point():
             raise ValueError(f"images must be a float (B, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
+        self._check_batch_memory(tuple(images.shape[1:]))
         lo, hi = float(images.min()), float(images.max())
         if lo < -1e-3 or hi > 1 + 1e-3:
             raise ValueError(f"images must be pixel values in [0, 1] (before normalisation); got range [{lo:.3g}, {hi:.3g}]")
         return images
+
+    def _check_batch_memory(self, shape: tuple[int, int, int]) -> None:
+        """Refuse, before any work, an image whose batches would exceed :data:`MAX_BATCH_BYTES`."""
+        c, h, w = (int(v) for v in shape)
+        levels = getattr(getattr(self.perturbation, "transform", None), "levels", 0) or 0
+        step = 2 ** int(levels)  # the wavelet layout is padded to multiples of 2^J
+        h, w = -(-h // step) * step, -(-w // step) * step
+        count = self.batch_size + self.design.nb_design
+        nbytes = count * c * h * w * 4
+        if nbytes > MAX_BATCH_BYTES:
+            raise ValueError(
+                f"images of {c} x {shape[1]} x {shape[2]} need {format_bytes(nbytes)} of "
+                f"perturbed images at once ({self.batch_size} per batch + {self.design.nb_design} "
+                f"cached, float32, layout {h} x {w}); the limit is "
+                f"{format_bytes(MAX_BATCH_BYTES)} (engine.MAX_BATCH_BYTES): lower batch_size "
+                f"or resize the images")
 
     def _targets(self, targets, count: int) -> list[int | None]:
         if targets is None:
@@ -293,14 +325,9 @@ class SobolAttribution:
         return targets
 
     def _with_progress(self, batches: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
-        """``batches`` unchanged, with a tqdm bar of the design rows when asked (or on a terminal)."""
-        show = self.progress if self.progress is not None else sys.stderr.isatty()
-        if not show:
-            yield from batches
-            return
-        from tqdm.auto import tqdm
-
-        with tqdm(total=self.design.size, unit="img", desc=self.method, leave=False) as bar:
+        """``batches`` unchanged, reported by :class:`~spectral_attribution.progress.Progress`
+        (forward passes of the design; see ``progress`` in the class docstring)."""
+        with Progress(self.design.size, self.method, "forward passes", show=self.progress) as bar:
             for batch in batches:
                 yield batch
                 bar.update(len(batch))

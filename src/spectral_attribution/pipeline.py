@@ -45,7 +45,6 @@ Variants of a shard (``results/wcam/{model}/{variant}/shard-NNN.npz``):
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import threading
 from pathlib import Path
@@ -54,7 +53,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import results
-from ._common import forward_logits, read_table
+from ._common import check_device, forward_logits, progress_bar, read_table
 
 log = logging.getLogger("spectral_attribution.pipeline")
 
@@ -130,8 +129,8 @@ def model_entry(config: dict, nickname: str) -> dict:
 
 
 def n_shards(config: dict) -> int:
-    """``ceil(data.n_images / wcam.shard_size)``."""
-    return math.ceil(int(config["data"]["n_images"]) / int(config["wcam"]["shard_size"]))
+    """``ceil(data.n_images / wcam.shard_size)`` (:func:`spectral_attribution.results.shard_count`)."""
+    return results.shard_count(config)
 
 
 def shard_ids(config: dict) -> list[str]:
@@ -162,7 +161,9 @@ def _setup(config: dict, threads: int | None = None):
     threads = int(threads or config.get("threads") or 0)
     if threads > 0:
         torch.set_num_threads(threads)
-    return str(config.get("device", "cpu"))
+    device = str(config.get("device", "cpu"))
+    check_device(device)  # one clear line when e.g. cuda is configured on a machine without it
+    return device
 
 
 def read_samples(path) -> pd.DataFrame:
@@ -217,7 +218,7 @@ def _explainer_kwargs(config: dict, section: dict | None = None) -> dict:
     return {"nb_design": int(w["nb_design"]), "seed": int(config["seed"]),
             "estimator": w["estimator"], "batch_size": int(w["batch_size"]),
             "autocast": w.get("autocast"), "channels_last": bool(w.get("channels_last")),
-            "progress": False}
+            "progress": True}  # log lines in the job's log: a long job shows it is alive
 
 
 def _targets(config: dict, wrapper, images, labels: Sequence[int]) -> list[int] | None:
@@ -382,7 +383,9 @@ def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_c
     c = config["corruptions"]
     frames = []
     # one call per image so that copy seeds use the global image index
-    for offset, (img, image_id, label) in enumerate(zip(images, rows["image_id"], rows["label"])):
+    pairs = progress_bar(zip(images, rows["image_id"], rows["label"]), True, "corruption baseline",
+                         total=len(rows))
+    for offset, (img, image_id, label) in enumerate(pairs):
         index = int(shard) * size + offset
         df = studies.corruption_baseline(wrapper, img[None], [image_id], corruptions=c["names"],
                                          severities=c["severities"],
@@ -477,7 +480,7 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
         wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
         nb_random_draws=int(r["nb_random_draws"]), seed=int(config["seed"]),
         batch_size=int(config["wcam"]["batch_size"]), max_k=r.get("max_k"),
-        extra_columns=extra, progress=False)
+        extra_columns=extra, progress=True)
     df["model"] = nickname
     if "source_image_id" not in df.columns:
         df["source_image_id"] = df["image_id"]
@@ -504,7 +507,7 @@ def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
                             explainer_kwargs={"estimator": kw["estimator"],
                                               "autocast": kw["autocast"],
                                               "channels_last": kw["channels_last"]},
-                            progress=False)
+                            progress=True)
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
@@ -528,7 +531,7 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
                               nb_subsets=int(f["nb_subsets"]),
                               subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
                               seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
-                              score=f["score"], progress=False)
+                              score=f["score"], progress=True)
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df

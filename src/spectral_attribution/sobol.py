@@ -26,7 +26,39 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-__all__ = ["SobolDesign"]
+from ._common import format_bytes
+
+__all__ = ["SobolDesign", "MAX_DIM", "MAX_DESIGN_BYTES", "check_design_size"]
+
+#: Largest number of inputs ``d``: ``scipy.stats.qmc.Sobol`` draws at most
+#: 21,201 dimensions and the design needs ``2 d`` (a square grid of at most
+#: 102 x 102 cells).
+MAX_DIM = 21201 // 2
+#: Largest memory of the base matrices ``A`` and ``B`` (``2 n d`` float32), 2 GiB.
+MAX_DESIGN_BYTES = 2 * 1024 ** 3
+
+
+def check_design_size(dim: int, nb_design: int) -> None:
+    """Refuse a design that SciPy cannot draw or that would not fit in memory.
+
+    Raises
+    ------
+    ValueError
+        ``dim`` above :data:`MAX_DIM` (the message gives the largest square
+        grid), or ``A`` and ``B`` above :data:`MAX_DESIGN_BYTES`.
+    """
+    if dim > MAX_DIM:
+        side = int(math.isqrt(MAX_DIM))
+        raise ValueError(
+            f"a Sobol' design of d = {dim:,} inputs (e.g. a {math.isqrt(dim)} x {math.isqrt(dim)} "
+            f"grid) needs a {2 * dim:,}-dimensional Sobol' sequence; scipy.stats.qmc.Sobol draws at "
+            f"most 21,201 dimensions, so d <= {MAX_DIM:,} (a grid of at most {side} x {side} cells)")
+    nbytes = 2 * int(nb_design) * int(dim) * 4
+    if nbytes > MAX_DESIGN_BYTES:
+        raise ValueError(
+            f"a Sobol' design of n = {nb_design:,} base points and d = {dim:,} inputs needs "
+            f"{format_bytes(nbytes)} for its matrices A and B; the limit is "
+            f"{format_bytes(MAX_DESIGN_BYTES)}: use fewer designs or a coarser grid")
 
 
 def _check_power_of_two(nb_design: int) -> int:
@@ -62,7 +94,8 @@ class SobolDesign:
     Raises
     ------
     ValueError
-        If ``nb_design`` is not a power of two or ``dim < 1``.
+        If ``nb_design`` is not a power of two, ``dim < 1``, or the design is
+        too large (:func:`check_design_size`).
     """
 
     dim: int
@@ -78,6 +111,7 @@ class SobolDesign:
         nb_design = _check_power_of_two(nb_design)
         if dim < 1:
             raise ValueError(f"dim must be >= 1, got {dim}")
+        check_design_size(dim, nb_design)
         sampler = qmc.Sobol(d=2 * dim, scramble=True, seed=seed)
         points = sampler.random_base2(m=int(math.log2(nb_design))).astype(np.float32)
         return cls(dim=int(dim), nb_design=nb_design, seed=int(seed),

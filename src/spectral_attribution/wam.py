@@ -83,6 +83,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._common import progress_bar, write_npz
 from ._version import __version__
 from .explanation import Explanation
 from .models import ModelWrapper, as_wrapper
@@ -126,18 +127,13 @@ class WAMExplanation(Explanation):
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"indices": self.indices, "map": self.map,
                   "meta": np.array(json.dumps(self._meta()))}
         if self.spatial is not None:
             arrays["spatial"] = self.spatial
         if self.attributions is not None:
             arrays["attributions"] = self.attributions
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        tmp.replace(path)
-        return path
+        return write_npz(path, **arrays)  # the package's one atomic writer
 
     @classmethod
     def load(cls, path: str | Path) -> "WAMExplanation":
@@ -262,6 +258,10 @@ class WAM:
         ``nb_samples`` / ``nb_steps``. Changes results by float rounding only.
     device:
         Where to run; defaults to the model's device.
+    progress:
+        Report the images of a call (:mod:`spectral_attribution.progress`):
+        ``None`` a bar on a terminal only, ``True`` also log lines elsewhere,
+        ``False`` nothing.
 
     Raises
     ------
@@ -283,7 +283,8 @@ class WAM:
     def __init__(self, model: nn.Module, variant: str = "smoothgrad", grid_size: int = 28,
                  levels: int = 3, wavelet: str = "haar", nb_samples: int = 25,
                  noise_level: float = 0.25, nb_steps: int = 25, rule: str = "trapezoid",
-                 seed: int = 0, batch_size: int = 16, device=None):
+                 seed: int = 0, batch_size: int = 16, device=None,
+                 progress: bool | None = None):
         if variant not in VARIANTS:
             raise ValueError(f"unknown WAM variant {variant!r}; choose one of {VARIANTS}")
         if rule not in RULES:
@@ -299,6 +300,7 @@ class WAM:
             raise ValueError(f"noise_level must be >= 0, got {noise_level!r}")
         self.noise_level = float(noise_level)
         self.seed = int(seed)
+        self.progress = progress
         self.transform = WaveletTransform(wavelet, levels)
         # Wrapping a bare network switches it to eval mode and freezes its
         # parameters; undo that here, the freezing is done per call instead.
@@ -376,7 +378,8 @@ class WAM:
         if lo < -1e-3 or hi > 1 + 1e-3:
             raise ValueError(f"images must be pixel values in [0, 1] (before normalisation); got range [{lo:.3g}, {hi:.3g}]")
         targets = self._targets(targets, len(images))
-        return [self.explain_one(img, t) for img, t in zip(images, targets)]
+        pairs = progress_bar(zip(images, targets), self.progress, self.method, total=len(images))
+        return [self.explain_one(img, t) for img, t in pairs]
 
     def attribute(self, inputs: torch.Tensor, target=None, output: str = "indices") -> torch.Tensor:
         """Captum-style call: a tensor of attributions for a batch.

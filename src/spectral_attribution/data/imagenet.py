@@ -31,6 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .._common import umask
 from .classes import imagenet_class_names, wnid_to_index
 from .samples import labelled_folder
 
@@ -376,6 +377,8 @@ def imagenet_val(root: str | os.PathLike, *, download_missing: bool = False,
 
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".val.", dir=root))
+    # mkdtemp makes a private (0700) folder; the extracted set is data to share like any folder
+    os.chmod(tmp, 0o777 & ~umask())
     try:
         try:
             with tarfile.open(files["val"], "r:*") as tar:
@@ -383,7 +386,12 @@ def imagenet_val(root: str | os.PathLike, *, download_missing: bool = False,
                 for m in members:  # a flat archive of JPEGs: refuse anything else
                     if "/" in m.name.strip("./") or m.name.startswith(("/", "..")):
                         raise ValueError(f"unexpected member {m.name!r} in {files['val']}")
-                tar.extractall(tmp, members=members, filter="data")
+                mode = 0o666 & ~umask()  # like any new file, not the archive's recorded mode
+
+                def data_with_umask(member, dest):
+                    return tarfile.data_filter(member, dest).replace(mode=mode, deep=False)
+
+                tar.extractall(tmp, members=members, filter=data_with_umask)
         except (tarfile.TarError, EOFError) as exc:
             raise ValueError(f"cannot extract {files['val']}: {exc}") from exc
         images = sorted(p.name for p in tmp.iterdir() if p.is_file())

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .imagenet import IMAGENET_BASE_URL, imagenet_val
-from .samples import check_images, embedded_samples, labelled_folder, sample_images
+from .samples import check_images, embedded_samples, labelled_folder, sample_good_images
 
 __all__ = ["prepare_source"]
 
@@ -87,7 +87,8 @@ def prepare_source(config: Mapping[str, Any], out_dir: str | os.PathLike) -> pd.
     ``seed``              all         int seed of the sampling (default 0)
     ``stratify``          all         sample proportionally per label (default false)
     ``skip_bad_images``   all         leave undecodable images out with a warning
-                                      instead of failing (default false)
+                                      and draw others in their place, instead
+                                      of failing (default false)
     ``root``              folder,     the labelled folder (see :func:`labelled_folder`);
                           imagenet    the ImageNet root (see :func:`imagenet_val`)
     ``download``          imagenet    fetch missing archives (default false)
@@ -99,14 +100,27 @@ def prepare_source(config: Mapping[str, Any], out_dir: str | os.PathLike) -> pd.
 
     ``out_dir`` receives only images that must be materialised (the embedded
     photographs, as PNG); folder images are read in place, ImageNet is
-    extracted under ``root``. Sampling (:func:`sample_images`, without
-    replacement) happens first, then the sampled images are decoded with
-    :func:`check_images`, so with ``skip_bad_images`` the table may hold fewer
-    than ``n_images`` rows (a warning says how many were dropped).
+    extracted under ``root``. The sample (:func:`sample_good_images`:
+    seeded, without replacement) holds exactly ``n_images`` images that
+    decode: with ``skip_bad_images``, each undecodable image drawn is replaced
+    by another draw (a warning names them); without it, any undecodable image
+    drawn stops the run, naming every bad file. With ``n_images`` null, every
+    image of the source is decoded.
 
     Returns
     -------
-    A sample table (``image_id, path, label, class_name``).
+    A sample table (``image_id, path, label, class_name``); its
+    ``attrs["skipped_images"]`` lists the images left out (with an ``error``
+    column), which :func:`spectral_attribution.pipeline.prepare_samples`
+    writes to ``results/data/skipped_images.csv``.
+
+    Raises
+    ------
+    ValueError
+        Bad keys (named); ``n_images`` larger than the source, or (with
+        ``skip_bad_images``) than the images of the source that decode.
+    ImageDecodeError
+        An undecodable image was drawn and ``skip_bad_images`` is false.
     """
     cfg = _validate_config(config)
     source = cfg["source"]
@@ -121,8 +135,10 @@ def prepare_source(config: Mapping[str, Any], out_dir: str | os.PathLike) -> pd.
         if cfg["n_images"] > len(table):
             raise ValueError(f"data source config: key 'n_images' is {cfg['n_images']} but the "
                              f"{source} source has only {len(table)} images")
-        table = sample_images(table, cfg["n_images"], cfg["seed"], stratify=cfg["stratify"])
-    good, bad = check_images(table, skip_bad=cfg["skip_bad_images"])
+        good, bad = sample_good_images(table, cfg["n_images"], cfg["seed"], stratify=cfg["stratify"],
+                                       skip_bad=cfg["skip_bad_images"])
+    else:
+        good, bad = check_images(table, skip_bad=cfg["skip_bad_images"])
     if len(bad):
         warnings.warn(f"{len(bad)} undecodable image(s) left out: {list(bad['path'])}", stacklevel=2)
     # The caller writes these out next to the sample (results/data/skipped_images.csv).
