@@ -201,9 +201,13 @@ def test_faithfulness_table_columns_and_ranges():
     wcams = WCAM(model, grid_size=4, nb_design=4, levels=2, progress=False)(x)
     spatial = SpatialSobol(model, grid_size=4, nb_design=4, progress=False)(x)
     df = S.faithfulness(model, x, IDS, wcams, spatial, nb_subsets=16, steps=4)
-    assert list(df.columns) == ["model", "image_id", "method", "target", "dim", "mu_fidelity",
-                                "insertion_auc", "deletion_auc"]
-    assert list(df["method"]) == ["wcam", "spatial-sobol"] * 2
+    assert list(df.columns) == ["model", "image_id", "method", "domain", "target", "dim",
+                                "mu_fidelity", "mu_fidelity_approximation_kept", "insertion_auc",
+                                "deletion_auc"]
+    assert list(df["method"]) == ["wcam", "level-prior", "random-attribution", "spatial-sobol",
+                                  "centre-prior"] * 2
+    assert df["mu_fidelity_approximation_kept"].isna().tolist() == [False] * 3 + [True] * 2 + \
+        [False] * 3 + [True] * 2
     assert df[["insertion_auc", "deletion_auc"]].stack().between(0, 1).all()
     table = S.faithfulness_table(df)
     assert table.loc[("tinynet", "wcam"), "nb_images"] == 2

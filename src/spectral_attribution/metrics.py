@@ -60,6 +60,9 @@ __all__ = [
     "random_order_depths",
     "depth_robustness_fit",
     "mu_fidelity",
+    "removal_subsets",
+    "subset_drops",
+    "mu_fidelity_from_drops",
     "insertion_deletion",
     "insertion_auc",
     "deletion_auc",
@@ -567,27 +570,89 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     ValueError
         ``attribution`` not of size ``d``, bad fraction, score or correlation.
     """
-    from scipy import stats
-
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:
         raise ValueError(f"attribution has {a.size} values, the perturbation has d={d} cells")
-    if not 0 < subset_fraction < 1:
-        raise ValueError(f"subset_fraction must be in (0, 1), got {subset_fraction!r}")
     if correlation not in ("spearman", "pearson"):
         raise ValueError(f"correlation must be 'spearman' or 'pearson', got {correlation!r}")
-    size = max(1, int(round(subset_fraction * d)))
+    subsets = removal_subsets(d, subset_fraction, nb_subsets, seed)
+    drops = subset_drops(model, perturbation, context, target, subsets, batch_size, score, autocast)
+    return mu_fidelity_from_drops(a, subsets, drops, correlation)
+
+
+def removal_subsets(dim: int, subset_fraction: float = 0.2, nb_subsets: int = 128,
+                    seed: int | Sequence[int] = 0, allowed=None) -> np.ndarray:
+    """The random subsets of cells removed by :func:`mu_fidelity`, one row per subset.
+
+    Subset ``s`` is ``rng.choice(d, size, replace=False)`` (or a choice
+    among ``allowed``), drawn in sequence from
+    ``rng = numpy.random.default_rng(seed)``, with ``size =
+    max(1, round(subset_fraction * d))`` (at most ``len(allowed)``).
+
+    Parameters
+    ----------
+    allowed:
+        Cells a subset may hold (e.g. every cell but the approximation's);
+        ``None``: all ``d``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` ``(nb_subsets, size)``.
+
+    Raises
+    ------
+    ValueError
+        ``subset_fraction`` outside ``(0, 1)``, ``nb_subsets < 1``, or no allowed cell.
+    """
+    d = int(dim)
+    if not 0 < subset_fraction < 1:
+        raise ValueError(f"subset_fraction must be in (0, 1), got {subset_fraction!r}")
+    if int(nb_subsets) != nb_subsets or nb_subsets < 1:
+        raise ValueError(f"nb_subsets must be a positive integer, got {nb_subsets!r}")
+    pool = d if allowed is None else np.asarray(allowed, dtype=np.int64).ravel()
+    available = d if allowed is None else pool.size
+    if available < 1:
+        raise ValueError("no cell is allowed in the subsets")
+    size = min(max(1, int(round(subset_fraction * d))), available)
     rng = np.random.default_rng(seed)
-    masks = np.ones((int(nb_subsets) + 1, d), dtype=np.float32)
-    sums = np.empty(int(nb_subsets))
-    for s in range(int(nb_subsets)):
-        subset = rng.choice(d, size=size, replace=False)
+    return np.stack([rng.choice(pool, size=size, replace=False)
+                     for _ in range(int(nb_subsets))]).astype(np.int64)
+
+
+def subset_drops(model, perturbation, context, target: int, subsets, batch_size: int = 64,
+                 score: str = "logit", autocast: str | None = None) -> np.ndarray:
+    """Drops ``f(x) - f(x_{S removed})`` of the target's score, one per row of ``subsets``.
+
+    ``f(x)`` is the score of the all-ones mask. The forward passes
+    (``len(subsets) + 1``) do not depend on any attribution, so the drops
+    serve every attribution of an image (:func:`mu_fidelity_from_drops`).
+    Returns ``float64`` ``(nb_subsets,)``.
+    """
+    d = _dim(perturbation)
+    subsets = np.asarray(subsets, dtype=np.int64)
+    masks = np.ones((len(subsets) + 1, d), dtype=np.float32)
+    for s, subset in enumerate(subsets):
         masks[s + 1, subset] = 0.0
-        sums[s] = a[subset].sum()
     scores = _scores(_logits(model, perturbation, context, masks, batch_size, autocast),
                      int(target), score)
-    drops = scores[0] - scores[1:]
+    return scores[0] - scores[1:]
+
+
+def mu_fidelity_from_drops(attribution, subsets, drops, correlation: str = "spearman") -> float:
+    """mu-fidelity of ``attribution`` from precomputed :func:`subset_drops`.
+
+    The correlation over subsets between ``sum_{i in S} attribution[i]`` and
+    the drop; NaN when either is constant. See :func:`mu_fidelity`.
+    """
+    from scipy import stats
+
+    a = np.asarray(attribution, dtype=np.float64).ravel()
+    if correlation not in ("spearman", "pearson"):
+        raise ValueError(f"correlation must be 'spearman' or 'pearson', got {correlation!r}")
+    sums = a[np.asarray(subsets, dtype=np.int64)].sum(axis=1)
+    drops = np.asarray(drops, dtype=np.float64)
     if np.ptp(sums) == 0 or np.ptp(drops) == 0:
         return float("nan")
     fn = stats.spearmanr if correlation == "spearman" else stats.pearsonr

@@ -76,6 +76,8 @@ __all__ = [
     "reconstruction_shard",
     "zoom_shard",
     "faithfulness_shard",
+    "depth_baselines_shard",
+    "wcam_noise",
     "make_table",
     "make_figure",
     "figure_options",
@@ -86,10 +88,10 @@ __all__ = [
 VARIANTS = ("clean", "corrupted", "spatial")
 #: Names of :data:`spectral_attribution.studies.TABLES` (kept here so that
 #: building the DAG imports neither torch nor matplotlib; a test checks them).
-TABLES = ("robustness", "reconstruction", "zoom", "faithfulness")
+TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "claims", "wcam_noise")
 #: Names of :data:`spectral_attribution.plots.FIGURES` (same reason).
 FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
-           "depth_orders", "zoom", "faithfulness")
+           "depth_orders", "zoom", "faithfulness", "claims")
 
 
 # --------------------------------------------------------------------------
@@ -528,6 +530,84 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
                               seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
                               score=f["score"], progress=False)
     df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def _shard_images(wrapper, manifest: pd.DataFrame, samples_csv, variant: str):
+    """The images of a shard's manifest, prepared for ``wrapper``: clean, or the corrupted
+    copies rebuilt from their clean image (``source_image_id, corruption, severity,
+    copy_seed``). Returns ``(images, extra)``, ``extra`` the corrupted copies' columns
+    ``source_image_id, corruption, severity`` (``None`` for clean images)."""
+    from . import studies
+
+    samples = read_samples(samples_csv).set_index("image_id")
+    if variant != "corrupted":
+        return _prepared(samples.loc[[str(i) for i in manifest["image_id"]]].reset_index(), wrapper), None
+    clean = _prepared(samples.loc[[str(i) for i in manifest["source_image_id"]]].reset_index(), wrapper)
+    images = [studies.corrupted_copy(img, c, int(s), int(cs)) for img, c, s, cs in
+              zip(clean, manifest["corruption"], manifest["severity"], manifest["copy_seed"])]
+    return images, manifest[["source_image_id", "corruption", "severity"]].reset_index(drop=True)
+
+
+def depth_baselines_shard(config: dict, nickname: str, variant: str, shard_npz, samples_csv,
+                          out_csv, threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.baseline_depths` of the WCAMs of one shard (model-free orders); writes ``out_csv``.
+
+    Orders ``wcam``, ``coarse_to_fine``, ``wcam_approximation_first`` and
+    ``within_level`` (``baselines.nb_draws`` draws of the random ones), up to
+    ``reconstruction.max_k`` cells; the reference label is each WCAM's target.
+    Forward passes in float32, as :func:`reconstruction_shard`'s, so that the
+    depths of the two tables compare.
+    """
+    from . import studies
+
+    _setup(config, threads)
+    shard = results.load_shard(shard_npz)
+    manifest = shard.manifest
+    if not len(shard):
+        df = pd.DataFrame(columns=["model", "image_id", "condition", "order"])
+        results.write_csv(df, out_csv)
+        return df
+    wrapper = _load_model(config, nickname)
+    images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
+    df = studies.baseline_depths(
+        wrapper, images, shard.explanations, [str(i) for i in manifest["image_id"]],
+        conditions="corrupted" if variant == "corrupted" else "clean",
+        nb_draws=int(config["baselines"]["nb_draws"]), seed=int(config["seed"]),
+        batch_size=int(config["wcam"]["batch_size"]), max_k=config["reconstruction"].get("max_k"),
+        extra_columns=extra, progress=False)  # float32, as reconstruction_shard: depths comparable
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def wcam_noise(config: dict, shard_npzs: dict, samples_csv, out_csv,
+               threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.wcam_noise` on the first ``baselines.noise_images`` images of each model's
+    first clean shard (``shard_npzs``: nickname -> shard path): a second WCAM with seed
+    ``seed + 1`` at the configured grid, levels and designs. Writes ``out_csv``."""
+    from . import studies
+
+    device = _setup(config, threads)
+    count = int(config["baselines"]["noise_images"])
+    frames = []
+    for nickname, npz in shard_npzs.items():
+        shard = results.load_shard(npz)
+        manifest = shard.manifest.head(count)
+        if manifest.empty:
+            continue
+        wrapper = _load_model(config, nickname)
+        images, _ = _shard_images(wrapper, manifest, samples_csv, "clean")
+        df = studies.wcam_noise(wrapper, images, [str(i) for i in manifest["image_id"]],
+                                shard.explanations[:len(manifest)],
+                                explainer_kwargs={"batch_size": int(config["wcam"]["batch_size"]),
+                                                  "device": device})
+        df["model"] = nickname
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["model", "image_id", "grid_size", "nb_design", "levels", "spearman",
+                 "same_top_cell", "top_overlap"])
     results.write_csv(df, out_csv)
     return df
 

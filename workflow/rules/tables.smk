@@ -70,3 +70,37 @@ rule table_faithfulness:
         "../envs/spectral-attribution.yaml"
     script:
         "../scripts/table.py"
+
+
+rule table_claims:
+    input:
+        unpack(claims_inputs),
+    output:
+        report(
+            multiext("results/tables/claims", ".csv", ".md", ".tex"),
+            caption="../report/table_claims.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/claims.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"
+
+
+rule table_wcam_noise:
+    input:
+        wcam_noise="results/studies/wcam_noise.csv",
+    output:
+        report(
+            multiext("results/tables/wcam_noise", ".csv", ".md", ".tex"),
+            caption="../report/table_wcam_noise.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/wcam_noise.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"

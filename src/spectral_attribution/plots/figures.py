@@ -25,6 +25,7 @@ from ..data import load_image
 from ..perturbations import wavelet_perturbation_for
 from ..studies.corruption import corrupted_copy
 from ..studies.reconstruction import depth_and_robustness
+from .claims import plot_claims
 from .common import save_figure
 from .explanations import plot_reconstructions, plot_wcam_gallery
 from .study_figures import (
@@ -143,8 +144,9 @@ class FigureMaker:
 
 
 #: Figure name → maker. Tables: ``per_corruption``, ``per_image``,
-#: ``reconstruction``, ``zoom``, ``faithfulness`` (study tables) and
-#: ``samples`` (``results/data/samples.csv``).
+#: ``reconstruction``, ``zoom``, ``faithfulness`` (study tables),
+#: ``samples`` (``results/data/samples.csv``) and ``claims`` (the table
+#: ``results/tables/claims.csv``).
 FIGURES: dict[str, FigureMaker] = {
     "robustness": FigureMaker(("per_corruption",), plot_robustness),
     "wcam_gallery": FigureMaker(("samples",), wcam_gallery, ("results_dir", "models", "nb_images")),
@@ -154,6 +156,7 @@ FIGURES: dict[str, FigureMaker] = {
     "depth_orders": FigureMaker(("reconstruction",), plot_depth_orders),
     "zoom": FigureMaker(("zoom",), plot_zoom),
     "faithfulness": FigureMaker(("faithfulness",), plot_faithfulness),
+    "claims": FigureMaker(("claims",), plot_claims),
 }
 
 

@@ -19,7 +19,9 @@ import pandas as pd
 
 from .._common import read_table, write_text
 from .corruption import robustness_table
+from .claims import claims_table
 from .faithfulness import faithfulness_table
+from .noise import wcam_noise_table
 from .reconstruction import reconstruction_summary
 from .zoom import zoom_table
 
@@ -76,10 +78,14 @@ class TableMaker:
         (e.g. ``("per_image", "per_corruption")``).
     build:
         ``build(*tables) -> pandas.DataFrame``.
+    optional:
+        Inputs that may be absent (a study switched off): ``build`` then
+        gets ``None`` in their place.
     """
 
     inputs: tuple[str, ...]
     build: Callable[..., pd.DataFrame]
+    optional: tuple[str, ...] = ()
 
 
 #: Table name → maker. Inputs: ``per_image`` / ``per_corruption``
@@ -87,12 +93,17 @@ class TableMaker:
 #: :func:`~spectral_attribution.studies.corruption.robustness_per_corruption`),
 #: ``reconstruction`` (:func:`~spectral_attribution.studies.reconstruction.sufficient_reconstruction`),
 #: ``zoom`` (:func:`~spectral_attribution.studies.zoom.zoom_study`),
-#: ``faithfulness`` (:func:`~spectral_attribution.studies.faithfulness.faithfulness`).
+#: ``faithfulness`` (:func:`~spectral_attribution.studies.faithfulness.faithfulness`),
+#: ``depth_baselines`` (:func:`~spectral_attribution.studies.depth_baselines.baseline_depths`),
+#: ``wcam_noise`` (:func:`~spectral_attribution.studies.noise.wcam_noise`).
 TABLES: dict[str, TableMaker] = {
     "robustness": TableMaker(("per_image", "per_corruption"), robustness_table),
     "reconstruction": TableMaker(("reconstruction", "per_image"), reconstruction_summary),
     "zoom": TableMaker(("zoom",), zoom_table),
     "faithfulness": TableMaker(("faithfulness",), faithfulness_table),
+    "claims": TableMaker(("reconstruction", "depth_baselines", "per_image", "zoom", "faithfulness"),
+                         claims_table, optional=("depth_baselines", "zoom", "faithfulness")),
+    "wcam_noise": TableMaker(("wcam_noise",), wcam_noise_table),
 }
 
 
@@ -121,10 +132,11 @@ def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
         maker = TABLES[name]
     except KeyError:
         raise ValueError(f"unknown table {name!r}; expected one of {tuple(TABLES)}") from None
-    missing = [key for key in maker.inputs if key not in inputs]
+    missing = [key for key in maker.inputs if key not in inputs and key not in maker.optional]
     if missing:
         raise KeyError(f"table {name!r} needs the study table(s) {missing}; given: {sorted(inputs)}")
-    frames = [inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
+    frames = [None if k not in inputs else
+              inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
               for k in maker.inputs]
     table = maker.build(*frames)
     if not isinstance(table.index, pd.RangeIndex):  # model (, method) as plain columns
