@@ -224,3 +224,25 @@ def test_wcam_noise_of_a_model_that_needs_one_cell():
     assert table.loc[0, "nb_images"] == 2 and table.loc[0, "same_top_cell"] == 1.0
     with pytest.raises(ValueError, match="seed_offset"):
         S.wcam_noise(model, x, ["a", "b"], expls, seed_offset=0)
+
+
+def test_claims_table_and_figure_from_the_registries(tmp_path):
+    from spectral_attribution import plots
+    from spectral_attribution._common import read_table
+
+    recon, base, per_image = constructed_tables()
+    # zoom and faithfulness are optional inputs (studies switched off)
+    paths = S.make_table("claims", {"reconstruction": recon, "depth_baselines": base,
+                                    "per_image": per_image}, tmp_path / "claims")
+    back = read_table(paths["csv"])
+    assert list(back.columns) == S.claims.CLAIMS_COLUMNS
+    assert back["claim"].unique().tolist() == ["a: few coefficients suffice",
+                                               "b: fewer coefficients, more robust"]
+    assert "\\toprule" in paths["tex"].read_text()
+    with pytest.raises(KeyError, match="per_image"):
+        S.build_table("claims", {"reconstruction": recon})
+    fig = plots.draw_figure("claims", {"claims": paths["csv"]})
+    ticks = [len(ax.get_yticks()) for ax in fig.axes]
+    assert ticks == back.groupby("claim", sort=False).size().tolist()
+    saved = plots.save_figure(fig, tmp_path / "claims")
+    assert saved["pdf"].stat().st_size > 0 and saved["png"].stat().st_size > 0
