@@ -259,3 +259,14 @@ def test_html_report(resumed_run):
     proc = _run(workdir, "--configfile", str(TINY), "--report", "report.html", timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (workdir / "report.html").stat().st_size > 10_000
+
+
+def test_replication_builds_the_claims_table_and_the_wcam_noise(tmp_path):
+    proc = _run(tmp_path, "-n", "--configfile", str(REPLICATION), timeout=180)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert counts["table_claims"] == "1" and counts["figure_claims"] == "1"
+    assert counts["wcam_noise"] == "1" and counts["table_wcam_noise"] == "1"
+    # model-free orders on every WCAM shard: 6 models x (clean + corrupted) x 10 shards
+    assert int(counts["depth_baselines"]) == 6 * 2 * 10

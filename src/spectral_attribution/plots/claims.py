@@ -70,6 +70,9 @@ def plot_claims(claims: pd.DataFrame):
             if several_models:
                 label = f"{row['model']}: " + label
             labels.append(label)
+        if not part["margin"].astype(float).notna().any():
+            ax.text(0.5, 0.5, "undefined on these images (e.g. fewer than 3, or a constant value)",
+                    transform=ax.transAxes, ha="center", va="center", fontsize=7, color="#555555")
         ax.set_yticks(ys, labels, fontsize=7)
         ax.axvline(0, color="black", linestyle="--", linewidth=0.8)
         ax.set_ylim(-0.7, len(part) - 0.3)
