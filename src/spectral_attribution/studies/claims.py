@@ -184,16 +184,18 @@ def depth_per_image(reconstruction: pd.DataFrame, depth_baselines: pd.DataFrame 
 
 
 def model_free_level_share(kind: str, grid_size: int, size: int, levels: int,
-                           wavelet: str = "haar", per_coefficient: bool = True) -> float:
+                           wavelet: str = "haar", normalise_over: Sequence[str] | None = None) -> float:
     """Approximation share of a model-free map, by the zoom study's definition.
 
     The map is ``kind`` on the ``g x g`` grid over the dyadic layout of a
     ``size x size`` image at ``J = levels`` -- ``"uniform"`` (every cell 1)
     or ``"level-prior"`` (:func:`~spectral_attribution.baselines.level_prior`)
     -- upsampled to the layout like a WCAM's map, and summarised by
-    :func:`spectral_attribution.metrics.level_contributions`. It is what the
-    definition gives an image whose WCAM carries no information: the part of
-    a change between views that no model causes.
+    :func:`spectral_attribution.metrics.level_contributions` (per
+    coefficient; over the levels ``normalise_over`` when given, as the zoom
+    study's contributions per physical scale). It is what the definition
+    gives an image whose WCAM carries no information: the part of a change
+    between views that no model causes.
     """
     transform = WaveletTransform(wavelet, int(levels))
     bands = transform.subbands(int(size), int(size))
@@ -207,10 +209,21 @@ def model_free_level_share(kind: str, grid_size: int, size: int, levels: int,
         raise ValueError(f"kind must be 'uniform' or 'level-prior', got {kind!r}")
     rows, cols = cell_ranges(g, height), cell_ranges(g, width)
     grid_map = np.repeat(np.repeat(cells, rows[:, 1] - rows[:, 0], axis=0), cols[:, 1] - cols[:, 0], axis=1)
-    return float(metrics.level_contributions(grid_map, bands, per_coefficient)["approximation"])
+    extra = {} if normalise_over is None else {"normalise_over": list(normalise_over)}
+    return float(metrics.level_contributions(grid_map, bands, True, **extra)["approximation"])
 
 
-def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None) -> pd.DataFrame:
+def _zoom_measure(zoom: pd.DataFrame) -> str:
+    """The zoom table's measure: per-level ``contribution`` when every view has the same ``J``,
+    else the contribution per physical scale (``scale_contribution``) where the table has it."""
+    if ("scale_contribution" in zoom.columns and "levels" in zoom.columns
+            and zoom["levels"].nunique() > 1 and zoom["scale_contribution"].notna().any()):
+        return "scale_contribution"
+    return "contribution"
+
+
+def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None,
+                     measure: str | None = None) -> pd.DataFrame:
     """Paired difference of each level's contribution between two views, per image.
 
     Parameters
@@ -221,6 +234,11 @@ def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None) -> 
     views:
         ``(first, second)``; default ``("regular", "zoomed")`` when both are
         present, else the first two views in table order.
+    measure:
+        The column compared: ``"contribution"`` or ``"scale_contribution"``
+        (default: the zoom study's own choice, per physical scale when the
+        views have different ``J``); levels are matched by ``scale_level``
+        for the latter.
 
     Returns
     -------
@@ -228,19 +246,25 @@ def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None) -> 
         One row per model, image and level present in both views, columns
         ``model, image_id, level, first, second, difference`` (``first -
         second``: regular - zoomed by default), plus ``first_view,
-        second_view``.
+        second_view, measure``.
     """
     require_columns(zoom, ["model", "image_id", "view", "level", "contribution"], "zoom table")
+    measure = _zoom_measure(zoom) if measure is None else measure
     present = list(dict.fromkeys(zoom["view"]))
     if views is None:
         views = ("regular", "zoomed") if {"regular", "zoomed"} <= set(present) else present[:2]
     if len(views) != 2 or not set(views) <= set(present):
         raise ValueError(f"zoom table: need two views among {present}, got {list(views)}")
-    a, b = (zoom[zoom["view"] == v][["model", "image_id", "level", "contribution"]] for v in views)
-    out = a.merge(b, on=["model", "image_id", "level"], suffixes=("_a", "_b"))
-    out = out.rename(columns={"contribution_a": "first", "contribution_b": "second"})
+    parts = []
+    for v in views:
+        part = zoom[zoom["view"] == v]
+        if measure == "scale_contribution":  # the same physical band, named as in the first view
+            part = part[part[measure].notna()].assign(level=lambda f: f["scale_level"])
+        parts.append(part[["model", "image_id", "level", measure]])
+    out = parts[0].merge(parts[1], on=["model", "image_id", "level"], suffixes=("_a", "_b"))
+    out = out.rename(columns={f"{measure}_a": "first", f"{measure}_b": "second"})
     out["difference"] = out["first"] - out["second"]
-    return out.assign(first_view=views[0], second_view=views[1])
+    return out.assign(first_view=views[0], second_view=views[1], measure=measure)
 
 
 # --------------------------------------------------------------------------
@@ -319,8 +343,11 @@ def _robustness_claims(rows: _Rows, depths: pd.DataFrame, confidence: pd.DataFra
         return
     wide = clean.pivot_table(index=["model", "image_id"], columns="order", values="depth_share",
                              aggfunc="first").reset_index()
-    wide = wide.merge(per_image[["model", "image_id", "robustness"]], on=["model", "image_id"],
-                      how="inner")
+    # the paper's robustness is over ImageNet-C's 15 standard corruptions: that column when known
+    column = ("robustness_standard" if "robustness_standard" in per_image.columns
+              and per_image["robustness_standard"].notna().any() else "robustness")
+    wide = wide.merge(per_image[["model", "image_id", column]].rename(columns={column: "robustness"}),
+                      on=["model", "image_id"], how="inner")
     if confidence is not None:
         wide = wide.merge(confidence, on=["model", "image_id"], how="left")
     quantity = "Spearman rho with robustness"
@@ -350,21 +377,26 @@ def _robustness_claims(rows: _Rows, depths: pd.DataFrame, confidence: pd.DataFra
 def _zoom_claims(rows: _Rows, zoom: pd.DataFrame) -> None:
     diffs = zoom_differences(zoom)
     diffs = diffs[diffs["level"] == "approximation"]
+    if diffs.empty:
+        return
     first, second = diffs["first_view"].iloc[0], diffs["second_view"].iloc[0]
+    measure = diffs["measure"].iloc[0]
     geometry = {}
     for view in (first, second):
         part = zoom[zoom["view"] == view]
-        cols = [c for c in ("grid_size", "crop", "levels") if c in part.columns]
-        geometry[view] = part[cols].iloc[0].to_dict() if len(cols) == 3 else None
+        if not {"grid_size", "crop", "levels"} <= set(part.columns):
+            return
+        spec = part[["grid_size", "crop", "levels"]].iloc[0]
+        # the levels the view's measure is normalised over
+        over = (None if measure == "contribution"
+                else list(dict.fromkeys(part.loc[part[measure].notna(), "level"])))
+        geometry[view] = (int(spec["grid_size"]), int(spec["crop"]), int(spec["levels"]), over)
     quantity = f"approximation share, {first} - {second}"
     for model, part in diffs.groupby("model", sort=False):
         head = {"model": model, "claim": _claim("c"), "condition": "clean"}
         for kind, name in (("uniform", "uniform map"), ("level-prior", "level prior")):
-            if geometry[first] is None or geometry[second] is None:
-                continue
-            shares = [model_free_level_share(kind, int(geometry[v]["grid_size"]),
-                                             int(geometry[v]["crop"]), int(geometry[v]["levels"]))
-                      for v in (first, second)]
+            shares = [model_free_level_share(kind, g, size, levels, normalise_over=over)
+                      for g, size, levels, over in (geometry[first], geometry[second])]
             base = np.full(len(part), shares[0] - shares[1])
             rows.paired(head, quantity, "mean", part["difference"], base, name, False)
 
