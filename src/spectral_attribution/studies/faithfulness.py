@@ -22,6 +22,7 @@ from .._common import (
     require_columns,
 )
 from ..perturbations import spatial_perturbation_for, wavelet_perturbation_for
+from ..targets import target_source_of
 
 __all__ = ["faithfulness", "faithfulness_table"]
 
@@ -62,7 +63,10 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
     -------
     pandas.DataFrame
         One row per image x method, columns ``model, image_id, method,
-        target, dim, mu_fidelity, insertion_auc, deletion_auc`` (``method`` is
+        target, target_source, dim, mu_fidelity, insertion_auc, deletion_auc``
+        (``target``: the class the explanation explains, which every metric
+        scores; ``target_source``: where it came from,
+        :func:`~spectral_attribution.targets.target_source_of`; ``method`` is
         ``"wcam"`` or ``"spatial-sobol"``; mu-fidelity in ``[-1, 1]``, higher
         is better; AUCs in ``[0, 1]`` with probabilities, insertion higher
         and deletion lower is better).
@@ -90,11 +94,12 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
             curves = metrics.insertion_deletion(model, pert, ctx, expl.indices, target, steps,
                                                 batch_size, score, autocast)
             rows.append({"model": model_name(model), "image_id": ids[i], "method": method,
-                         "target": target, "dim": pert.dim, "mu_fidelity": mu,
+                         "target": target, "target_source": target_source_of(expl),
+                         "dim": pert.dim, "mu_fidelity": mu,
                          "insertion_auc": curves["insertion_auc"],
                          "deletion_auc": curves["deletion_auc"]})
-    return pd.DataFrame(rows, columns=["model", "image_id", "method", "target", "dim",
-                                       "mu_fidelity", "insertion_auc", "deletion_auc"])
+    return pd.DataFrame(rows, columns=["model", "image_id", "method", "target", "target_source",
+                                       "dim", "mu_fidelity", "insertion_auc", "deletion_auc"])
 
 
 def faithfulness_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
