@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spectral_attribution"
 #: module must be placed here (the test below names it when it is not).
 LAYERS: list[list[str]] = [
     ["_version", "_common"],
-    ["transforms", "sobol", "estimators", "corruptions", "data.classes", "data.decoding", "stats"],
+    ["transforms", "sobol", "estimators", "corruptions", "targets", "data.classes", "data.decoding",
+     "stats"],
     ["data.samples"],
     ["data.imagenet"],
     ["data.sources"],

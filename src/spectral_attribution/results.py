@@ -49,7 +49,9 @@ key                 dtype            shape / meaning
 
 ``shard-NNN.csv`` has the columns :data:`MANIFEST_COLUMNS`: ``position`` (row
 in the ``.npz``), ``image_id``, ``label`` (``-1`` when unknown),
-``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``. The
+``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``; the
+workflow adds ``target_policy`` and ``target_source`` (which class each
+explanation explains and why: :mod:`spectral_attribution.targets`). The
 manifest is written *after* the arrays: a shard is complete exactly when its
 manifest exists. Manifests are read with
 :func:`~spectral_attribution._common.read_table`, so image ids such as

@@ -23,8 +23,9 @@ module                                             functions
 :mod:`~spectral_attribution.studies.reconstruction`  :func:`sufficient_reconstruction`,
                                                    :func:`depth_and_robustness`,
                                                    :func:`reconstruction_summary`
-:mod:`~spectral_attribution.studies.zoom`          :data:`ZOOM_VIEWS`, :func:`zoom_study`,
-                                                   :func:`zoom_table`
+:mod:`~spectral_attribution.studies.zoom`          :data:`ZOOM_VIEWS`, :data:`PAPER_ZOOM_VIEWS`,
+                                                   :func:`zoom_study`, :func:`zoom_table`,
+                                                   :func:`aligned_grid_sizes`
 :mod:`~spectral_attribution.studies.faithfulness`  :func:`faithfulness`, :func:`faithfulness_table`
 :mod:`~spectral_attribution.studies.depth_baselines`  :func:`baseline_depths` (model-free orders)
 :mod:`~spectral_attribution.studies.noise`         :func:`wcam_noise`, :func:`wcam_noise_table`
@@ -58,7 +59,7 @@ from .faithfulness import faithfulness, faithfulness_table
 from .noise import wcam_noise, wcam_noise_table
 from .reconstruction import depth_and_robustness, reconstruction_summary, sufficient_reconstruction
 from .tables import TABLES, TableMaker, build_table, make_table, write_table
-from .zoom import ZOOM_VIEWS, zoom_study, zoom_table
+from .zoom import PAPER_ZOOM_VIEWS, ZOOM_VIEWS, aligned_grid_sizes, zoom_study, zoom_table
 
 __all__ = [
     "corruption_baseline",
@@ -75,6 +76,8 @@ __all__ = [
     "depth_and_robustness",
     "reconstruction_summary",
     "ZOOM_VIEWS",
+    "PAPER_ZOOM_VIEWS",
+    "aligned_grid_sizes",
     "zoom_study",
     "zoom_table",
     "faithfulness",

@@ -63,7 +63,11 @@ _COLUMNS = ["model", "image_id", "condition", "order", "reference_label", "dim",
 
 
 def censored_depth(result: metrics.ReconstructionDepth, max_k: int) -> float:
-    """The depth of a :class:`~spectral_attribution.metrics.ReconstructionDepth`, ``max_k + 1`` when not found."""
+    """The depth of a :class:`~spectral_attribution.metrics.ReconstructionDepth`, ``max_k + 1`` when not found.
+
+    (:func:`~spectral_attribution.metrics.reconstruction_depth` censors at the
+    largest ``k`` tried + 1 itself; this states the rule where the table is made.)
+    """
     return float(result.depth) if result.found else float(max_k + 1)
 
 

@@ -38,6 +38,7 @@ from ..baselines import (
 )
 from ..perturbations import spatial_perturbation_for, wavelet_perturbation_for
 from ..stats import bootstrap_ci
+from ..targets import target_source_of
 
 __all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_table"]
 
@@ -46,8 +47,8 @@ FAITHFULNESS_METHODS: dict[str, tuple[str, ...]] = {
     "wavelet": ("wcam", "level-prior", "random-attribution"),
     "spatial": ("spatial-sobol", "centre-prior"),
 }
-_COLUMNS = ["model", "image_id", "method", "domain", "target", "dim", "mu_fidelity",
-            "mu_fidelity_approximation_kept", "insertion_auc", "deletion_auc"]
+_COLUMNS = ["model", "image_id", "method", "domain", "target", "target_source", "dim",
+            "mu_fidelity", "mu_fidelity_approximation_kept", "insertion_auc", "deletion_auc"]
 
 
 def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
@@ -101,9 +102,14 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
     -------
     pandas.DataFrame
         One row per image x method, columns ``model, image_id, method,
-        domain, target, dim, mu_fidelity, mu_fidelity_approximation_kept,
-        insertion_auc, deletion_auc``. ``domain`` is ``"wavelet"`` or
-        ``"spatial"``. mu-fidelity in ``[-1, 1]``, higher is better;
+        domain, target, target_source, dim, mu_fidelity,
+        mu_fidelity_approximation_kept, insertion_auc, deletion_auc``.
+        ``domain`` is ``"wavelet"`` or ``"spatial"``; ``target`` is the class
+        the explanation explains, which every metric of its row scores, and
+        ``target_source`` where it came from
+        (:func:`~spectral_attribution.targets.target_source_of`; a
+        baseline's are those of the explanation whose grid it shares).
+        mu-fidelity in ``[-1, 1]``, higher is better;
         ``mu_fidelity_approximation_kept`` is mu-fidelity on subsets that
         never remove a cell over the approximation (level rank 0 of
         :func:`~spectral_attribution.baselines.cell_level_ranks`), so that
@@ -135,7 +141,8 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
                 ranks.shape, (seed, i, 0, BASELINE_KINDS["random_attribution"]))
         kept = np.flatnonzero(ranks.ravel() > 0)
         rows += _score(model, wavelet_perturbation_for(expl), image, attributions, int(expl.target),
-                       (seed, i), kept, head, "wavelet", **common)
+                       (seed, i), kept, {**head, "target_source": target_source_of(expl)},
+                       "wavelet", **common)
         if spatial_explanations is not None:
             sexpl = spatial_explanations[i]
             attributions = {"spatial-sobol": sexpl.indices}
@@ -143,7 +150,8 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
                 attributions["centre-prior"] = centre_distance_prior(
                     int(sexpl.indices.shape[0]), tuple(image.shape[-2:]))
             rows += _score(model, spatial_perturbation_for(sexpl), image, attributions,
-                           int(sexpl.target), (seed, i), None, head, "spatial", **common)
+                           int(sexpl.target), (seed, i), None,
+                           {**head, "target_source": target_source_of(sexpl)}, "spatial", **common)
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 

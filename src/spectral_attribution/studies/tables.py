@@ -36,6 +36,10 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None,
     escaped (``_`` → ``\\_``) and ``±`` is written ``$\\pm$``; it uses
     booktabs rules (``\\usepackage{booktabs}``).
 
+    Footnotes: the strings of ``df.attrs["notes"]`` (e.g. how censored
+    depths count, which corruptions a robustness is computed on) are written
+    under the Markdown and LaTeX tables; the CSV holds the data only.
+
     Each file is written atomically
     (:func:`~spectral_attribution._common.atomic_path`), so a reader never
     sees a partial table.
@@ -56,15 +60,27 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None,
     stem = Path(stem)
     if index is None:
         index = any(name is not None for name in df.index.names)
+    notes = [str(n) for n in df.attrs.get("notes", [])]
     texts = {
         "csv": df.to_csv(index=index),
         # index levels as ordinary columns: tabulate prints a MultiIndex as tuples
-        "md": (df.reset_index() if index else df).to_markdown(index=False, floatfmt=floatfmt) + "\n",
+        "md": (df.reset_index() if index else df).to_markdown(index=False, floatfmt=floatfmt) + "\n"
+        + "".join(f"\n{note}\n" for note in notes),
         # escape: "_" in level names would break LaTeX; then a real \pm for "±"
-        "tex": df.to_latex(index=index, escape=True,
-                           float_format=lambda v: format(v, floatfmt)).replace("±", r"$\pm$"),
+        "tex": (df.to_latex(index=index, escape=True, float_format=lambda v: format(v, floatfmt))
+                + "".join(f"\\par{{\\footnotesize {_latex_escape(note)}}}\n" for note in notes)
+                ).replace("±", r"$\pm$"),
     }
     return {ext: write_text(text, stem.with_name(f"{stem.name}.{ext}")) for ext, text in texts.items()}
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+
+
+def _latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters in a footnote (one pass, so escapes are not re-escaped)."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
 
 
 @dataclass(frozen=True)
@@ -139,8 +155,11 @@ def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
               inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
               for k in maker.inputs]
     table = maker.build(*frames)
+    notes = table.attrs.get("notes")
     if not isinstance(table.index, pd.RangeIndex):  # model (, method) as plain columns
         table = table.reset_index()
+    if notes:
+        table.attrs["notes"] = list(notes)
     return table
 
 
