@@ -108,6 +108,9 @@ def test_zoom_claim_subtracts_what_the_definition_gives_a_model_free_map():
     assert model_free_level_share("uniform", 4, 32, 2) == pytest.approx(1 / 3)
     assert model_free_level_share("uniform", 8, 32, 3) == pytest.approx(1 / 4)
     assert model_free_level_share("level-prior", 4, 32, 2) == pytest.approx(3 / 6)
+    # per physical scale (views of different J, issue 14): normalised over the common levels
+    assert model_free_level_share("uniform", 8, 32, 3, normalise_over=[
+        "approximation", "level_3", "level_2"]) == pytest.approx(1 / 3)
     rows = []
     for k in range(10):
         for view, levels, grid, share in (("regular", 2, 4, 0.6), ("zoomed", 3, 8, 0.6 - 1 / 12)):

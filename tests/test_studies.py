@@ -195,6 +195,12 @@ def test_summary_keeps_every_image_so_an_order_that_fails_more_cannot_look_bette
     assert row["found_share"] == 1.0 and row["random_found_share"] == 0.25
     assert row["target_policy"] == "prediction" and row["corruptions"] == "standard-15"
     assert row["slope"] == pytest.approx(-0.1 / (1 / 16))   # robustness falls 0.1 per cell
+    assert row["depth_share_median_low"] <= row["depth_share_median"] <= row["depth_share_median_high"]
+    assert 2 / 16 <= row["depth_share_median_low"] and row["depth_share_median_high"] <= 5 / 16
+    assert row["random_depth_share_median_high"] == 17 / 16
+    # WCAM - random per image: +1, -14, -13, -12 cells: ranks 1 vs 4 + 3 + 2, exact p = 4 / 16
+    assert row["wilcoxon_n"] == 4 and row["wilcoxon_statistic"] == 1.0
+    assert row["wilcoxon_p"] == pytest.approx(0.25)
     assert "d + 1" in table.attrs["notes"][0]
 
 
@@ -264,7 +270,8 @@ def test_a_uniform_map_gives_the_same_approximation_share_in_both_views():
         "approximation": "approximation", "level_3": "level_2", "level_2": "level_1", "level_1": ""}
     assert math.isnan(zoo.loc[("img0", "level_1"), "scale_contribution"])
     table = S.zoom_table(df)
-    assert table.loc["mean", "zoomed approximation"] == "0.333 ± 0.000"
+    assert table.loc["mean", "zoomed approximation"] == "0.333 [0.333, 0.333]"
+    assert table.loc["mean", "approximation regular - zoomed"] == "0.000 [0.000, 0.000]"
     assert "zoomed level_1" not in table.columns and "physical scale" in table.attrs["notes"][0]
     # a map on the approximation alone gives 1 per physical scale in both views
     regular, zoomed = np.zeros((8, 8)), np.zeros((8, 8))   # grid cells of 4 px on 32 px
@@ -340,10 +347,19 @@ def test_zoom_table_hand_computed():
         "contribution": [0.8, 0.6, 0.5, 0.7, 1.0, 1.0, 0.2, 0.4],
     })
     table = S.zoom_table(df)
-    assert list(table.columns) == ["regular approximation", "zoomed approximation"]
+    assert list(table.columns) == ["regular approximation", "zoomed approximation",
+                                   "approximation regular - zoomed",
+                                   "approximation regular - zoomed p (n)"]
     assert "1/" not in table.attrs["notes"][0]   # no J given: no uniform-map value claimed
-    assert table.loc["m", "regular approximation"] == f"0.700 ± {np.std([0.8, 0.6], ddof=1):.3f}"
-    assert table.loc["n", "zoomed approximation"] == "0.300 ± 0.141"
+    # two images: the bootstrap means are the mean of one, or of both -> [min, max]
+    assert table.loc["m", "regular approximation"] == "0.700 [0.600, 0.800]"
+    assert table.loc["n", "zoomed approximation"] == "0.300 [0.200, 0.400]"
+    # paired differences regular - zoomed: m (0.3, -0.1), n (0.8, 0.6)
+    assert table.loc["m", "approximation regular - zoomed"] == "0.100 [-0.100, 0.300]"
+    assert table.loc["n", "approximation regular - zoomed"] == "0.700 [0.600, 0.800]"
+    # Wilcoxon, exact on 2 pairs: both positive -> p = 2 / 4; one each way -> p = 1
+    assert table.loc["n", "approximation regular - zoomed p (n)"] == "0.5 (2)"
+    assert table.loc["m", "approximation regular - zoomed p (n)"] == "1 (2)"
 
 
 # -- faithfulness ------------------------------------------------------------------
@@ -397,7 +413,7 @@ def test_write_table_outputs_parse_back(tmp_path):
         "model": ["m"], "view": ["regular"], "level": ["approximation"], "level_order": [0],
         "contribution": [0.5]})), tmp_path / "zoom")
     back = pd.read_csv(indexed["csv"], index_col=0)
-    assert back.index.name == "model" and back.loc["m", "regular approximation"] == "0.500 ± nan"
+    assert back.index.name == "model" and back.loc["m", "regular approximation"] == "0.500 [0.500, 0.500]"
 
 
 def test_depth_and_robustness_is_the_one_join_for_every_use():
@@ -423,6 +439,9 @@ def test_robustness_table_from_the_registry_known_values(tmp_path):
                                          "per_corruption": per_corr})
     assert table["model"].tolist() == ["m", "n"]
     assert table["robustness_mean"].tolist() == [0.75, 0.25]
+    # 95 % bootstrap interval of the mean of (0.5, 1.0): [0.5, 1.0]; one image: a point
+    assert table["robustness_low"].tolist() == [0.5, 0.25]
+    assert table["robustness_high"].tolist() == [1.0, 0.25]
     assert table["worst_corruption"].tolist() == ["snow", "fog"]
     assert table["worst_severity"].tolist() == [5, 1]
     paths = S.make_table("robustness", {"per_image": per_image, "per_corruption": per_corr},

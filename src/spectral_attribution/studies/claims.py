@@ -81,6 +81,7 @@ from ..stats import (
     wilcoxon_test,
 )
 from ..transforms import WaveletTransform
+from .zoom import zoom_differences
 
 __all__ = [
     "CLAIMS",
@@ -88,7 +89,6 @@ __all__ = [
     "VERDICTS",
     "verdict",
     "depth_per_image",
-    "zoom_differences",
     "model_free_level_share",
     "claims_table",
 ]
@@ -211,60 +211,6 @@ def model_free_level_share(kind: str, grid_size: int, size: int, levels: int,
     grid_map = np.repeat(np.repeat(cells, rows[:, 1] - rows[:, 0], axis=0), cols[:, 1] - cols[:, 0], axis=1)
     extra = {} if normalise_over is None else {"normalise_over": list(normalise_over)}
     return float(metrics.level_contributions(grid_map, bands, True, **extra)["approximation"])
-
-
-def _zoom_measure(zoom: pd.DataFrame) -> str:
-    """The zoom table's measure: per-level ``contribution`` when every view has the same ``J``,
-    else the contribution per physical scale (``scale_contribution``) where the table has it."""
-    if ("scale_contribution" in zoom.columns and "levels" in zoom.columns
-            and zoom["levels"].nunique() > 1 and zoom["scale_contribution"].notna().any()):
-        return "scale_contribution"
-    return "contribution"
-
-
-def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None,
-                     measure: str | None = None) -> pd.DataFrame:
-    """Paired difference of each level's contribution between two views, per image.
-
-    Parameters
-    ----------
-    zoom:
-        :func:`~spectral_attribution.studies.zoom.zoom_study` table (columns
-        ``model, image_id, view, level, contribution``).
-    views:
-        ``(first, second)``; default ``("regular", "zoomed")`` when both are
-        present, else the first two views in table order.
-    measure:
-        The column compared: ``"contribution"`` or ``"scale_contribution"``
-        (default: the zoom study's own choice, per physical scale when the
-        views have different ``J``); levels are matched by ``scale_level``
-        for the latter.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per model, image and level present in both views, columns
-        ``model, image_id, level, first, second, difference`` (``first -
-        second``: regular - zoomed by default), plus ``first_view,
-        second_view, measure``.
-    """
-    require_columns(zoom, ["model", "image_id", "view", "level", "contribution"], "zoom table")
-    measure = _zoom_measure(zoom) if measure is None else measure
-    present = list(dict.fromkeys(zoom["view"]))
-    if views is None:
-        views = ("regular", "zoomed") if {"regular", "zoomed"} <= set(present) else present[:2]
-    if len(views) != 2 or not set(views) <= set(present):
-        raise ValueError(f"zoom table: need two views among {present}, got {list(views)}")
-    parts = []
-    for v in views:
-        part = zoom[zoom["view"] == v]
-        if measure == "scale_contribution":  # the same physical band, named as in the first view
-            part = part[part[measure].notna()].assign(level=lambda f: f["scale_level"])
-        parts.append(part[["model", "image_id", "level", measure]])
-    out = parts[0].merge(parts[1], on=["model", "image_id", "level"], suffixes=("_a", "_b"))
-    out = out.rename(columns={f"{measure}_a": "first", f"{measure}_b": "second"})
-    out["difference"] = out["first"] - out["second"]
-    return out.assign(first_view=views[0], second_view=views[1], measure=measure)
 
 
 # --------------------------------------------------------------------------

@@ -360,14 +360,24 @@ def robustness_table(per_image: pd.DataFrame, per_corruption: pd.DataFrame) -> p
                          "nb_images": int(values.notna().sum()),
                          "robustness_mean": float(values.mean()),
                          "robustness_std": float(values.std()),
+                         **_interval(values),
                          "worst_corruption": worst["corruption"],
                          "worst_severity": int(worst["severity"]),
                          "worst_robustness": float(worst["robustness"])})
     table = pd.DataFrame(rows, columns=["model", "corruptions", "nb_corruptions", "nb_images",
-                                        "robustness_mean", "robustness_std", "worst_corruption",
+                                        "robustness_mean", "robustness_std", "robustness_low",
+                                        "robustness_high", "worst_corruption",
                                         "worst_severity", "worst_robustness"])
     table.attrs["notes"] = [
         "Robustness: share of an image's corrupted copies on which the model keeps its clean "
         "prediction. standard-15: ImageNet-C's 15 benchmark corruptions (the paper's); extra-4: "
         "speckle_noise, gaussian_blur, spatter, saturate; 'K of SET': K corruptions of that set."]
     return table
+
+
+def _interval(values) -> dict:
+    """``robustness_low, robustness_high``: the 95 % bootstrap interval of the mean over images."""
+    from ..stats import bootstrap_ci
+
+    e = bootstrap_ci(pd.Series(values).astype(float), "mean")
+    return {"robustness_low": e.low, "robustness_high": e.high}

@@ -48,10 +48,11 @@ from .. import metrics
 from .._common import check_ids, model_name, progress_bar, require_columns
 from ..explainers import WCAM
 from ..targets import check_target_policy, explained_classes, record_target, target_source_of
+from ..stats import bootstrap_ci, wilcoxon_test
 from ..transforms import WaveletTransform
 
 __all__ = ["ZOOM_VIEWS", "PAPER_ZOOM_VIEWS", "ZOOM_COLUMNS", "aligned_grid_sizes", "zoom_study",
-           "zoom_table", "zoom_measure"]
+           "zoom_table", "zoom_measure", "zoom_differences"]
 
 
 #: The two views of the zoom study, like with like: name -> (resize, crop, wavelet levels J).
@@ -336,8 +337,13 @@ def zoom_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         Index ``model``; one column per ``view`` and ``level`` named
         ``"<view> <level>"`` (e.g. ``"regular approximation"``,
         ``"zoomed level_4"``), in view order then level order, holding
-        ``"mean ± std"`` strings over images with ``digits`` decimals (std with
-        ``ddof=1``; ``"mean ± nan"`` for a single image); then, for each view
+        ``"mean [low, high]"`` strings over images with ``digits`` decimals
+        (the 95 % percentile bootstrap interval of the mean over images,
+        seeded; a point interval for a single image); then, for each view
+        after the first, ``"approximation <first> - <view>"``: the mean
+        paired difference over images (:func:`zoom_differences`) with its
+        interval, and ``"... p (n)"``: the Wilcoxon signed-rank p-value of
+        those differences and the number of images; then, for each view
         after the first, ``"<view> prediction changed"``: ``"k of n"``
         images whose prediction in that view differs from the first view's
         (when ``df`` has ``prediction_changed``). ``attrs["notes"]`` says
@@ -365,9 +371,11 @@ def zoom_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     table = pd.DataFrame(index=pd.Index(models, name="model"))
     for _, c in columns.iterrows():
         part = stats[(stats["view"] == c["view"]) & (stats["level"] == c["level"])].set_index("model")
+        values = df[(df["view"] == c["view"]) & (df["level"] == c["level"])]
         table[f"{c['view']} {c['level']}"] = [
-            f"{part.loc[m, 'mean']:.{digits}f} ± {part.loc[m, 'std']:.{digits}f}" if m in part.index else ""
-            for m in models]
+            bootstrap_ci(values.loc[values["model"] == m, measure].astype(float)).format(digits)
+            if m in part.index else "" for m in models]
+    _add_differences(table, df, views, measure, models, digits)
     if "prediction_changed" in df:
         per_image = df.drop_duplicates(["model", "image_id", "view"])
         for view in views[1:]:
@@ -394,3 +402,69 @@ def zoom_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
                      f"{views[0]} view's.")
     table.attrs["notes"] = notes
     return table
+
+
+def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None,
+                     measure: str | None = None) -> pd.DataFrame:
+    """Paired difference of each level's contribution between two views, per image.
+
+    Parameters
+    ----------
+    zoom:
+        :func:`~spectral_attribution.studies.zoom.zoom_study` table (columns
+        ``model, image_id, view, level, contribution``).
+    views:
+        ``(first, second)``; default ``("regular", "zoomed")`` when both are
+        present, else the first two views in table order.
+    measure:
+        The column compared: ``"contribution"`` or ``"scale_contribution"``
+        (default: the zoom study's own choice, per physical scale when the
+        views have different ``J``); levels are matched by ``scale_level``
+        for the latter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, image and level present in both views, columns
+        ``model, image_id, level, first, second, difference`` (``first -
+        second``: regular - zoomed by default), plus ``first_view,
+        second_view, measure``.
+    """
+    require_columns(zoom, ["model", "image_id", "view", "level", "contribution"], "zoom table")
+    if measure is None:  # the study's own measure; tables without the per-scale column: per level
+        measure = (zoom_measure(zoom) if {"levels", "scale_contribution"} <= set(zoom.columns)
+                   else "contribution")
+    present = list(dict.fromkeys(zoom["view"]))
+    if views is None:
+        views = ("regular", "zoomed") if {"regular", "zoomed"} <= set(present) else present[:2]
+    if len(views) != 2 or not set(views) <= set(present):
+        raise ValueError(f"zoom table: need two views among {present}, got {list(views)}")
+    parts = []
+    for v in views:
+        part = zoom[zoom["view"] == v]
+        if measure == "scale_contribution":  # the same physical band, named as in the first view
+            part = part[part[measure].notna()].assign(level=lambda f: f["scale_level"])
+        parts.append(part[["model", "image_id", "level", measure]])
+    out = parts[0].merge(parts[1], on=["model", "image_id", "level"], suffixes=("_a", "_b"))
+    out = out.rename(columns={f"{measure}_a": "first", f"{measure}_b": "second"})
+    out["difference"] = out["first"] - out["second"]
+    return out.assign(first_view=views[0], second_view=views[1], measure=measure)
+
+
+def _add_differences(table: pd.DataFrame, df: pd.DataFrame, views: list, measure: str,
+                     models: list, digits: int) -> None:
+    """Columns of the paired difference of the approximation between the first view and each other."""
+    if "image_id" not in df.columns:  # no pairing possible
+        return
+    for view in views[1:]:
+        diffs = zoom_differences(df, (views[0], view), measure)
+        diffs = diffs[diffs["level"] == "approximation"]
+        name = f"approximation {views[0]} - {view}"
+        cells, tests = [], []
+        for m in models:
+            d = diffs.loc[diffs["model"] == m, "difference"].astype(float)
+            test = wilcoxon_test(d)
+            cells.append(bootstrap_ci(d).format(digits) if len(d) else "")
+            tests.append(f"{test.p:.3g} ({test.n})" if len(d) else "")
+        table[name] = cells
+        table[f"{name} p (n)"] = tests
