@@ -242,6 +242,7 @@ def test_claims_table_and_figure_from_the_registries(tmp_path):
     assert back["claim"].unique().tolist() == ["a: few coefficients suffice",
                                                "b: fewer coefficients, more robust"]
     assert "\\toprule" in paths["tex"].read_text()
+    assert "verdict: supported when" in paths["md"].read_text()
     with pytest.raises(KeyError, match="per_image"):
         S.build_table("claims", {"reconstruction": recon})
     fig = plots.draw_figure("claims", {"claims": paths["csv"]})

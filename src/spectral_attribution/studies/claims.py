@@ -433,4 +433,23 @@ def claims_table(reconstruction: pd.DataFrame, depth_baselines: pd.DataFrame | N
         & table["margin"].notna()
     # one strongest row per group (the first on ties)
     table["strongest"] &= ~table.duplicated(key + ["strongest"]) | ~table["strongest"]
-    return table[CLAIMS_COLUMNS]
+    table = table[CLAIMS_COLUMNS]
+    table.attrs["notes"] = list(CLAIMS_NOTES)
+    return table
+
+
+#: Footnotes of the claims table (written under its Markdown and LaTeX versions).
+CLAIMS_NOTES = (
+    "margin: oriented so that > 0 favours the claim (baseline - WCAM for depths and deletion, "
+    "WCAM - baseline otherwise; for b, the WCAM depth's -rho minus the baseline's oriented rho); "
+    "median or mean of the per-image differences with its 95 % percentile bootstrap interval "
+    "over images (seeded).",
+    "test: Wilcoxon signed-rank of the per-image differences (zero differences per Pratt), "
+    "Spearman's test against rho = 0, or the bootstrap p-value for differences of correlations; "
+    "n: images.",
+    "verdict: supported when the interval lies above 0 and p < 0.05; not supported when the "
+    "margin is <= 0 (the baseline is at least as good); inconclusive otherwise. strongest: the "
+    "baseline of smallest margin for the claim and quantity.",
+    "Robustness (claim b) over ImageNet-C's standard corruptions when the run has them; depths "
+    "censored at d + 1; the class of every metric is the one each WCAM explains.",
+)
