@@ -10,8 +10,8 @@ claims figure to ``--out`` with the list of images and the machine.
 Settings (override with the options): clean images only (no corrupted copies
 are explained; robustness uses the 15 standard corruptions at severities 1,
 3, 5), 3 random draws per random order, zoom at grid 16 with 4 designs (the
-paper's zoom setting), spatial Sobol' at grid 8 with 8 designs, the WCAM
-noise on the first 4 images.
+paper's zoom setting; J = 4 in both views), spatial Sobol' at grid 8 with 8
+designs, the WCAM noise on the first 4 images, target policy ``prediction``.
 
 Usage::
 
@@ -38,11 +38,13 @@ STANDARD_15 = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", 
 
 
 def config_for(args) -> dict:
-    """The workflow configuration (merged by Snakemake over ``config/config.yaml``)."""
+    """The whole workflow configuration (a ``--configfile`` replaces the Snakefile's default)."""
     return {
         "seed": args.seed,
         "device": "cpu",
         "threads": args.threads,
+        "model_dir": None,
+        "target_policy": "prediction",
         "data": {"source": "folder", "root": str(Path(args.images).resolve()),
                  "n_images": args.n, "stratify": False},
         "models": [{"nickname": args.model, "name": args.model}],
@@ -53,7 +55,8 @@ def config_for(args) -> dict:
         "corruptions": {"names": STANDARD_15, "severities": [1, 3, 5],
                         "explain": {"per_image": 0, "severities": None, "prefer_changed": True}},
         "reconstruction": {"nb_random_draws": args.draws, "max_k": None, "corrupted": False},
-        "zoom": {"enabled": True, "grid_size": args.grid, "nb_design": args.zoom_designs},
+        "zoom": {"enabled": True, "grid_size": args.grid, "nb_design": args.zoom_designs,
+                 "views": {"regular": [256, 224, 4], "zoomed": [512, 224, 4]}},
         "faithfulness": {"enabled": True, "nb_subsets": 128, "subset_fraction": 0.2, "steps": 16,
                          "score": "probability", "spatial": {"grid_size": 8, "nb_design": 8}},
         "baselines": {"nb_draws": args.draws, "noise_images": args.noise_images},
