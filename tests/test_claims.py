@@ -250,3 +250,16 @@ def test_claims_table_and_figure_from_the_registries(tmp_path):
     assert ticks == back.groupby("claim", sort=False).size().tolist()
     saved = plots.save_figure(fig, tmp_path / "claims")
     assert saved["pdf"].stat().st_size > 0 and saved["png"].stat().st_size > 0
+
+
+def test_depth_robustness_fits_of_the_confounders_known_values():
+    recon, base, per_image = constructed_tables(n=10)
+    # robustness = 1 - confidence exactly; the depths are constant (no fit)
+    per_image["robustness"] = 1 - base.groupby("image_id", sort=False)["confidence"].first().to_numpy()
+    table = S.build_table("depth_robustness", {"reconstruction": recon, "depth_baselines": base,
+                                               "per_image": per_image}).set_index("predictor")
+    conf = table.loc["clean confidence"]
+    assert conf["n"] == 10 and conf["slope"] == pytest.approx(-1.0) and conf["r"] == pytest.approx(-1.0)
+    assert conf["spearman"] == conf["spearman_low"] == conf["spearman_high"] == pytest.approx(-1.0)
+    wcam = table.loc["WCAM depth (share of d)"]
+    assert np.isnan(wcam["slope"]) and np.isnan(wcam["spearman"])   # every image at depth 8

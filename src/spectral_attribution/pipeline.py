@@ -92,7 +92,8 @@ __all__ = [
 VARIANTS = ("clean", "corrupted", "spatial")
 #: Names of :data:`spectral_attribution.studies.TABLES` (kept here so that
 #: building the DAG imports neither torch nor matplotlib; a test checks them).
-TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "claims", "wcam_noise")
+TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "claims", "wcam_noise",
+          "depth_robustness")
 #: Names of :data:`spectral_attribution.plots.FIGURES` (same reason).
 FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
            "depth_orders", "zoom", "faithfulness", "claims")

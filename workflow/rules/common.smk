@@ -38,7 +38,7 @@ def table_names():
         names.append("zoom")
     if FAITHFULNESS:
         names.append("faithfulness")
-    names.append("claims")
+    names += ["claims", "depth_robustness"]
     if NOISE:
         names.append("wcam_noise")
     return names

@@ -104,3 +104,22 @@ rule table_wcam_noise:
         "../envs/spectral-attribution.yaml"
     script:
         "../scripts/table.py"
+
+
+rule table_depth_robustness:
+    input:
+        reconstruction="results/studies/reconstruction.csv",
+        depth_baselines="results/studies/depth_baselines.csv",
+        per_image="results/studies/robustness_per_image.csv",
+    output:
+        report(
+            multiext("results/tables/depth_robustness", ".csv", ".md", ".tex"),
+            caption="../report/table_depth_robustness.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/depth_robustness.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"

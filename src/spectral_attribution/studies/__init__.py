@@ -31,7 +31,8 @@ module                                             functions
 :mod:`~spectral_attribution.studies.depth_baselines`  :func:`baseline_depths` (model-free orders)
 :mod:`~spectral_attribution.studies.noise`         :func:`wcam_noise`, :func:`wcam_noise_table`
 :mod:`~spectral_attribution.studies.claims`        :func:`claims_table`, :func:`verdict`,
-                                                   :func:`depth_per_image`
+                                                   :func:`depth_per_image`,
+                                                   :func:`depth_robustness_fits`
 :mod:`~spectral_attribution.studies.tables`        :func:`write_table`, the registry
                                                    :data:`TABLES`, :func:`build_table`,
                                                    :func:`make_table`
@@ -54,7 +55,7 @@ from .corruption import (
     robustness_table,
     select_corrupted_copies,
 )
-from .claims import claims_table, depth_per_image, verdict
+from .claims import claims_table, depth_per_image, depth_robustness_fits, verdict
 from .depth_baselines import DEPTH_ORDERS, baseline_depths
 from .faithfulness import faithfulness, faithfulness_table
 from .noise import wcam_noise, wcam_noise_table
@@ -95,6 +96,7 @@ __all__ = [
     "wcam_noise",
     "wcam_noise_table",
     "claims_table",
+    "depth_robustness_fits",
     "verdict",
     "depth_per_image",
     "zoom_differences",

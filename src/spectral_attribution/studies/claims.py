@@ -91,6 +91,7 @@ __all__ = [
     "depth_per_image",
     "model_free_level_share",
     "claims_table",
+    "depth_robustness_fits",
 ]
 
 #: Claim id -> statement (the ``claim`` column holds ``"<id>: <statement>"``).
@@ -453,3 +454,65 @@ CLAIMS_NOTES = (
     "Robustness (claim b) over ImageNet-C's standard corruptions when the run has them; depths "
     "censored at d + 1; the class of every metric is the one each WCAM explains.",
 )
+
+
+#: Predictors of robustness compared by :func:`depth_robustness_fits`: name -> column of the join.
+_PREDICTORS = {"WCAM depth (share of d)": "wcam", "coarse-to-fine depth (share of d)": "coarse_to_fine",
+               "clean confidence": "confidence"}
+
+
+def depth_robustness_fits(reconstruction: pd.DataFrame, depth_baselines: pd.DataFrame | None,
+                          per_image: pd.DataFrame, seed: int = 0,
+                          n_resamples: int = NB_RESAMPLES) -> pd.DataFrame:
+    """The depth-robustness fit, and the same fit for its possible confounders, per model.
+
+    Over the clean images: robustness (over the standard corruptions when
+    known) against the WCAM's reconstruction depth, the coarse-to-fine
+    order's depth (median of its draws) and the clean prediction's confidence
+    (softmax probability), each with the least-squares line of
+    :func:`spectral_attribution.metrics.depth_robustness_fit` and Spearman's
+    rank correlation with its 95 % seeded percentile bootstrap interval. If a
+    model-free depth or the confidence predicts robustness as well as the
+    WCAM depth, the paper's relation says little about what the WCAM adds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model and predictor, columns ``model, predictor, n,
+        slope, slope_low, slope_high, r, p, spearman, spearman_low,
+        spearman_high`` (depths as shares of ``d``, confidence in ``[0, 1]``;
+        NaN where undefined).
+    """
+    require_columns(per_image, ["model", "image_id", "robustness"], "per-image robustness")
+    depths = depth_per_image(reconstruction, depth_baselines)
+    clean = depths[depths["condition"] == "clean"]
+    wide = clean.pivot_table(index=["model", "image_id"], columns="order", values="depth_share",
+                             aggfunc="first").reset_index()
+    column = ("robustness_standard" if "robustness_standard" in per_image.columns
+              and per_image["robustness_standard"].notna().any() else "robustness")
+    wide = wide.merge(per_image[["model", "image_id", column]].rename(columns={column: "robustness"}),
+                      on=["model", "image_id"], how="inner")
+    if depth_baselines is not None and "confidence" in depth_baselines.columns:
+        conf = (depth_baselines[depth_baselines["condition"] == "clean"]
+                .groupby(["model", "image_id"], sort=False)["confidence"].first().reset_index())
+        wide = wide.merge(conf, on=["model", "image_id"], how="left")
+    rows = []
+    for model, part in wide.groupby("model", sort=False):
+        for name, col in _PREDICTORS.items():
+            if col not in part:
+                continue
+            fit = metrics.depth_robustness_fit(part[[col, "robustness"]], x=col, by=None).iloc[0]
+            rho = paired_bootstrap_ci((part[col].astype(float), part["robustness"].astype(float)),
+                                      spearman, n_resamples=n_resamples, seed=seed)
+            rows.append({"model": model, "predictor": name, "n": int(fit["n"]),
+                         "slope": fit["slope"], "slope_low": fit["slope_low"],
+                         "slope_high": fit["slope_high"], "r": fit["r"], "p": fit["p"],
+                         "spearman": rho.estimate, "spearman_low": rho.low,
+                         "spearman_high": rho.high})
+    out = pd.DataFrame(rows, columns=["model", "predictor", "n", "slope", "slope_low", "slope_high",
+                                      "r", "p", "spearman", "spearman_low", "spearman_high"])
+    out.attrs["notes"] = [
+        "Robustness (over ImageNet-C's standard corruptions when the run has them) of each clean "
+        "image against three predictors: slope of the least-squares line with its 95 % t "
+        "interval, Pearson r and p, Spearman rho with its 95 % percentile bootstrap interval."]
+    return out

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._common import read_table, write_text
 from .corruption import robustness_table
-from .claims import claims_table
+from .claims import claims_table, depth_robustness_fits
 from .faithfulness import faithfulness_table
 from .noise import wcam_noise_table
 from .reconstruction import reconstruction_summary
@@ -120,6 +120,8 @@ TABLES: dict[str, TableMaker] = {
     "claims": TableMaker(("reconstruction", "depth_baselines", "per_image", "zoom", "faithfulness"),
                          claims_table, optional=("depth_baselines", "zoom", "faithfulness")),
     "wcam_noise": TableMaker(("wcam_noise",), wcam_noise_table),
+    "depth_robustness": TableMaker(("reconstruction", "depth_baselines", "per_image"),
+                                   depth_robustness_fits, optional=("depth_baselines",)),
 }
 
 
