@@ -47,6 +47,7 @@ include: "workflow/rules/corruptions.smk"
 include: "workflow/rules/reconstruction.smk"
 include: "workflow/rules/zoom.smk"
 include: "workflow/rules/faithfulness.smk"
+include: "workflow/rules/baselines.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 

@@ -161,14 +161,28 @@ def test_tiny_run_tables_hold_plausible_values(resumed_run):
     rob = pd.read_csv(tables / "robustness.csv")
     assert list(rob["model"]) == [MODEL] and int(rob["nb_images"][0]) == 2
     assert ((rob["robustness_mean"] >= 0) & (rob["robustness_mean"] <= 1)).all()
-    rec = pd.read_csv(workdir / "results" / "studies" / "reconstruction.csv")
+    assert list(rob["corruptions"]) == ["2 of standard-15"]   # tiny: gaussian_noise, contrast
+    rec = pd.read_csv(workdir / "results" / "studies" / "reconstruction.csv", dtype={"image_id": str})
     assert set(rec["condition"]) == {"clean", "corrupted"}
-    found = rec["depth_share"].dropna()
-    assert ((found > 0) & (found <= 1)).all() and len(found) >= 1
+    assert ((rec["depth_share"] > 0) & (rec["depth_share"] <= 17 / 16)).all()   # d + 1 censored
+    assert (rec.loc[rec["found"], "depth_share"] <= 1).all() and rec["found"].any()
+    # every depth is scored against the class its WCAM explains
+    from spectral_attribution import results
+
+    for variant in ("clean", "corrupted"):
+        manifest = results.load_manifest(workdir / "results", MODEL, variant)
+        assert set(manifest["target_policy"]) == {"prediction"}
+        assert set(manifest["target_source"]) == {"prediction"}
+        assert (manifest["target"] == manifest["prediction"]).all()
+        part = rec[rec["condition"] == variant].set_index("image_id")
+        assert (part.loc[manifest["image_id"].astype(str), "target"].to_numpy()
+                == manifest["target"].to_numpy()).all()
     zoom = pd.read_csv(workdir / "results" / "studies" / "zoom.csv")
     sums = zoom.groupby(["image_id", "view"])["contribution"].sum()
     np.testing.assert_allclose(sums, 1.0, atol=1e-6)
-    assert set(zoom["view"]) == {"regular", "zoomed"}
+    assert set(zoom["view"]) == {"regular", "zoomed"} and set(zoom["levels"]) == {4}
+    assert (zoom.groupby("image_id")["target"].nunique() == 1).all()   # one class in both views
+    assert "zoomed prediction changed" in pd.read_csv(tables / "zoom.csv").columns
     faith = pd.read_csv(workdir / "results" / "studies" / "faithfulness.csv")
     assert set(faith["method"]) == {"wcam", "spatial-sobol"}
     assert faith["mu_fidelity"].between(-1, 1).all()
@@ -247,6 +261,7 @@ def test_replication_dry_run_lists_every_job_offline(tmp_path):
     (("  grid_size: 4\n", "  grid_sise: 4\n", 1), "grid_sise"),
     (("seed: 0\n", "seed: 0\ncolour: blue\n", 1), "colour"),
     (("  n_images: 2\n", "  n_images: two\n", 1), "n_images"),
+    (("  shard_size: 2\n", "  shard_size: 2\n  target: label\n", 1), "target_policy"),
 ])
 def test_a_wrong_config_fails_before_any_work_naming_the_key(tmp_path, edit, name):
     bad = tmp_path / "bad.yaml"
@@ -329,3 +344,14 @@ def test_show_reads_the_recorded_configurations_shards(resumed_run, tmp_path, ca
                  "--out", str(tmp_path)]) == 0
     written = capsys.readouterr().out.split()
     assert [Path(p).name for p in written] == [f"{MODEL}-{image_id}.pdf", f"{MODEL}-{image_id}.png"]
+
+
+def test_replication_builds_the_claims_table_and_the_wcam_noise(tmp_path):
+    proc = _run(tmp_path, "-n", "--configfile", str(REPLICATION), timeout=180)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert counts["table_claims"] == "1" and counts["figure_claims"] == "1"
+    assert counts["wcam_noise"] == "1" and counts["table_wcam_noise"] == "1"
+    # model-free orders on every WCAM shard: 6 models x (clean + corrupted) x 10 shards
+    assert int(counts["depth_baselines"]) == 6 * 2 * 10

@@ -18,12 +18,15 @@ Every function takes the validated workflow configuration ``config`` (see
 schema). The pieces used here:
 
 * ``seed``, ``device``, ``threads``;
+* ``target_policy`` (``prediction`` or ``label``): the class every
+  explanation explains, and so every metric of it scores
+  (:mod:`spectral_attribution.targets`);
 * ``data`` (``n_images``, ...), passed to :func:`spectral_attribution.data.prepare_source`;
 * ``models``: a list of ``{nickname, name, options}``; the *nickname* names
   result folders, ``name`` is the registry name of :func:`models.load_model`;
 * ``wcam`` (``grid_size``, ``nb_design``, ``levels``, ``wavelet``,
   ``estimator``, ``batch_size``, ``autocast``, ``channels_last``,
-  ``target``, ``shard_size``);
+  ``shard_size``);
 * ``corruptions``, ``reconstruction``, ``zoom``, ``faithfulness``, ``figures``.
 
 Shards
@@ -66,6 +69,7 @@ __all__ = [
     "shard_ids",
     "shard_rows",
     "use_gpu",
+    "target_policy",
     "prepare_samples",
     "read_samples",
     "check_model",
@@ -77,6 +81,8 @@ __all__ = [
     "reconstruction_shard",
     "zoom_shard",
     "faithfulness_shard",
+    "depth_baselines_shard",
+    "wcam_noise",
     "make_table",
     "make_figure",
     "figure_options",
@@ -87,10 +93,11 @@ __all__ = [
 VARIANTS = ("clean", "corrupted", "spatial")
 #: Names of :data:`spectral_attribution.studies.TABLES` (kept here so that
 #: building the DAG imports neither torch nor matplotlib; a test checks them).
-TABLES = ("robustness", "reconstruction", "zoom", "faithfulness")
+TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "claims", "wcam_noise",
+          "depth_robustness")
 #: Names of :data:`spectral_attribution.plots.FIGURES` (same reason).
 FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
-           "depth_orders", "zoom", "faithfulness")
+           "depth_orders", "zoom", "faithfulness", "claims")
 
 
 # --------------------------------------------------------------------------
@@ -221,15 +228,21 @@ def _explainer_kwargs(config: dict, section: dict | None = None) -> dict:
             "progress": True}  # log lines in the job's log: a long job shows it is alive
 
 
-def _targets(config: dict, wrapper, images, labels: Sequence[int]) -> list[int] | None:
-    """Labels where known (``wcam.target == "label"``), else the model's predictions."""
-    if config["wcam"].get("target", "label") == "predicted":
-        return None
-    labels = [int(x) for x in labels]
-    if all(x >= 0 for x in labels):
-        return labels
-    pred = forward_logits(wrapper, images, batch_size=max(1, len(images))).argmax(-1).tolist()
-    return [lab if lab >= 0 else int(p) for lab, p in zip(labels, pred)]
+def target_policy(config: dict) -> str:
+    """``config["target_policy"]`` (default ``"prediction"``), checked.
+
+    Raises
+    ------
+    ValueError
+        An unknown value (named); also when the configuration still has the
+        removed key ``wcam.target``.
+    """
+    from .targets import check_target_policy
+
+    if "target" in (config.get("wcam") or {}):
+        raise ValueError("config key 'wcam.target' was replaced by the top-level key "
+                         "'target_policy' (prediction | label)")
+    return check_target_policy(config.get("target_policy", "prediction"))
 
 
 # --------------------------------------------------------------------------
@@ -321,11 +334,20 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
     ``selection_csv`` whose ``image_id`` is in the shard) or ``"spatial"``
     (spatial Sobol', settings from ``faithfulness.spatial``).
 
+    The class explained follows ``target_policy`` (:func:`target_policy`):
+    the model's prediction on the image explained (a corrupted copy: on the
+    copy), or the label (a corrupted copy: its clean image's label; the
+    prediction where the label is unknown). The manifest records
+    ``target_policy`` and each image's ``target_source``, and so does each
+    explanation's ``settings``.
+
     Returns the ``(npz, manifest)`` paths.
     """
     from . import studies
     from .explainers import WCAM, SpatialSobol
+    from .targets import explain_with_policy
 
+    policy = target_policy(config)
     device = _setup(config, threads)
     samples = read_samples(samples_csv)
     rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
@@ -348,18 +370,16 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
                                  device=device, **_explainer_kwargs(config, s))
     else:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
-    if len(images):
-        targets = _targets(config, wrapper, images, labels)
-        explanations = explainer(images, targets)
-    else:
-        explanations = []
+    explanations = explain_with_policy(explainer, images, policy, labels)
     for e in explanations:
         e.settings = {**e.settings, "variant": variant, "model": nickname}
+    extra = {**extra, "target_policy": [policy] * len(explanations),
+             "target_source": [e.settings["target_source"] for e in explanations]}
     prov = results.provenance(config=config, seed=int(config["seed"]), model=wrapper, device=device,
                               step="explain_shard", nickname=nickname, variant=variant,
                               shard=str(shard), nb_forward=explainer.nb_forward)
     return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(config["seed"]),
-                               provenance=prov, extra_columns=extra or None)
+                               provenance=prov, extra_columns=extra)
 
 
 # --------------------------------------------------------------------------
@@ -449,9 +469,10 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
                          out_csv, threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.sufficient_reconstruction` of the WCAMs of one shard; writes ``out_csv``.
 
-    ``variant`` ``"clean"``: the reference label is the clean prediction;
-    ``"corrupted"``: the prediction on the corrupted copy. Corrupted rows
-    carry ``source_image_id, corruption, severity``.
+    Each depth is scored against the class its WCAM explains (the shard's
+    ``target``, chosen by ``target_policy`` when the shard was made).
+    ``variant`` ``"clean"`` or ``"corrupted"``; corrupted rows carry
+    ``source_image_id, corruption, severity``.
     """
     from . import studies
 
@@ -464,18 +485,8 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
         results.write_csv(df, out_csv)
         return df
     wrapper = _load_model(config, nickname)
-    samples = read_samples(samples_csv).set_index("image_id")
-    if variant == "corrupted":
-        src = samples.loc[[str(i) for i in manifest["source_image_id"]]].reset_index()
-        clean = _prepared(src, wrapper)
-        images = [studies.corrupted_copy(img, c, int(s), int(cs)) for img, c, s, cs in
-                  zip(clean, manifest["corruption"], manifest["severity"], manifest["copy_seed"])]
-        extra = manifest[["source_image_id", "corruption", "severity"]].reset_index(drop=True)
-        condition = "corrupted"
-    else:
-        images = _prepared(samples.loc[list(manifest["image_id"])].reset_index(), wrapper)
-        extra = None
-        condition = "clean"
+    images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
+    condition = "corrupted" if variant == "corrupted" else "clean"
     df = studies.sufficient_reconstruction(
         wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
         nb_random_draws=int(r["nb_random_draws"]), seed=int(config["seed"]),
@@ -490,7 +501,13 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
 
 def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
                threads: int | None = None) -> pd.DataFrame:
-    """:func:`studies.zoom_study` on the images of one shard; writes ``out_csv``."""
+    """:func:`studies.zoom_study` on the images of one shard; writes ``out_csv``.
+
+    The class explained in every view follows ``target_policy`` (the labels
+    of ``samples.csv``, or the regular view's prediction); ``zoom.grid_size``
+    must align with the sub-bands of every view unless
+    ``zoom.allow_straddling``.
+    """
     from . import studies
 
     _setup(config, threads)
@@ -507,7 +524,9 @@ def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
                             explainer_kwargs={"estimator": kw["estimator"],
                                               "autocast": kw["autocast"],
                                               "channels_last": kw["channels_last"]},
-                            progress=True)
+                            progress=True, labels=[int(v) for v in rows["label"]],
+                            target_policy=target_policy(config),
+                            allow_straddling=bool(z.get("allow_straddling", False)))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
@@ -533,6 +552,84 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
                               seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
                               score=f["score"], progress=True)
     df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def _shard_images(wrapper, manifest: pd.DataFrame, samples_csv, variant: str):
+    """The images of a shard's manifest, prepared for ``wrapper``: clean, or the corrupted
+    copies rebuilt from their clean image (``source_image_id, corruption, severity,
+    copy_seed``). Returns ``(images, extra)``, ``extra`` the corrupted copies' columns
+    ``source_image_id, corruption, severity`` (``None`` for clean images)."""
+    from . import studies
+
+    samples = read_samples(samples_csv).set_index("image_id")
+    if variant != "corrupted":
+        return _prepared(samples.loc[[str(i) for i in manifest["image_id"]]].reset_index(), wrapper), None
+    clean = _prepared(samples.loc[[str(i) for i in manifest["source_image_id"]]].reset_index(), wrapper)
+    images = [studies.corrupted_copy(img, c, int(s), int(cs)) for img, c, s, cs in
+              zip(clean, manifest["corruption"], manifest["severity"], manifest["copy_seed"])]
+    return images, manifest[["source_image_id", "corruption", "severity"]].reset_index(drop=True)
+
+
+def depth_baselines_shard(config: dict, nickname: str, variant: str, shard_npz, samples_csv,
+                          out_csv, threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.baseline_depths` of the WCAMs of one shard (model-free orders); writes ``out_csv``.
+
+    Orders ``wcam``, ``coarse_to_fine``, ``wcam_approximation_first`` and
+    ``within_level`` (``baselines.nb_draws`` draws of the random ones), up to
+    ``reconstruction.max_k`` cells; the reference label is each WCAM's target.
+    Forward passes in float32, as :func:`reconstruction_shard`'s, so that the
+    depths of the two tables compare.
+    """
+    from . import studies
+
+    _setup(config, threads)
+    shard = results.load_shard(shard_npz)
+    manifest = shard.manifest
+    if not len(shard):
+        df = pd.DataFrame(columns=["model", "image_id", "condition", "order"])
+        results.write_csv(df, out_csv)
+        return df
+    wrapper = _load_model(config, nickname)
+    images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
+    df = studies.baseline_depths(
+        wrapper, images, shard.explanations, [str(i) for i in manifest["image_id"]],
+        conditions="corrupted" if variant == "corrupted" else "clean",
+        nb_draws=int(config["baselines"]["nb_draws"]), seed=int(config["seed"]),
+        batch_size=int(config["wcam"]["batch_size"]), max_k=config["reconstruction"].get("max_k"),
+        extra_columns=extra, progress=False)  # float32, as reconstruction_shard: depths comparable
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def wcam_noise(config: dict, shard_npzs: dict, samples_csv, out_csv,
+               threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.wcam_noise` on the first ``baselines.noise_images`` images of each model's
+    first clean shard (``shard_npzs``: nickname -> shard path): a second WCAM with seed
+    ``seed + 1`` at the configured grid, levels and designs. Writes ``out_csv``."""
+    from . import studies
+
+    device = _setup(config, threads)
+    count = int(config["baselines"]["noise_images"])
+    frames = []
+    for nickname, npz in shard_npzs.items():
+        shard = results.load_shard(npz)
+        manifest = shard.manifest.head(count)
+        if manifest.empty:
+            continue
+        wrapper = _load_model(config, nickname)
+        images, _ = _shard_images(wrapper, manifest, samples_csv, "clean")
+        df = studies.wcam_noise(wrapper, images, [str(i) for i in manifest["image_id"]],
+                                shard.explanations[:len(manifest)],
+                                explainer_kwargs={"batch_size": int(config["wcam"]["batch_size"]),
+                                                  "device": device})
+        df["model"] = nickname
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["model", "image_id", "grid_size", "nb_design", "levels", "spearman",
+                 "same_top_cell", "top_overlap"])
     results.write_csv(df, out_csv)
     return df
 

@@ -49,7 +49,9 @@ key                 dtype            shape / meaning
 
 ``shard-NNN.csv`` has the columns :data:`MANIFEST_COLUMNS`: ``position`` (row
 in the ``.npz``), ``image_id``, ``label`` (``-1`` when unknown),
-``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``, then
+``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``; the
+workflow adds ``target_policy`` and ``target_source`` (which class each
+explanation explains and why: :mod:`spectral_attribution.targets`), then
 :data:`INTEGRITY_COLUMNS`: ``npz_bytes`` and ``npz_sha256``, the size and
 SHA-256 of the ``.npz`` (the same on every row). The manifest is written
 *after* the arrays: a shard is complete exactly when its manifest exists and

@@ -18,6 +18,7 @@ module                                              what
                                                     :func:`plot_depth_vs_robustness`,
                                                     :func:`plot_depth_orders`,
                                                     :func:`plot_faithfulness`
+:mod:`~spectral_attribution.plots.claims`           :func:`plot_claims` (the claims table)
 :mod:`~spectral_attribution.plots.figures`          the registry :data:`FIGURES` of the
                                                     workflow's figures, :func:`draw_figure`,
                                                     :func:`make_figure`
@@ -28,6 +29,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # figures are files: never need a display
 
+from .claims import plot_claims  # noqa: E402
 from .common import draw_subbands, save_figure, subbands_of  # noqa: E402
 from .explanations import (  # noqa: E402
     image_for,
@@ -59,6 +61,7 @@ __all__ = [
     "plot_zoom",
     "plot_robustness",
     "plot_faithfulness",
+    "plot_claims",
     "FigureMaker",
     "FIGURES",
     "draw_figure",

@@ -25,6 +25,7 @@ from ..data import load_image
 from ..perturbations import wavelet_perturbation_for
 from ..studies.corruption import corrupted_copy
 from ..studies.reconstruction import depth_and_robustness
+from .claims import plot_claims
 from .common import save_figure
 from .explanations import plot_reconstructions, plot_wcam_gallery
 from .study_figures import (
@@ -89,7 +90,8 @@ def reconstructions(samples: pd.DataFrame, reconstruction: pd.DataFrame, *, resu
     next to their reconstruction at the reconstruction depth.
 
     Each reconstruction keeps the wavelet coefficients of the top-``depth``
-    cells of the stored WCAM (all cells when the label was never restored)
+    cells of the stored WCAM (all cells when the explained class was never
+    restored, ``found`` False: the depth is then censored at ``d + 1``)
     (:func:`spectral_attribution.metrics.keep_top_k`).
     """
     require_columns(reconstruction, ["model", "condition", "image_id", "depth", "dim"],
@@ -103,14 +105,14 @@ def reconstructions(samples: pd.DataFrame, reconstruction: pd.DataFrame, *, resu
     for _, row in rows.iterrows():
         image = _image_of(samples, row["image_id"], pre)
         exp = results.load_explanation(results_dir, first, row["image_id"])
-        depth = row["depth"]
-        k = int(depth) if np.isfinite(depth) else int(row["dim"])
+        found = bool(row["found"]) if "found" in row else np.isfinite(row["depth"])
+        k = int(row["depth"]) if found else int(row["dim"])
         pert = wavelet_perturbation_for(exp)
         rec = metrics.keep_top_k(pert, pert.prepare(image), metrics.importance_order(exp.indices), k)
         images.append(image.permute(1, 2, 0).numpy())
         recs.append(rec.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy())
         share = f"{100 * k / int(row['dim']):.1f} %"
-        labels.append(f"{row['image_id']}: depth {k} ({share})" if np.isfinite(depth)
+        labels.append(f"{row['image_id']}: depth {k} ({share})" if found
                       else f"{row['image_id']}: not restored")
     return plot_reconstructions(images, recs, labels)
 
@@ -143,8 +145,9 @@ class FigureMaker:
 
 
 #: Figure name → maker. Tables: ``per_corruption``, ``per_image``,
-#: ``reconstruction``, ``zoom``, ``faithfulness`` (study tables) and
-#: ``samples`` (``results/data/samples.csv``).
+#: ``reconstruction``, ``zoom``, ``faithfulness`` (study tables),
+#: ``samples`` (``results/data/samples.csv``) and ``claims`` (the table
+#: ``results/tables/claims.csv``).
 FIGURES: dict[str, FigureMaker] = {
     "robustness": FigureMaker(("per_corruption",), plot_robustness),
     "wcam_gallery": FigureMaker(("samples",), wcam_gallery, ("results_dir", "models", "nb_images")),
@@ -154,6 +157,7 @@ FIGURES: dict[str, FigureMaker] = {
     "depth_orders": FigureMaker(("reconstruction",), plot_depth_orders),
     "zoom": FigureMaker(("zoom",), plot_zoom),
     "faithfulness": FigureMaker(("faithfulness",), plot_faithfulness),
+    "claims": FigureMaker(("claims",), plot_claims),
 }
 
 

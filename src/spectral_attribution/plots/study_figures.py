@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._common import require_columns
-from ..corruptions import CORRUPTIONS
+from ..corruptions import CORRUPTIONS, STANDARD_CORRUPTIONS, corruption_set_label
 from ..metrics import depth_robustness_fit
 from .common import level_key
 
@@ -87,7 +87,8 @@ def plot_depth_orders(df: pd.DataFrame):
     -------
     matplotlib.figure.Figure
         Box plots of the depth as a share of ``d``, per model, WCAM order
-        vs random order.
+        vs random order, over the same images (never restored: the censored
+        depth ``d + 1``, a share above 1).
     """
     import seaborn as sns
 
@@ -102,8 +103,11 @@ def plot_depth_orders(df: pd.DataFrame):
         # seaborn 0.13 passes matplotlib 3.11's deprecated ``vert`` to bxp
         warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)
         sns.boxplot(data=long, x="model", y="depth (share of cells)", hue="order", ax=ax)
-    ax.set_ylim(0, 1.02)
-    ax.set_title("reconstruction depth (lower: fewer coefficients suffice)", fontsize=9)
+    top = float(np.nanmax(long["depth (share of cells)"].to_numpy(dtype=float), initial=1.0))
+    ax.set_ylim(0, max(1.02, top * 1.02))
+    ax.axhline(1.0, color="0.6", lw=0.8, ls=":")  # above: censored (never restored)
+    ax.set_title("reconstruction depth (lower: fewer coefficients suffice; "
+                 "above the line: never restored)", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -115,26 +119,37 @@ def plot_zoom(df: pd.DataFrame):
     ----------
     df:
         :func:`studies.zoom_study` table (columns ``model, image_id, view,
-        level, level_order, contribution``).
+        level, level_order, contribution``; with views of different ``J``,
+        ``levels, scale_level, scale_contribution``).
 
     Returns
     -------
     matplotlib.figure.Figure
         Bars (mean over images, 95 % CI) of the contribution per level,
-        coloured by view.
+        coloured by view: per level when the views share ``J``; per
+        physical scale (named by the first view's level) otherwise
+        (:func:`spectral_attribution.studies.zoom.zoom_measure`).
     """
     import seaborn as sns
 
     require_columns(df, ["model", "view", "level", "level_order", "contribution"])
     models = list(dict.fromkeys(df["model"]))
-    # Coarsest first across views: J differs between views, so level_order does not.
-    levels = sorted(df["level"].unique(), key=level_key)
+    by_scale = "levels" in df and df["levels"].nunique() > 1
+    if by_scale:
+        require_columns(df, ["scale_level", "scale_contribution"])
+        df = df[df["scale_contribution"].notna()]
+        x, y = "scale_level", "scale_contribution"
+    else:
+        x, y = "level", "contribution"
+    levels = sorted(df[x].unique(), key=level_key)  # coarsest first
     fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.6), squeeze=False,
                              sharey=True)
     for ax, m in zip(axes[0], models):
-        sns.barplot(data=df[df["model"] == m], x="level", y="contribution", hue="view",
+        sns.barplot(data=df[df["model"] == m], x=x, y=y, hue="view",
                     order=levels, errorbar=("ci", 95), ax=ax)
-        ax.set_title(m, fontsize=9)
+        ax.set_title(m + (" (per physical scale)" if by_scale else ""), fontsize=9)
+        if by_scale:
+            ax.set_xlabel(f"scale (as the {df['view'].iloc[0]} view's level)")
         ax.set_ylim(0, 1)
         ax.tick_params(axis="x", labelrotation=30)
     fig.tight_layout()
@@ -155,7 +170,10 @@ def plot_robustness(df: pd.DataFrame):
     Returns
     -------
     matplotlib.figure.Figure
-        Heat maps corruption x severity of the robustness in ``[0, 1]``.
+        Heat maps corruption x severity of the robustness in ``[0, 1]``; the
+        title names the corruption set
+        (:func:`~spectral_attribution.corruptions.corruption_set_label`), and
+        a line separates the standard corruptions from the extras.
     """
     if "robustness" not in df.columns:
         require_columns(df, ["model", "corruption", "severity", "same_as_clean"])
@@ -165,6 +183,9 @@ def plot_robustness(df: pd.DataFrame):
     models = list(dict.fromkeys(df["model"]))
     present = set(df["corruption"])
     order = [c for c in CORRUPTIONS if c in present] + sorted(present - set(CORRUPTIONS))
+    nb_standard = sum(c in STANDARD_CORRUPTIONS for c in order)
+    known = [c for c in order if c in CORRUPTIONS]
+    label = corruption_set_label(known) if known else "unknown corruptions"
     fig, axes = plt.subplots(1, len(models), figsize=(2.6 * len(models) + 1.5, 0.3 * len(order) + 1.6),
                              squeeze=False)
     for k, (ax, m) in enumerate(zip(axes[0], models)):
@@ -176,6 +197,9 @@ def plot_robustness(df: pd.DataFrame):
         ax.set_yticks(range(len(order)), order if k == 0 else [""] * len(order), fontsize=7)
         ax.set_xlabel("severity")
         ax.set_title(m, fontsize=9)
+        if 0 < nb_standard < len(order):  # standard above, extras below
+            ax.axhline(nb_standard - 0.5, color="white", lw=2)
+    fig.suptitle(f"corruptions: {label}", fontsize=9)
     fig.colorbar(im, ax=list(axes[0]), label="robustness", fraction=0.05)
     return fig
 

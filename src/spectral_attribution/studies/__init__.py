@@ -23,9 +23,16 @@ module                                             functions
 :mod:`~spectral_attribution.studies.reconstruction`  :func:`sufficient_reconstruction`,
                                                    :func:`depth_and_robustness`,
                                                    :func:`reconstruction_summary`
-:mod:`~spectral_attribution.studies.zoom`          :data:`ZOOM_VIEWS`, :func:`zoom_study`,
-                                                   :func:`zoom_table`
+:mod:`~spectral_attribution.studies.zoom`          :data:`ZOOM_VIEWS`, :data:`PAPER_ZOOM_VIEWS`,
+                                                   :func:`zoom_study`, :func:`zoom_table`,
+                                                   :func:`aligned_grid_sizes`,
+                                                   :func:`zoom_differences`
 :mod:`~spectral_attribution.studies.faithfulness`  :func:`faithfulness`, :func:`faithfulness_table`
+:mod:`~spectral_attribution.studies.depth_baselines`  :func:`baseline_depths` (model-free orders)
+:mod:`~spectral_attribution.studies.noise`         :func:`wcam_noise`, :func:`wcam_noise_table`
+:mod:`~spectral_attribution.studies.claims`        :func:`claims_table`, :func:`verdict`,
+                                                   :func:`depth_per_image`,
+                                                   :func:`depth_robustness_fits`
 :mod:`~spectral_attribution.studies.tables`        :func:`write_table`, the registry
                                                    :data:`TABLES`, :func:`build_table`,
                                                    :func:`make_table`
@@ -48,10 +55,20 @@ from .corruption import (
     robustness_table,
     select_corrupted_copies,
 )
+from .claims import claims_table, depth_per_image, depth_robustness_fits, verdict
+from .depth_baselines import DEPTH_ORDERS, baseline_depths
 from .faithfulness import faithfulness, faithfulness_table
+from .noise import wcam_noise, wcam_noise_table
 from .reconstruction import depth_and_robustness, reconstruction_summary, sufficient_reconstruction
 from .tables import TABLES, TableMaker, build_table, make_table, write_table
-from .zoom import ZOOM_VIEWS, zoom_study, zoom_table
+from .zoom import (
+    PAPER_ZOOM_VIEWS,
+    ZOOM_VIEWS,
+    aligned_grid_sizes,
+    zoom_differences,
+    zoom_study,
+    zoom_table,
+)
 
 __all__ = [
     "corruption_baseline",
@@ -68,10 +85,21 @@ __all__ = [
     "depth_and_robustness",
     "reconstruction_summary",
     "ZOOM_VIEWS",
+    "PAPER_ZOOM_VIEWS",
+    "aligned_grid_sizes",
     "zoom_study",
     "zoom_table",
     "faithfulness",
     "faithfulness_table",
+    "DEPTH_ORDERS",
+    "baseline_depths",
+    "wcam_noise",
+    "wcam_noise_table",
+    "claims_table",
+    "depth_robustness_fits",
+    "verdict",
+    "depth_per_image",
+    "zoom_differences",
     "write_table",
     "TableMaker",
     "TABLES",

@@ -19,7 +19,9 @@ import pandas as pd
 
 from .._common import read_table, write_text
 from .corruption import robustness_table
+from .claims import claims_table, depth_robustness_fits
 from .faithfulness import faithfulness_table
+from .noise import wcam_noise_table
 from .reconstruction import reconstruction_summary
 from .zoom import zoom_table
 
@@ -33,6 +35,10 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None,
     The LaTeX table (``DataFrame.to_latex``, which needs ``jinja2``) is
     escaped (``_`` → ``\\_``) and ``±`` is written ``$\\pm$``; it uses
     booktabs rules (``\\usepackage{booktabs}``).
+
+    Footnotes: the strings of ``df.attrs["notes"]`` (e.g. how censored
+    depths count, which corruptions a robustness is computed on) are written
+    under the Markdown and LaTeX tables; the CSV holds the data only.
 
     Each file is written atomically
     (:func:`~spectral_attribution._common.atomic_path`), so a reader never
@@ -54,15 +60,27 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None,
     stem = Path(stem)
     if index is None:
         index = any(name is not None for name in df.index.names)
+    notes = [str(n) for n in df.attrs.get("notes", [])]
     texts = {
         "csv": df.to_csv(index=index),
         # index levels as ordinary columns: tabulate prints a MultiIndex as tuples
-        "md": (df.reset_index() if index else df).to_markdown(index=False, floatfmt=floatfmt) + "\n",
+        "md": (df.reset_index() if index else df).to_markdown(index=False, floatfmt=floatfmt) + "\n"
+        + "".join(f"\n{note}\n" for note in notes),
         # escape: "_" in level names would break LaTeX; then a real \pm for "±"
-        "tex": df.to_latex(index=index, escape=True,
-                           float_format=lambda v: format(v, floatfmt)).replace("±", r"$\pm$"),
+        "tex": (df.to_latex(index=index, escape=True, float_format=lambda v: format(v, floatfmt))
+                + "".join(f"\\par{{\\footnotesize {_latex_escape(note)}}}\n" for note in notes)
+                ).replace("±", r"$\pm$"),
     }
     return {ext: write_text(text, stem.with_name(f"{stem.name}.{ext}")) for ext, text in texts.items()}
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+
+
+def _latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters in a footnote (one pass, so escapes are not re-escaped)."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
 
 
 @dataclass(frozen=True)
@@ -76,10 +94,14 @@ class TableMaker:
         (e.g. ``("per_image", "per_corruption")``).
     build:
         ``build(*tables) -> pandas.DataFrame``.
+    optional:
+        Inputs that may be absent (a study switched off): ``build`` then
+        gets ``None`` in their place.
     """
 
     inputs: tuple[str, ...]
     build: Callable[..., pd.DataFrame]
+    optional: tuple[str, ...] = ()
 
 
 #: Table name → maker. Inputs: ``per_image`` / ``per_corruption``
@@ -87,12 +109,19 @@ class TableMaker:
 #: :func:`~spectral_attribution.studies.corruption.robustness_per_corruption`),
 #: ``reconstruction`` (:func:`~spectral_attribution.studies.reconstruction.sufficient_reconstruction`),
 #: ``zoom`` (:func:`~spectral_attribution.studies.zoom.zoom_study`),
-#: ``faithfulness`` (:func:`~spectral_attribution.studies.faithfulness.faithfulness`).
+#: ``faithfulness`` (:func:`~spectral_attribution.studies.faithfulness.faithfulness`),
+#: ``depth_baselines`` (:func:`~spectral_attribution.studies.depth_baselines.baseline_depths`),
+#: ``wcam_noise`` (:func:`~spectral_attribution.studies.noise.wcam_noise`).
 TABLES: dict[str, TableMaker] = {
     "robustness": TableMaker(("per_image", "per_corruption"), robustness_table),
     "reconstruction": TableMaker(("reconstruction", "per_image"), reconstruction_summary),
     "zoom": TableMaker(("zoom",), zoom_table),
     "faithfulness": TableMaker(("faithfulness",), faithfulness_table),
+    "claims": TableMaker(("reconstruction", "depth_baselines", "per_image", "zoom", "faithfulness"),
+                         claims_table, optional=("depth_baselines", "zoom", "faithfulness")),
+    "wcam_noise": TableMaker(("wcam_noise",), wcam_noise_table),
+    "depth_robustness": TableMaker(("reconstruction", "depth_baselines", "per_image"),
+                                   depth_robustness_fits, optional=("depth_baselines",)),
 }
 
 
@@ -121,14 +150,18 @@ def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
         maker = TABLES[name]
     except KeyError:
         raise ValueError(f"unknown table {name!r}; expected one of {tuple(TABLES)}") from None
-    missing = [key for key in maker.inputs if key not in inputs]
+    missing = [key for key in maker.inputs if key not in inputs and key not in maker.optional]
     if missing:
         raise KeyError(f"table {name!r} needs the study table(s) {missing}; given: {sorted(inputs)}")
-    frames = [inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
+    frames = [None if k not in inputs else
+              inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
               for k in maker.inputs]
     table = maker.build(*frames)
+    notes = table.attrs.get("notes")
     if not isinstance(table.index, pd.RangeIndex):  # model (, method) as plain columns
         table = table.reset_index()
+    if notes:
+        table.attrs["notes"] = list(notes)
     return table
 
 
