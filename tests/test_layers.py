@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spectral_attribution"
 #: Low → high. A module may import from a strictly lower layer only; a new
 #: module must be placed here (the test below names it when it is not).
 LAYERS: list[list[str]] = [
-    ["_version", "_common"],
+    ["_version", "_common", "devices"],
     ["transforms", "sobol", "estimators", "corruptions", "data.classes", "data.decoding"],
     ["data.samples"],
     ["data.imagenet"],

@@ -21,12 +21,14 @@ images, for one model and one *variant*:
   (image ids ``"{image_id}@{corruption}-{severity}"``; extra manifest columns
   ``source_image_id, corruption, severity, copy_seed``);
 * ``spatial``: the spatial Sobol' map of each image (for the faithfulness
-  study).
+  study); these live in a folder of their own, ``results/spatial/{model}/``
+  (:func:`shard_folder`).
 
 A shard is two files side by side::
 
     results/wcam/{model}/{variant}/shard-000.npz   # stacked arrays + provenance
     results/wcam/{model}/{variant}/shard-000.csv   # manifest, one row per image
+    results/spatial/{model}/shard-000.npz          # the spatial variant
 
 ``shard-NNN.npz`` (``numpy.savez_compressed``, no pickled objects) holds
 
@@ -91,6 +93,7 @@ __all__ = [
     "Shard",
     "write_shard",
     "load_shard",
+    "shard_folder",
     "shard_paths",
     "load_manifest",
     "load_explanation",
@@ -401,9 +404,29 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
     return Shard(exps, manifest, prov, npz_path)
 
 
+#: Variants of a shard (see the module docstring).
+SHARD_VARIANTS = ("clean", "corrupted", "spatial")
+
+
+def shard_folder(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> Path:
+    """Folder of the shards of ``model``/``variant``: ``results_dir/wcam/{model}/{variant}`` for
+    the WCAMs (``clean``, ``corrupted``), ``results_dir/spatial/{model}`` for ``spatial``.
+
+    Raises
+    ------
+    ValueError
+        Unknown variant (the known ones are listed).
+    """
+    if variant not in SHARD_VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {SHARD_VARIANTS}")
+    if variant == "spatial":
+        return Path(results_dir) / "spatial" / model
+    return Path(results_dir) / "wcam" / model / variant
+
+
 def shard_paths(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> list[Path]:
     """The complete shards (``.npz`` whose manifest exists) of ``model``/``variant``, sorted."""
-    folder = Path(results_dir) / "wcam" / model / variant
+    folder = shard_folder(results_dir, model, variant)
     return sorted(p for p in folder.glob("shard-*.npz") if p.with_suffix(".csv").exists())
 
 
@@ -420,12 +443,12 @@ def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "cl
 
 
 def _missing(results_dir, model, variant) -> str:
-    base = Path(results_dir) / "wcam"
+    folder = shard_folder(results_dir, model, variant)
+    base = folder.parent if variant == "spatial" else folder.parent.parent
     models = sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
-    variants = sorted(p.name for p in (base / model).iterdir() if p.is_dir()) \
-        if (base / model).is_dir() else []
-    return (f"no shards for model {model!r}, variant {variant!r} under {base} "
-            f"(models there: {models}; variants of {model!r}: {variants})")
+    variants = [v for v in SHARD_VARIANTS if shard_paths(results_dir, model, v)]
+    return (f"no shards for model {model!r}, variant {variant!r} in {folder} "
+            f"(models under {base}: {models}; variants of {model!r} with shards: {variants})")
 
 
 def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,

@@ -9,7 +9,12 @@ rule zoom:
     output:
         "results/studies/zoom/{model}/shard-{shard}.csv",
     params:
-        config=lambda wc: pipeline.step_config(config, ["data", "wcam", "zoom"], model=wc.model),
+        model=model_params,
+        explainer=explainer_params("zoom"),
+        views=pipeline.zoom_views(config),
+        shard_size=lookup(dpath="wcam/shard_size", within=config),
+        seed=lookup(dpath="seed", within=config),
+        device=lookup(dpath="device", within=config),
     threads: THREADS
     resources:
         gpu=GPU,
