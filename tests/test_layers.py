@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spectral_attribution"
 #: Low → high. A module may import from a strictly lower layer only; a new
 #: module must be placed here (the test below names it when it is not).
 LAYERS: list[list[str]] = [
-    ["_version", "_common", "devices"],
+    ["_version", "_common"],
+    ["parameters", "devices"],
     ["transforms", "sobol", "estimators", "corruptions", "data.classes", "data.decoding"],
     ["data.samples"],
     ["data.imagenet"],
@@ -120,7 +121,8 @@ def test_the_graph_is_read_correctly():
     assert "studies.corruption" in graph["plots.figures"]     # from ..studies.corruption import ...
     assert {"metrics", "results"} <= graph["plots.figures"]    # from .. import metrics, results
     assert "explainers" in graph["pipeline"]                   # imported inside a function
-    assert graph["_common"] == set() and graph["transforms"] == set()
+    assert graph["_common"] == set() and graph["transforms"] == {"parameters"}
+    assert graph["parameters"] == {"_common"} and graph["devices"] == set()
 
 
 @pytest.mark.parametrize("module", ["spectral_attribution", "spectral_attribution.pipeline",

@@ -15,14 +15,14 @@ import re
 import sys
 from pathlib import Path
 
+from . import parameters as P
+
 METHODS = ("wcam", "fourier-cam", "spatial-sobol")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
+def _grid_family(args) -> str:
+    """The design family of the chosen method (:data:`spectral_attribution.parameters.GRID_FAMILIES`)."""
+    return "rings" if args.method == "fourier-cam" and args.family != "grid" else "cells"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,27 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--checkpoint", type=Path, default=None,
                     help="checkpoint file for `custom:<arch>` models")
     ex.add_argument("--method", choices=METHODS, default="wcam", help="attribution method")
-    ex.add_argument("--target", type=int, default=None,
+    ex.add_argument("--target", type=P.argtype(P.check_target), default=None,
                     help="class index to explain (default: the predicted class)")
-    ex.add_argument("--grid-size", type=_positive_int, default=28,
-                    help="cells per side of the mask grid (rings for Fourier ring families)")
-    ex.add_argument("--nb-design", type=_positive_int, default=8,
-                    help="Sobol' base points n, a power of two; cost n (d + 2) forward passes")
-    ex.add_argument("--levels", type=_positive_int, default=3, help="wavelet levels J (WCAM)")
-    ex.add_argument("--wavelet", default="haar", help="PyWavelets discrete wavelet (WCAM)")
+    # the loosest family's limit here; main() applies the chosen method's family
+    ex.add_argument("--grid-size", type=P.argtype(P.check_grid_size, family="rings"), default=28,
+                    help="cells per side of the mask grid (rings for Fourier ring families); "
+                         f"at most {P.max_grid_size('cells')} cells a side")
+    ex.add_argument("--nb-design", type=P.argtype(P.check_nb_design), default=8,
+                    help="Sobol' base points n, a power of two >= 2; cost n (d + 2) forward passes")
+    ex.add_argument("--levels", type=P.argtype(P.check_levels), default=3,
+                    help="wavelet levels J (WCAM)")
+    ex.add_argument("--wavelet", type=P.argtype(P.check_wavelet, str), default="haar",
+                    help="PyWavelets discrete wavelet (WCAM)")
     ex.add_argument("--drop-approximation", action="store_true",
                     help="mask the approximation coefficients in every design (WCAM)")
     ex.add_argument("--family", choices=("grid", "square", "circle"), default="circle",
                     help="mask family (Fourier-CAM)")
     ex.add_argument("--baseline", choices=("zero", "blur"), default="zero",
                     help="inpainting baseline (spatial Sobol')")
-    ex.add_argument("--estimator", default="jansen",
-                    choices=("jansen", "homma", "janon", "glen", "saltelli"),
+    ex.add_argument("--estimator", default="jansen", choices=P.ESTIMATORS,
                     help="total-index estimator")
-    ex.add_argument("--seed", type=int, default=0, help="seed of the scrambled Sobol' design")
-    ex.add_argument("--batch-size", type=_positive_int, default=64, help="images per forward pass")
-    ex.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
-    ex.add_argument("--autocast", choices=("none", "bfloat16", "float16"), default="bfloat16",
+    ex.add_argument("--seed", type=P.argtype(P.check_seed), default=0,
+                    help="seed of the scrambled Sobol' design")
+    ex.add_argument("--batch-size", type=P.argtype(P.check_batch_size), default=64,
+                    help="images per forward pass")
+    ex.add_argument("--device", type=P.argtype(P.check_device, str), default="cpu",
+                    help="torch device, e.g. cpu, cuda, cuda:1")
+    ex.add_argument("--autocast", choices=[p for p in P.PRECISIONS if p is not None],
+                    default="bfloat16",
                     help="mixed precision of the forward passes (bfloat16: rank correlation "
                          "with float32 WCAMs above 0.9, see README)")
     ex.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
@@ -90,6 +97,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list the model registry: preprocessing and weights origin")
     return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse and check the arguments (:mod:`spectral_attribution.parameters`' rules).
+
+    Each option is checked by its ``type=``; the grid's limit depends on the
+    method's design family and is checked once both are known. A refused
+    value exits with status 2 and the rule's message, before any work.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "explain":
+        try:
+            P.check_grid_size(args.grid_size, _grid_family(args), name="--grid-size")
+        except ValueError as err:
+            parser.error(str(err))
+    return args
 
 
 def _stem(path: Path, taken: set[str]) -> str:
@@ -185,7 +209,7 @@ def cmd_models(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a sub-command; exit status 0, or 2 with ``error: ...`` on stderr for bad input."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     handler = {"explain": cmd_explain, "show": cmd_show, "models": cmd_models}[args.command]
     try:
         return handler(args)

@@ -57,7 +57,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from . import results
+from . import parameters, results
 from ._common import forward_logits, read_table
 
 log = logging.getLogger("spectral_attribution.pipeline")
@@ -74,6 +74,7 @@ __all__ = [
     "shard_ids",
     "shard_rows",
     "use_gpu",
+    "check_config",
     "model_params",
     "source_params",
     "data_source_config",
@@ -179,6 +180,27 @@ def shard_rows(samples: pd.DataFrame, shard: int | str, shard_size: int) -> pd.D
             f"shard {k} is empty: samples.csv has {len(samples)} images, shard size {shard_size}; "
             f"config key 'data.n_images' must not exceed the images the source provides")
     return rows
+
+
+def check_config(config: dict) -> None:
+    """The rules of :mod:`spectral_attribution.parameters` that JSON Schema cannot state,
+    on a configuration the schema validated (the Snakefile calls it before any job).
+
+    * model nicknames are unique;
+    * every zoom view's ``levels`` fits its ``crop`` (``2^levels <= crop``).
+
+    Raises
+    ------
+    ValueError
+        Naming the configuration key.
+    """
+    model_entries(config)
+    if config["zoom"].get("enabled", True):
+        for view, (_resize, crop, levels) in config["zoom"]["views"].items():
+            try:
+                parameters.check_levels(levels, int(crop))
+            except ValueError as exc:
+                raise ValueError(f"config key 'zoom.views.{view}': {exc}") from None
 
 
 # --------------------------------------------------------------------------

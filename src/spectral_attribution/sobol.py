@@ -26,18 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
+from .parameters import MAX_SOBOL_DIMENSIONS, check_nb_design, check_seed
+
 __all__ = ["SobolDesign"]
-
-
-def _check_power_of_two(nb_design: int) -> int:
-    if not isinstance(nb_design, (int, np.integer)) or nb_design < 1:
-        raise ValueError(f"nb_design must be a positive integer, got {nb_design!r}")
-    if nb_design & (nb_design - 1):
-        raise ValueError(
-            f"nb_design must be a power of two (Sobol' sequences are balanced "
-            f"on powers of two), got {nb_design}"
-        )
-    return int(nb_design)
 
 
 @dataclass(frozen=True)
@@ -49,7 +40,8 @@ class SobolDesign:
     dim:
         Number of inputs ``d`` (e.g. ``grid_size ** 2`` cells), ``>= 1``.
     nb_design:
-        Number of base points ``n``, a power of two.
+        Number of base points ``n``, a power of two ``>= 2``
+        (:func:`spectral_attribution.parameters.check_nb_design`).
     seed:
         Seed of the scrambling of the ``2d``-dimensional Sobol' sequence. The
         same seed gives the same design, bit for bit.
@@ -62,7 +54,8 @@ class SobolDesign:
     Raises
     ------
     ValueError
-        If ``nb_design`` is not a power of two or ``dim < 1``.
+        ``nb_design`` not a power of two ``>= 2``, a negative seed, ``dim < 1``,
+        or ``2 dim`` above SciPy's 21201 Sobol' dimensions.
     """
 
     dim: int
@@ -75,9 +68,13 @@ class SobolDesign:
     def create(cls, dim: int, nb_design: int, seed: int = 0) -> "SobolDesign":
         """Draw the design: the first ``nb_design`` points of a scrambled ``2 dim``-dimensional
         Sobol' sequence (``scipy.stats.qmc.Sobol(seed=seed)``), split into ``A`` and ``B``."""
-        nb_design = _check_power_of_two(nb_design)
+        nb_design = check_nb_design(nb_design)
+        seed = check_seed(seed)
         if dim < 1:
             raise ValueError(f"dim must be >= 1, got {dim}")
+        if 2 * dim > MAX_SOBOL_DIMENSIONS:
+            raise ValueError(f"a design of {dim} inputs has 2 x {dim} Sobol' dimensions, more "
+                             f"than the {MAX_SOBOL_DIMENSIONS} SciPy supports")
         sampler = qmc.Sobol(d=2 * dim, scramble=True, seed=seed)
         points = sampler.random_base2(m=int(math.log2(nb_design))).astype(np.float32)
         return cls(dim=int(dim), nb_design=nb_design, seed=int(seed),

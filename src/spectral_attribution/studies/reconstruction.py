@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics
+from .. import metrics, parameters
 from .._common import (
     as_image_list,
     check_ids,
@@ -87,6 +87,10 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
         The random median is taken with unreached draws counted as ``+inf``
         (NaN if more than half never restore the label).
     """
+    # every setting is checked before the first forward pass
+    nb_random_draws = parameters.check_nb_random_draws(nb_random_draws)
+    max_k = parameters.check_max_k(max_k)
+    batch_size = parameters.check_batch_size(batch_size)
     images = as_image_list(images)
     explanations = list(explanations)
     ids = check_ids(image_ids, len(images))
