@@ -68,11 +68,12 @@ def _edited(path: Path, dotted: str, value) -> Path:
 @pytest.fixture(scope="module")
 def built_shard(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("rerun")
-    proc = _run(workdir, "--configfile", str(TINY), "--cores", "2", SHARD)
+    # the target first: --configfile takes every file name that follows it
+    proc = _run(workdir, SHARD, "--cores", "2", "--configfile", str(TINY))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (workdir / SHARD).with_suffix(".csv").exists()
     # the unchanged configuration schedules nothing
-    again = _run(workdir, "-n", "--configfile", str(TINY), SHARD)
+    again = _run(workdir, SHARD, "-n", "--configfile", str(TINY))
     assert again.returncode == 0, again.stderr[-3000:]
     assert _scheduled(again.stdout + again.stderr) == {}
     return workdir
@@ -97,7 +98,7 @@ def built_shard(tmp_path_factory):
 ])
 def test_a_setting_the_shard_does_not_read_does_not_schedule_it(built_shard, tmp_path, dotted, value):
     config = _edited(tmp_path, dotted, value)
-    proc = _run(built_shard, "-n", "--configfile", str(config), SHARD)
+    proc = _run(built_shard, SHARD, "-n", "--configfile", str(config))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert "wcam" not in _scheduled(out), out[-3000:]
@@ -111,7 +112,7 @@ def test_a_setting_the_shard_does_not_read_does_not_schedule_it(built_shard, tmp
 ])
 def test_a_setting_the_shard_reads_schedules_it(built_shard, tmp_path, dotted, value, reason):
     config = _edited(tmp_path, dotted, value)
-    proc = _run(built_shard, "-n", "--configfile", str(config), SHARD)
+    proc = _run(built_shard, SHARD, "-n", "--configfile", str(config))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert _scheduled(out).get("wcam") == 1, out[-3000:]

@@ -13,8 +13,9 @@ import this module cheaply while it builds the DAG.
 
 Parameters of the rules
 -----------------------
-Snakemake reruns a job whose ``params`` changed, so each rule's ``params``
-hold exactly the values its job reads, no more: changing a figure setting,
+Snakemake reruns a job whose ``params`` changed (it compares their ``repr``),
+so each rule's ``params`` hold exactly the values its job reads, no more, with
+dictionary keys in sorted order (reordering a configuration file changes nothing): changing a figure setting,
 a corruption or a faithfulness setting never recomputes a WCAM. The small
 functions of the section "Parameters" (:func:`model_params`,
 :func:`source_params`, :func:`explainer_params`, ...) cut them out of the
@@ -206,6 +207,20 @@ def check_config(config: dict) -> None:
 # --------------------------------------------------------------------------
 # Parameters: what each rule's job reads (its Snakemake ``params``)
 # --------------------------------------------------------------------------
+def _canonical(value):
+    """``value`` with every dict's keys sorted, recursively.
+
+    Snakemake compares params by their ``repr``: a dict built in the order of
+    the configuration file's keys would look changed when someone merely
+    reorders the file (or when a tool rewrites it sorted).
+    """
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def model_params(config: dict, nickname: str) -> dict:
     """How to load model ``nickname``: ``{"name": registry name, "options": load_model kwargs}``.
 
@@ -217,7 +232,7 @@ def model_params(config: dict, nickname: str) -> dict:
     options = dict(entry["options"])
     if config.get("model_dir") and entry["name"].startswith("robustbench:"):
         options.setdefault("model_dir", str(config["model_dir"]))
-    return {"name": entry["name"], "options": options}
+    return _canonical({"name": entry["name"], "options": options})
 
 
 _SOURCE_ONLY = {"folder": ("root",),
@@ -236,7 +251,7 @@ def source_params(config: dict) -> dict:
     keep = {"source", "n_images", "stratify", "skip_bad_images", *_SOURCE_ONLY.get(source, ())}
     out = {k: v for k, v in d.items() if k in keep and v is not None}
     out["seed"] = int(config.get("seed", 0))
-    return out
+    return _canonical(out)
 
 
 #: Former name of :func:`source_params`.
@@ -268,21 +283,22 @@ def explainer_params(config: dict, kind: str) -> dict:
     common["batch_size"] = int(common["batch_size"])
     common["channels_last"] = bool(common["channels_last"])
     if kind == "wcam":
-        return {"method": "wcam", "grid_size": int(w["grid_size"]), "nb_design": int(w["nb_design"]),
-                "levels": int(w["levels"]), "wavelet": str(w["wavelet"]), **common}
+        return _canonical({"method": "wcam", "grid_size": int(w["grid_size"]),
+                           "nb_design": int(w["nb_design"]), "levels": int(w["levels"]),
+                           "wavelet": str(w["wavelet"]), **common})
     section = {"spatial": lambda: config["faithfulness"]["spatial"], "zoom": lambda: config["zoom"]}
     if kind not in section:
         raise ValueError(f"unknown explainer kind {kind!r}; expected 'wcam', 'spatial' or 'zoom'")
     s = section[kind]()
     out = {"grid_size": int(s.get("grid_size") or w["grid_size"]),
            "nb_design": int(s.get("nb_design") or w["nb_design"]), **common}
-    return {"method": "spatial-sobol", **out} if kind == "spatial" else out
+    return _canonical({"method": "spatial-sobol", **out} if kind == "spatial" else out)
 
 
 def corruption_params(config: dict) -> dict:
     """``{"names", "severities"}`` of the corruption baseline (``corruptions`` section)."""
     c = config["corruptions"]
-    return {"names": list(c["names"]), "severities": [int(s) for s in c["severities"]]}
+    return _canonical({"names": list(c["names"]), "severities": [int(s) for s in c["severities"]]})
 
 
 def selection_params(config: dict) -> dict:
@@ -290,29 +306,29 @@ def selection_params(config: dict) -> dict:
     ``reference_model`` (the first configured model) of :func:`select_corrupted`."""
     e = config["corruptions"]["explain"]
     severities = e.get("severities")
-    return {"per_image": int(e["per_image"]),
-            "severities": None if severities is None else [int(s) for s in severities],
-            "prefer_changed": bool(e.get("prefer_changed", True)),
-            "reference_model": nicknames(config)[0]}
+    return _canonical({"per_image": int(e["per_image"]),
+                       "severities": None if severities is None else [int(s) for s in severities],
+                       "prefer_changed": bool(e.get("prefer_changed", True)),
+                       "reference_model": nicknames(config)[0]})
 
 
 def reconstruction_params(config: dict) -> dict:
     """``{"nb_random_draws", "max_k"}`` of the reconstruction study."""
     r = config["reconstruction"]
-    return {"nb_random_draws": int(r["nb_random_draws"]),
-            "max_k": None if r.get("max_k") is None else int(r["max_k"])}
+    return _canonical({"nb_random_draws": int(r["nb_random_draws"]),
+                       "max_k": None if r.get("max_k") is None else int(r["max_k"])})
 
 
 def zoom_views(config: dict) -> dict:
-    """``zoom.views``: view name → ``[resize, crop, levels]``."""
-    return {name: [int(v) for v in spec] for name, spec in config["zoom"]["views"].items()}
+    """``zoom.views``: view name → ``[resize, crop, levels]`` (in name order)."""
+    return _canonical({name: [int(v) for v in spec] for name, spec in config["zoom"]["views"].items()})
 
 
 def faithfulness_params(config: dict) -> dict:
     """``{"nb_subsets", "subset_fraction", "steps", "score"}`` of the faithfulness study."""
     f = config["faithfulness"]
-    return {"nb_subsets": int(f["nb_subsets"]), "subset_fraction": float(f["subset_fraction"]),
-            "steps": int(f["steps"]), "score": str(f["score"])}
+    return _canonical({"nb_subsets": int(f["nb_subsets"]), "subset_fraction": float(f["subset_fraction"]),
+                       "steps": int(f["steps"]), "score": str(f["score"])})
 
 
 def figure_params(config: dict, name: str, results_dir: str = "results") -> dict:
@@ -325,7 +341,7 @@ def figure_params(config: dict, name: str, results_dir: str = "results") -> dict
     key = {"wcam_gallery": "gallery_images", "reconstructions": "reconstruction_images"}.get(name)
     if key is not None:
         values["nb_images"] = int(config["figures"][key])
-    return {k: values[k] for k in FIGURE_OPTIONS[name]}
+    return _canonical({k: values[k] for k in FIGURE_OPTIONS[name]})
 
 
 # --------------------------------------------------------------------------
