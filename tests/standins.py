@@ -84,7 +84,7 @@ def write_checkpoints(config: dict, model_dir: Path, torch_home: Path) -> dict:
     return {"paths": written, "sha256": sha}
 
 
-def write_imagenet(root: Path, size=(64, 80)) -> dict:
+def write_imagenet(root: Path, size=(300, 400)) -> dict:
     """The miniature ILSVRC2012 validation archive and devkit under ``root``; returns their MD5s."""
     root.mkdir(parents=True, exist_ok=True)
     archives = mini_archives(size)
