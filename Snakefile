@@ -19,8 +19,14 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-# Fails before any job, naming the offending key, on unknown keys or bad values.
+# Fails before any job, naming the offending key, on unknown keys or bad values
+# (the schema's limits are those of spectral_attribution.parameters); then the
+# rules no schema can state (a zoom view's levels against its crop).
 validate(config, "workflow/schemas/config.schema.yaml")
+
+from spectral_attribution import pipeline as _pipeline
+
+_pipeline.check_config(config)
 
 
 # results/ holds the results of one configuration (recorded in results/config.yaml

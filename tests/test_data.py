@@ -334,7 +334,7 @@ def test_prepare_source_folder_skips_bad_images(tmp_path):
 
 
 def test_prepare_samples_lists_skipped_images_beside_the_sample(tmp_path):
-    from spectral_attribution.pipeline import prepare_samples
+    from spectral_attribution.pipeline import prepare_samples, source_params
 
     root = tmp_path / "imgs"
     _img(root / "n01440764" / "a.png")
@@ -343,7 +343,8 @@ def test_prepare_samples_lists_skipped_images_beside_the_sample(tmp_path):
     config = {"seed": 0, "data": {"source": "folder", "root": str(root), "n_images": None,
                                   "skip_bad_images": True, "cache_dir": str(tmp_path / "c")}}
     with pytest.warns(UserWarning, match="broken.png"):
-        sample = prepare_samples(config, tmp_path / "data" / "samples.csv")
+        sample = prepare_samples(source=source_params(config), cache_dir=tmp_path / "c",
+                                 out_csv=tmp_path / "data" / "samples.csv")
     assert sample["image_id"].tolist() == ["a"]
     skipped = pd.read_csv(tmp_path / "data" / "skipped_images.csv")
     assert skipped["path"].str.endswith("broken.png").tolist() == [True]

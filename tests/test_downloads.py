@@ -7,13 +7,12 @@ import hashlib
 import http.server
 import io
 import logging
-import tarfile
 import threading
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from imagenet_mini import archive_checksums, mini_archives
 from spectral_attribution import data as D
 
 
@@ -185,56 +184,13 @@ def test_missing_file_is_a_clear_error(server, tmp_path):
 # --------------------------------------------------------------------------
 # ImageNet validation archives with the official structure, in miniature
 # --------------------------------------------------------------------------
-# ILSVRC2012_IDs in the devkit follow their own order, not the sorted-wnid one
-_SYNSETS = [(1, "n15075141", "toilet tissue, toilet paper, bathroom tissue", 0),
-            (2, "n01440764", "tench, Tinca tinca", 0),
-            (3, "n02123045", "tabby, tabby cat", 0),
-            (1001, "n00001740", "entity", 3)]  # an inner node: not a class
-_TRUTH = [3, 1, 2, 1, 3]  # -> labels 281, 999, 0, 999, 281
-
-
-def _meta_mat() -> bytes:
-    import scipy.io
-
-    dtype = [("ILSVRC2012_ID", "O"), ("WNID", "O"), ("words", "O"), ("gloss", "O"),
-             ("num_children", "O"), ("children", "O"), ("wordnet_height", "O"), ("num_train_images", "O")]
-    arr = np.zeros((len(_SYNSETS), 1), dtype=dtype)
-    for k, (i, w, words, nc) in enumerate(_SYNSETS):
-        arr[k, 0] = (i, w, words, "gloss", nc, np.zeros(0), 0, 1300)
-    buf = io.BytesIO()
-    scipy.io.savemat(buf, {"synsets": arr})
-    return buf.getvalue()
-
-
-def _tar(members: dict[str, bytes], gz: bool) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz" if gz else "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def _jpeg(seed: int) -> bytes:
-    a = np.random.default_rng(seed).integers(0, 256, (12, 16, 3), dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(a).save(buf, format="JPEG")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def archives():
-    devkit = _tar({"ILSVRC2012_devkit_t12/data/meta.mat": _meta_mat(),
-                   "ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt":
-                       "".join(f"{t}\n" for t in _TRUTH).encode(),
-                   "ILSVRC2012_devkit_t12/readme.txt": b"mini devkit"}, gz=True)
-    val = _tar({f"ILSVRC2012_val_{k:08d}.JPEG": _jpeg(k) for k in range(1, len(_TRUTH) + 1)}, gz=False)
-    return {"devkit": ("ILSVRC2012_devkit_t12.tar.gz", devkit), "val": ("ILSVRC2012_img_val.tar", val)}
+    return mini_archives()
 
 
 def _meta(archives):
-    return {k: (name, _md5(data)) for k, (name, data) in archives.items()}
+    return archive_checksums(archives)
 
 
 def test_published_imagenet_checksums():

@@ -36,7 +36,8 @@ def test_ids_named_like_missing_values_survive_samples_and_shards(tmp_path):
     root = _labelled_folder(tmp_path / "images")
     config = {"seed": 0, "data": {"source": "folder", "root": str(root), "n_images": None}}
     samples_csv = tmp_path / "results" / "data" / "samples.csv"
-    sample = pipeline.prepare_samples(config, samples_csv)
+    sample = pipeline.prepare_samples(source=pipeline.source_params(config),
+                                      cache_dir=tmp_path / "cache", out_csv=samples_csv)
     assert sample["image_id"].tolist() == IDS
 
     # samples.csv read back: by the pipeline's rules and by the generic reader

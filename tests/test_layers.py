@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spectral_attribution"
 LAYERS: list[list[str]] = [
     ["_version", "progress"],
     ["_common"],
+    ["parameters", "devices"],
     ["transforms", "sobol", "estimators", "corruptions", "targets", "data.classes", "data.decoding",
      "stats"],
     ["data.samples"],
@@ -124,8 +125,9 @@ def test_the_graph_is_read_correctly():
     assert "studies.corruption" in graph["plots.figures"]     # from ..studies.corruption import ...
     assert {"metrics", "results"} <= graph["plots.figures"]    # from .. import metrics, results
     assert "explainers" in graph["pipeline"]                   # imported inside a function
-    assert graph["_common"] == {"progress"} and graph["transforms"] == set()
+    assert graph["_common"] == {"progress"} and graph["transforms"] == {"parameters"}
     assert graph["progress"] == set()
+    assert graph["parameters"] == {"_common"} and graph["devices"] == set()
 
 
 @pytest.mark.parametrize("module", ["spectral_attribution", "spectral_attribution.pipeline",

@@ -35,19 +35,75 @@ def test_model_entries_and_nicknames():
         pipeline.model_entries(cfg)
 
 
-def test_step_config_holds_only_what_a_step_reads():
+def test_params_hold_only_what_a_step_reads():
     cfg = _config()
-    step = pipeline.step_config(cfg, ["wcam"], model="efficientnet-lite0")
-    assert set(step) == {"seed", "device", "threads", "model_dir", "wcam", "models"}
-    assert [m["nickname"] for m in step["models"]] == ["efficientnet-lite0"]
+    assert pipeline.model_params(cfg, "efficientnet-lite0") == {"name": "efficientnet-lite0",
+                                                                "options": {}}
+    assert pipeline.explainer_params(cfg, "wcam") == {
+        "method": "wcam", "grid_size": 4, "nb_design": 2, "levels": 3, "wavelet": "haar",
+        "estimator": "jansen", "batch_size": 36, "autocast": None, "channels_last": False}
+    # spatial and zoom: their own grid and designs, the wcam's estimator and precision
+    assert pipeline.explainer_params(cfg, "spatial") == {
+        "method": "spatial-sobol", "grid_size": 4, "nb_design": 2, "estimator": "jansen",
+        "batch_size": 36, "autocast": None, "channels_last": False}
+    cfg["zoom"]["grid_size"] = None
+    cfg["wcam"]["grid_size"] = 6
+    assert pipeline.explainer_params(cfg, "zoom")["grid_size"] == 6  # null: the WCAM's
+    assert pipeline.explainer_params(cfg, "spatial")["grid_size"] == 4
+    assert pipeline.faithfulness_params(cfg) == {"nb_subsets": 8, "subset_fraction": 0.25,
+                                                 "steps": 4, "score": "probability"}
+    assert pipeline.reconstruction_params(cfg) == {"nb_random_draws": 2, "max_k": None}
+    assert pipeline.corruption_params(cfg) == {"names": ["gaussian_noise", "contrast"],
+                                               "severities": [1, 5]}
+    assert pipeline.selection_params(cfg) == {"per_image": 1, "severities": None,
+                                              "prefer_changed": True,
+                                              "reference_model": "efficientnet-lite0"}
+    assert pipeline.zoom_views(cfg) == {"regular": [256, 224, 3], "zoomed": [512, 224, 4]}
+    with pytest.raises(ValueError, match="unknown explainer kind 'fourier'"):
+        pipeline.explainer_params(cfg, "fourier")
 
 
-def test_data_source_config_keeps_the_keys_of_its_source():
+def test_params_do_not_depend_on_the_order_of_the_configuration_s_keys():
+    """Snakemake compares params by repr: a reordered (or sorted) configuration file must not
+    look changed."""
+    cfg = _config()
+    reordered = yaml.safe_load(yaml.safe_dump(cfg, sort_keys=True))
+    reordered["data"] = dict(reversed(list(reordered["data"].items())))
+    reordered["zoom"]["views"] = dict(reversed(list(reordered["zoom"]["views"].items())))
+    for make in (pipeline.source_params, lambda c: pipeline.explainer_params(c, "zoom"),
+                 pipeline.zoom_views, pipeline.faithfulness_params,
+                 lambda c: pipeline.model_params(c, "efficientnet-lite0")):
+        assert repr(make(reordered)) == repr(make(cfg))
+    assert list(pipeline.source_params(cfg)) == sorted(pipeline.source_params(cfg))
+
+
+def test_model_dir_goes_only_to_the_loaders_that_read_it():
     cfg = _config("replication.yaml")
-    src = pipeline.data_source_config(cfg)
+    assert pipeline.model_params(cfg, "adv") == {"name": "robustbench:Linf:Salman2020Do_R50",
+                                                 "options": {"model_dir": "models"}}
+    assert pipeline.model_params(cfg, "vit") == {"name": "vit_b_16", "options": {}}
+
+
+def test_figure_params_are_the_options_each_maker_reads():
+    from spectral_attribution import plots
+
+    cfg = _config()
+    for name in pipeline.FIGURES:
+        assert pipeline.FIGURE_OPTIONS[name] == plots.FIGURES[name].options
+        assert set(pipeline.figure_params(cfg, name)) == set(plots.FIGURES[name].options)
+    assert pipeline.figure_params(cfg, "wcam_gallery") == {
+        "results_dir": "results", "models": ["efficientnet-lite0"], "nb_images": 1}
+    assert pipeline.figure_params(cfg, "robustness") == {}
+    with pytest.raises(ValueError, match="unknown figure 'nope'"):
+        pipeline.figure_params(cfg, "nope")
+
+
+def test_source_params_keep_the_keys_of_its_source():
+    cfg = _config("replication.yaml")
+    src = pipeline.source_params(cfg)
     assert src["source"] == "imagenet" and src["root"] == "data/imagenet" and src["seed"] == 0
     assert "cache_dir" not in src
-    emb = pipeline.data_source_config({"seed": 3, "data": {"source": "embedded", "n_images": 2,
+    emb = pipeline.source_params({"seed": 3, "data": {"source": "embedded", "n_images": 2,
                                                            "root": None, "download": False}})
     assert emb == {"source": "embedded", "n_images": 2, "seed": 3}
 
@@ -66,9 +122,6 @@ def test_table_and_figure_names_are_those_of_the_registries():
 
     assert pipeline.TABLES == tuple(studies.TABLES)
     assert pipeline.FIGURES == tuple(plots.FIGURES)
-    cfg = _config("tiny.yaml")
-    assert pipeline.figure_options(cfg, "wcam_gallery")["nb_images"] == cfg["figures"]["gallery_images"]
-    assert "nb_images" not in pipeline.figure_options(cfg, "zoom")
     with pytest.raises(ValueError, match="unknown table 'nope'"):
         studies.build_table("nope", {})
     with pytest.raises(ValueError, match="unknown figure 'nope'"):

@@ -200,13 +200,21 @@ def test_shards_carry_provenance(resumed_run):
     prov = shard.provenance
     info = json.loads((workdir / "results" / "models" / f"{MODEL}.json").read_text())
     assert prov["model"]["weights_sha256"] == info["weights_sha256"]
-    assert prov["seed"] == 0 and prov["config"]["wcam"]["grid_size"] == 4
+    # the job's params, exactly: no study or figure setting
+    assert prov["seed"] == 0 and prov["config"]["explainer"]["grid_size"] == 4
+    assert set(prov["config"]) == {"model", "explainer", "shard_size", "target", "seed", "device"}
     assert "torch" in prov["versions"] and prov["device"]["device"] == "cpu"
+    assert prov["device_lease"]["requested"] == "cpu" and prov["device_lease"]["how"] == "explicit"
     samples = pd.read_csv(workdir / "results" / "data" / "samples.csv", dtype={"image_id": str})
     assert list(shard.manifest["image_id"]) == list(samples["image_id"])
     assert (shard.manifest["seed"] == 0).all()
     corrupted = results.load_manifest(workdir / "results", MODEL, "corrupted")
     assert len(corrupted) == 2 and corrupted["image_id"].str.contains("@").all()
+    # spatial Sobol' maps: a rule and a folder of their own, the spatial grid
+    spatial = results.load_shard(workdir / "results" / "spatial" / MODEL / "shard-000.npz")
+    assert {e.method for e in spatial.explanations} == {"spatial-sobol"}
+    assert spatial.provenance["config"]["explainer"]["method"] == "spatial-sobol"
+    assert not (workdir / "results" / "wcam" / MODEL / "spatial").exists()
 
 
 def test_render_one_image_from_results(resumed_run, tmp_path):
@@ -251,8 +259,9 @@ def test_replication_dry_run_lists_every_job_offline(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
-    # 6 models x 3 variants (clean, corrupted, spatial) x ceil(100 / 10) shards
-    assert int(counts["wcam"]) == 6 * 3 * 10
+    # 6 models x 2 variants (clean, corrupted) x ceil(100 / 10) shards; spatial maps apart
+    assert int(counts["wcam"]) == 6 * 2 * 10
+    assert int(counts["spatial_sobol"]) == 6 * 10
     assert int(counts["zoom"]) == 60 and int(counts["model"]) == 6
     assert not (tmp_path / "results").exists()  # nothing was run
 

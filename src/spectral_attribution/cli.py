@@ -47,6 +47,7 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
+from . import parameters as P
 from ._version import __version__
 
 METHODS = ("wcam", "fourier-cam", "spatial-sobol")
@@ -78,36 +79,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _nb_design(text: str) -> int:
-    """The Sobol' design's rule (:func:`spectral_attribution.sobol.SobolDesign.create`)."""
-    from .sobol import _check_power_of_two
-
-    try:
-        return _check_power_of_two(_int(text))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+def _grid_family(args) -> str:
+    """The design family of the chosen method (:data:`spectral_attribution.parameters.GRID_FAMILIES`)."""
+    return "rings" if args.method == "fourier-cam" and args.family != "grid" else "cells"
 
 
-def _grid_size(text: str) -> int:
-    """The perturbations' rule (:func:`spectral_attribution.perturbations.check_grid`)."""
-    from .perturbations import check_grid
-
-    value = _int(text)
-    try:
-        check_grid(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-    return value
-
-
-#: Option name → ``type=`` validator. Replace an entry to change a rule in one place.
+#: Option name → ``type=`` validator: the rules of :mod:`spectral_attribution.parameters`,
+#: the same as the library's and the workflow schema's. Replace an entry to change a rule.
 VALIDATORS: dict[str, Callable[[str], object]] = {
-    "grid_size": _grid_size,
-    "nb_design": _nb_design,
-    "levels": _positive_int,
-    "batch_size": _positive_int,
-    "seed": _int,
-    "target": _int,
+    # the loosest family's limit; parse_args applies the chosen method's family
+    "grid_size": P.argtype(P.check_grid_size, family="rings"),
+    "nb_design": P.argtype(P.check_nb_design),
+    "levels": P.argtype(P.check_levels),
+    "batch_size": P.argtype(P.check_batch_size),
+    "seed": P.argtype(P.check_seed),
+    "target": P.argtype(P.check_target),
+    "wavelet": P.argtype(P.check_wavelet, str),
+    "device": P.argtype(P.check_device, str),
 }
 
 
@@ -139,26 +127,28 @@ def add_explain_options(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--method", choices=METHODS, default="wcam", help="attribution method")
     ex.add_argument("--target", type=VALIDATORS["target"], default=None,
                     help="class index to explain (default: the predicted class)")
+    # the loosest family's limit here; parse_args applies the chosen method's family
     ex.add_argument("--grid-size", type=VALIDATORS["grid_size"], default=28,
-                    help="cells per side of the mask grid (rings for Fourier ring families)")
+                    help="cells per side of the mask grid (rings for Fourier ring families); "
+                         f"at most {P.max_grid_size('cells')} cells a side")
     ex.add_argument("--nb-design", type=VALIDATORS["nb_design"], default=8,
-                    help="Sobol' base points n, a power of two; cost n (d + 2) forward passes")
+                    help="Sobol' base points n, a power of two >= 2; cost n (d + 2) forward passes")
     ex.add_argument("--levels", type=VALIDATORS["levels"], default=3, help="wavelet levels J (WCAM)")
-    ex.add_argument("--wavelet", default="haar", help="PyWavelets discrete wavelet (WCAM)")
+    ex.add_argument("--wavelet", type=VALIDATORS["wavelet"], default="haar",
+                    help="PyWavelets discrete wavelet (WCAM)")
     ex.add_argument("--drop-approximation", action="store_true",
                     help="mask the approximation coefficients in every design (WCAM)")
     ex.add_argument("--family", choices=("grid", "square", "circle"), default="circle",
                     help="mask family (Fourier-CAM)")
     ex.add_argument("--baseline", choices=("zero", "blur"), default="zero",
                     help="inpainting baseline (spatial Sobol')")
-    ex.add_argument("--estimator", default="jansen",
-                    choices=("jansen", "homma", "janon", "glen", "saltelli"),
+    ex.add_argument("--estimator", default="jansen", choices=P.ESTIMATORS,
                     help="total-index estimator")
     ex.add_argument("--seed", type=VALIDATORS["seed"], default=0,
                     help="seed of the scrambled Sobol' design")
     ex.add_argument("--batch-size", type=VALIDATORS["batch_size"], default=64,
                     help="images per forward pass")
-    ex.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
+    ex.add_argument("--device", type=VALIDATORS["device"], default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
     ex.add_argument("--autocast", choices=("none", "bfloat16", "float16"), default="bfloat16",
                     help="mixed precision of the forward passes (bfloat16: rank correlation "
                          "with float32 WCAMs above 0.9, see README)")
@@ -243,6 +233,23 @@ def _image_paths(arguments: list[str]) -> list[Path]:
 def _check_out(out: Path, option: str = "--out") -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{option} {out} is an existing file; give a folder (created if missing)")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse and check the arguments (:mod:`spectral_attribution.parameters`' rules).
+
+    Each option is checked by its ``type=``; the grid's limit depends on the
+    method's design family and is checked once both are known. A refused
+    value exits with status 2 and the rule's message, before any work.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "explain":
+        try:
+            P.check_grid_size(args.grid_size, _grid_family(args), name="--grid-size")
+        except ValueError as err:
+            parser.error(str(err))
+    return args
 
 
 def _stem(path: Path, taken: set[str]) -> str:
@@ -457,7 +464,7 @@ def _report(err: BaseException, status: int, debug: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; returns the exit status (see the module docstring): 0, 1, 2 or 130."""
-    args = build_parser().parse_args(argv)  # a bad option exits here with status 2 and the usage
+    args = parse_args(argv)  # a bad option exits here with status 2 and the usage
     handler = {"explain": cmd_explain, "show": cmd_show, "models": cmd_models}[args.command]
     try:
         return handler(args)

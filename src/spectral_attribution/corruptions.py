@@ -50,6 +50,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from . import parameters
+from .parameters import CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES, STANDARD_CORRUPTIONS
+
 __all__ = [
     "CORRUPTIONS",
     "STANDARD_CORRUPTIONS",
@@ -67,24 +70,16 @@ __all__ = [
     "corrupt_many",
 ]
 
-#: The 15 standard ImageNet-C corruptions, in the package's order.
-STANDARD_CORRUPTIONS: tuple[str, ...] = (
-    "gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur",
-    "motion_blur", "zoom_blur", "snow", "frost", "fog", "brightness", "contrast",
-    "elastic_transform", "pixelate", "jpeg_compression",
-)
-#: The 4 extra ("validation") corruptions of ImageNet-C.
-EXTRA_CORRUPTIONS: tuple[str, ...] = ("speckle_noise", "gaussian_blur", "spatter", "saturate")
-#: All 19 corruptions (``imagecorruptions.get_corruption_names("all")``).
-CORRUPTIONS: tuple[str, ...] = STANDARD_CORRUPTIONS + EXTRA_CORRUPTIONS
+# The names and severities are defined once, in spectral_attribution.parameters:
+# STANDARD_CORRUPTIONS (the 15 of ImageNet-C, in the package's order),
+# EXTRA_CORRUPTIONS (its 4 held-out ones), CORRUPTIONS (all 19, as
+# imagecorruptions.get_corruption_names("all")), SEVERITIES (1..5).
 #: Named sets of corruptions: ImageNet-C's benchmark, its extras, both.
 CORRUPTION_SETS: dict[str, tuple[str, ...]] = {
     "standard-15": STANDARD_CORRUPTIONS,
     "extra-4": EXTRA_CORRUPTIONS,
     "all-19": CORRUPTIONS,
 }
-#: Valid severities.
-SEVERITIES: tuple[int, ...] = (1, 2, 3, 4, 5)
 #: Corruptions that take markedly longer than the others (see the module notes).
 SLOW: frozenset[str] = frozenset({"glass_blur"})
 
@@ -93,10 +88,9 @@ _SEEDED_KWARG = {"glass_blur", "impulse_noise"}
 
 
 def check_corruption(name: str) -> str:
-    """Return ``name`` if it is one of :data:`CORRUPTIONS`, else raise ``ValueError``."""
-    if name not in CORRUPTIONS:
-        raise ValueError(f"unknown corruption {name!r}; choose one of {list(CORRUPTIONS)}")
-    return name
+    """Return ``name`` if it is one of :data:`CORRUPTIONS`, else raise ``ValueError``
+    (:func:`spectral_attribution.parameters.check_corruption`)."""
+    return parameters.check_corruption(name)
 
 
 def resolve_corruptions(spec=None) -> tuple[str, ...]:
@@ -169,10 +163,9 @@ def corruption_set_label(names) -> str:
 
 
 def check_severity(severity) -> int:
-    """Return ``severity`` as an ``int`` if it is in 1..5, else raise ``ValueError``."""
-    if isinstance(severity, bool) or int(severity) != severity or not 1 <= int(severity) <= 5:
-        raise ValueError(f"severity must be an integer in 1..5, got {severity!r}")
-    return int(severity)
+    """Return ``severity`` as an ``int`` if it is in 1..5, else raise ``ValueError``
+    (:func:`spectral_attribution.parameters.check_severity`)."""
+    return parameters.check_severity(severity)
 
 
 def copy_seed(seed: int, image_index: int, corruption: str, severity: int) -> int:

@@ -41,6 +41,7 @@ from ._version import __version__
 from .estimators import Estimator, estimator_name, get_estimator, total_indices
 from .explanation import Explanation
 from .models import as_wrapper
+from .parameters import check_batch_size, check_device
 from .perturbations import PerturbationContext
 from .progress import Progress, task
 from .row_updates import RowUpdater, is_affine
@@ -71,10 +72,11 @@ class SobolAttribution:
         anything following the
         :class:`~spectral_attribution.perturbations.Perturbation` protocol.
     nb_design:
-        ``n``, a power of two (8 in the paper). Cost: ``n (d + 2)`` forward
-        passes per image.
+        ``n``, a power of two ``>= 2`` (8 in the paper). Cost: ``n (d + 2)``
+        forward passes per image.
     seed:
-        Seed of the scrambled Sobol' sequence (recorded in the settings).
+        Seed of the scrambled Sobol' sequence, an integer ``>= 0`` (recorded
+        in the settings).
     estimator:
         A name of :data:`~spectral_attribution.estimators.ESTIMATORS`
         (``"jansen"`` default, ``"homma"``, ``"janon"``, ``"glen"``,
@@ -84,7 +86,8 @@ class SobolAttribution:
         Perturbed images per forward pass. Does not change the result
         beyond float rounding.
     device:
-        Where to run; defaults to the model's device.
+        Where to run (a ``torch.device``, or ``"cpu"``, ``"cuda"``,
+        ``"cuda:K"``, ``"mps"``); defaults to the model's device.
     autocast:
         ``None`` / ``"none"`` / ``"float32"`` (float32), ``"bfloat16"`` or
         ``"float16"``: autocast of the forward passes only (perturbations and
@@ -110,8 +113,10 @@ class SobolAttribution:
     Raises
     ------
     ValueError
-        ``nb_design`` not a power of two, unknown estimator or autocast value,
-        ``batch_size < 1``.
+        ``nb_design`` not a power of two ``>= 2``, a negative seed, unknown
+        estimator, autocast or device value, ``batch_size < 1``, a grid too
+        large for SciPy's Sobol' dimensions; the rules of
+        :mod:`spectral_attribution.parameters`.
     """
 
     method = "sobol"
@@ -123,10 +128,11 @@ class SobolAttribution:
         self._estimator = get_estimator(estimator)
         self.estimator = estimator_name(estimator)
         self.autocast = check_autocast(autocast)
-        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = check_batch_size(batch_size)
         self.model = as_wrapper(model)
         self.model.eval()
+        if isinstance(device, str):
+            check_device(device)
         self.device = torch.device(device) if device is not None else self.model.device
         self.model.to(self.device)
         self.channels_last = bool(channels_last)

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import parameters
 from ._common import ForwardPass, model_device, require_columns
 
 __all__ = [
@@ -508,9 +509,8 @@ def random_order_depths(model, perturbation, context, reference_label: int, nb_d
         (``d + 1`` by default) where the label is never restored. See
         :func:`reconstruction_depth` for the parameters.
     """
+    nb_draws = parameters.check_nb_random_draws(nb_draws, "nb_draws")
     d = _dim(perturbation)
-    if int(nb_draws) != nb_draws or nb_draws < 1:
-        raise ValueError(f"nb_draws must be a positive integer, got {nb_draws!r}")
     out = np.empty(int(nb_draws), dtype=np.float64)
     for r in range(int(nb_draws)):
         order = np.random.default_rng([*(int(v) for v in np.atleast_1d(seed)), r]).permutation(d)
@@ -615,12 +615,15 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     Raises
     ------
     ValueError
-        ``attribution`` not of size ``d``, bad fraction, score or correlation.
+        ``attribution`` not of size ``d``, bad fraction, score or correlation,
+        fewer than 2 subsets (:mod:`spectral_attribution.parameters`).
     """
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:
         raise ValueError(f"attribution has {a.size} values, the perturbation has d={d} cells")
+    subset_fraction = parameters.check_subset_fraction(subset_fraction)
+    nb_subsets = parameters.check_nb_subsets(nb_subsets)
     if correlation not in ("spearman", "pearson"):
         raise ValueError(f"correlation must be 'spearman' or 'pearson', got {correlation!r}")
     subsets = removal_subsets(d, subset_fraction, nb_subsets, seed)
@@ -741,8 +744,7 @@ def insertion_deletion(model, perturbation, context, attribution, target: int, s
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:
         raise ValueError(f"attribution has {a.size} values, the perturbation has d={d} cells")
-    if int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    steps = parameters.check_steps(steps)
     ks = np.unique(np.round(np.arange(int(steps) + 1) * d / int(steps)).astype(np.int64))
     inserted = top_k_masks(importance_order(a), ks, d)
     deleted = 1.0 - inserted

@@ -31,6 +31,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from . import parameters
 from .transforms import (
     WaveletTransform,
     centred_spectrum,
@@ -158,7 +159,7 @@ class WaveletPerturbation:
 
     def __init__(self, wavelet: str = "haar", levels: int = 3, grid_size: int = 28,
                  drop_approximation: bool = False):
-        check_grid(grid_size)
+        check_grid(grid_size, "cells")
         self.transform = WaveletTransform(wavelet, levels)
         self.grid_size = int(grid_size)
         self.drop_approximation = bool(drop_approximation)
@@ -258,9 +259,9 @@ class FourierPerturbation:
     FAMILIES = ("grid", "square", "circle")
 
     def __init__(self, grid_size: int = 28, family: str = "circle"):
-        check_grid(grid_size)
         if family not in self.FAMILIES:
             raise ValueError(f"unknown Fourier mask family {family!r}; choose one of {self.FAMILIES}")
+        check_grid(grid_size, "cells" if family == "grid" else "rings")
         self.grid_size = int(grid_size)
         self.family = family
 
@@ -311,7 +312,7 @@ class SpatialPerturbation:
     affine = True  # x(m) = x(0) + sum_i m_i b_i: enables the row-update path of the engine
 
     def __init__(self, grid_size: int = 28, baseline: str = "zero", blur_sigma: float = 10.0):
-        check_grid(grid_size)
+        check_grid(grid_size, "cells")
         if baseline not in ("zero", "blur"):
             raise ValueError(f"unknown baseline {baseline!r}; choose 'zero' or 'blur'")
         self.grid_size = int(grid_size)
@@ -369,10 +370,11 @@ def cell_ranges(cells: int, length: int) -> np.ndarray:
     return np.stack([starts, stops], axis=1)
 
 
-def check_grid(grid_size) -> None:
-    """``ValueError`` unless ``grid_size`` is a positive integer."""
-    if int(grid_size) != grid_size or grid_size < 1:
-        raise ValueError(f"grid_size must be a positive integer, got {grid_size!r}")
+def check_grid(grid_size, family: str = "cells") -> int:
+    """``grid_size`` as an int; ``ValueError`` unless it is a positive integer whose design fits
+    SciPy's Sobol' dimensions for ``family`` (``"cells"``: ``g^2`` inputs, ``"rings"``: ``g``);
+    see :func:`spectral_attribution.parameters.check_grid_size`."""
+    return parameters.check_grid_size(grid_size, family)
 
 
 def wavelet_perturbation_for(explanation) -> WaveletPerturbation:

@@ -1,9 +1,9 @@
 """The steps of the Snakemake workflow, one function per rule.
 
 The workflow (``Snakefile``, ``workflow/rules/*.smk``) only decides which step
-runs where and when; its scripts (``workflow/scripts/*.py``) parse
-``snakemake.input`` / ``params`` / ``output`` and call one function here.
-Every function reads files, calls the studies / explainers / plots of the
+runs where and when; its scripts (``workflow/scripts/*.py``) pass
+``snakemake.input`` / ``params`` / ``output`` to one function here. Every
+function reads files, calls the studies / explainers / plots of the
 package, and writes its outputs atomically (:mod:`spectral_attribution.results`).
 No study logic lives here: tables and figures are made through the registries
 :data:`spectral_attribution.studies.TABLES` and
@@ -11,23 +11,23 @@ No study logic lives here: tables and figures are made through the registries
 studies, the plots) are imported inside the functions, so that Snakemake can
 import this module cheaply while it builds the DAG.
 
-Configuration
--------------
-Every function takes the validated workflow configuration ``config`` (see
-``workflow/schemas/config.schema.yaml``; defaults are filled in by the
-schema). The pieces used here:
+Parameters of the rules
+-----------------------
+Snakemake reruns a job whose ``params`` changed (it compares their ``repr``),
+so each rule's ``params`` hold exactly the values its job reads, no more, with
+dictionary keys in sorted order (reordering a configuration file changes nothing): changing a figure setting,
+a corruption or a faithfulness setting never recomputes a WCAM. The small
+functions of the section "Parameters" (:func:`model_params`,
+:func:`source_params`, :func:`explainer_params`, ...) cut them out of the
+validated configuration (``workflow/schemas/config.schema.yaml``, defaults
+filled in); ``workflow/rules/common.smk`` calls them, and each rule function
+below takes them as keyword arguments of the same names. The job's shard
+provenance records them (``provenance["config"]``).
 
-* ``seed``, ``device``, ``threads``;
-* ``target_policy`` (``prediction`` or ``label``): the class every
-  explanation explains, and so every metric of it scores
-  (:mod:`spectral_attribution.targets`);
-* ``data`` (``n_images``, ...), passed to :func:`spectral_attribution.data.prepare_source`;
-* ``models``: a list of ``{nickname, name, options}``; the *nickname* names
-  result folders, ``name`` is the registry name of :func:`models.load_model`;
-* ``wcam`` (``grid_size``, ``nb_design``, ``levels``, ``wavelet``,
-  ``estimator``, ``batch_size``, ``autocast``, ``channels_last``,
-  ``shard_size``);
-* ``corruptions``, ``reconstruction``, ``zoom``, ``faithfulness``, ``figures``.
+The class every explanation explains, and so every metric of it scores,
+follows the top-level ``target_policy`` (``prediction`` or ``label``;
+:mod:`spectral_attribution.targets`), a parameter of every rule that
+explains or scores an image.
 
 Shards
 ------
@@ -37,12 +37,21 @@ Images are processed in shards of ``wcam.shard_size`` images of
 ``ceil(data.n_images / shard_size)`` and depends on the configuration only,
 so that the workflow's DAG can be built before any data exists.
 
-Variants of a shard (``results/wcam/{model}/{variant}/shard-NNN.npz``):
+Variants of a shard (:func:`spectral_attribution.results.shard_folder`):
 
-* ``clean``: WCAM of each image;
+* ``clean``: WCAM of each image (``results/wcam/{model}/clean/``);
 * ``corrupted``: WCAM of the corrupted copies chosen by
-  :func:`select_corrupted` (image id ``"{image_id}@{corruption}-{severity}"``);
-* ``spatial``: spatial Sobol' map of each image (for faithfulness).
+  :func:`select_corrupted` (image id ``"{image_id}@{corruption}-{severity}"``;
+  ``results/wcam/{model}/corrupted/``);
+* ``spatial``: spatial Sobol' map of each image, for faithfulness
+  (``results/spatial/{model}/``, rule ``spatial_sobol``).
+
+Devices
+-------
+Jobs that run a model take their device through
+:func:`spectral_attribution.devices.lease`: with ``device: cuda`` each
+running job holds a GPU of its own (see :mod:`spectral_attribution.devices`);
+the shard provenance records the resolved device.
 """
 
 from __future__ import annotations
@@ -55,13 +64,16 @@ from typing import Sequence
 
 import pandas as pd
 
-from . import results
+from . import parameters, results
 from ._common import check_device, forward_logits, progress_bar, read_table
 
 log = logging.getLogger("spectral_attribution.pipeline")
 
 __all__ = [
     "VARIANTS",
+    "TABLES",
+    "FIGURES",
+    "FIGURE_OPTIONS",
     "model_entries",
     "model_entry",
     "nicknames",
@@ -70,6 +82,17 @@ __all__ = [
     "shard_rows",
     "use_gpu",
     "target_policy",
+    "check_config",
+    "model_params",
+    "source_params",
+    "data_source_config",
+    "explainer_params",
+    "corruption_params",
+    "selection_params",
+    "reconstruction_params",
+    "zoom_views",
+    "faithfulness_params",
+    "figure_params",
     "prepare_samples",
     "read_samples",
     "check_model",
@@ -85,9 +108,7 @@ __all__ = [
     "wcam_noise",
     "make_table",
     "make_figure",
-    "figure_options",
-    "TABLES",
-    "FIGURES",
+    "logged",
 ]
 
 VARIANTS = ("clean", "corrupted", "spatial")
@@ -98,6 +119,18 @@ TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "claims", "wca
 #: Names of :data:`spectral_attribution.plots.FIGURES` (same reason).
 FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
            "depth_orders", "zoom", "faithfulness", "claims")
+#: Figure name → the options its maker reads (``FigureMaker.options`` of
+#: :data:`spectral_attribution.plots.FIGURES`; a test checks them).
+FIGURE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "robustness": (),
+    "wcam_gallery": ("results_dir", "models", "nb_images"),
+    "reconstructions": ("results_dir", "models", "nb_images"),
+    "depth_vs_robustness": (),
+    "depth_orders": (),
+    "zoom": (),
+    "faithfulness": (),
+    "claims": (),
+}
 
 
 # --------------------------------------------------------------------------
@@ -161,16 +194,180 @@ def shard_rows(samples: pd.DataFrame, shard: int | str, shard_size: int) -> pd.D
     return rows
 
 
-def _setup(config: dict, threads: int | None = None):
-    """Torch threads and logging for one step; returns the device string."""
+def check_config(config: dict) -> None:
+    """The rules of :mod:`spectral_attribution.parameters` that JSON Schema cannot state,
+    on a configuration the schema validated (the Snakefile calls it before any job).
+
+    * model nicknames are unique;
+    * every zoom view's ``levels`` fits its ``crop`` (``2^levels <= crop``).
+
+    Raises
+    ------
+    ValueError
+        Naming the configuration key.
+    """
+    model_entries(config)
+    target_policy(config)
+    if config["zoom"].get("enabled", True):
+        for view, (_resize, crop, levels) in config["zoom"]["views"].items():
+            try:
+                parameters.check_levels(levels, int(crop))
+            except ValueError as exc:
+                raise ValueError(f"config key 'zoom.views.{view}': {exc}") from None
+
+
+# --------------------------------------------------------------------------
+# Parameters: what each rule's job reads (its Snakemake ``params``)
+# --------------------------------------------------------------------------
+def _canonical(value):
+    """``value`` with every dict's keys sorted, recursively.
+
+    Snakemake compares params by their ``repr``: a dict built in the order of
+    the configuration file's keys would look changed when someone merely
+    reorders the file (or when a tool rewrites it sorted).
+    """
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def model_params(config: dict, nickname: str) -> dict:
+    """How to load model ``nickname``: ``{"name": registry name, "options": load_model kwargs}``.
+
+    ``options`` holds the entry's options, plus the top-level ``model_dir``
+    for RobustBench models (the only loader that reads it), unless the entry
+    sets its own. Not the nickname: renaming a model is a new output path.
+    """
+    entry = model_entry(config, nickname)
+    options = dict(entry["options"])
+    if config.get("model_dir") and entry["name"].startswith("robustbench:"):
+        options.setdefault("model_dir", str(config["model_dir"]))
+    return _canonical({"name": entry["name"], "options": options})
+
+
+_SOURCE_ONLY = {"folder": ("root",),
+                "imagenet": ("root", "download", "base_url", "credentials_env", "cookie_file")}
+
+
+def source_params(config: dict) -> dict:
+    """The ``data`` section as :func:`spectral_attribution.data.prepare_source` takes it.
+
+    Adds the top-level ``seed``, drops ``cache_dir`` (the output folder, a
+    parameter of its own), the keys of other sources, and ``null`` values
+    (the package's defaults apply).
+    """
+    d = dict(config["data"])
+    source = d["source"]
+    keep = {"source", "n_images", "stratify", "skip_bad_images", *_SOURCE_ONLY.get(source, ())}
+    out = {k: v for k, v in d.items() if k in keep and v is not None}
+    out["seed"] = int(config.get("seed", 0))
+    return _canonical(out)
+
+
+#: Former name of :func:`source_params`.
+data_source_config = source_params
+
+_PRECISION_KEYS = ("estimator", "batch_size", "autocast", "channels_last")
+
+
+def explainer_params(config: dict, kind: str) -> dict:
+    """Keyword arguments of the explainer of ``kind``, resolved from the configuration.
+
+    ``kind``:
+
+    * ``"wcam"``: :class:`~spectral_attribution.explainers.WCAM` of the
+      ``clean`` and ``corrupted`` shards: ``method``, ``grid_size``,
+      ``nb_design``, ``levels``, ``wavelet`` and the common keys;
+    * ``"spatial"``: :class:`~spectral_attribution.explainers.SpatialSobol`
+      of the ``spatial`` shards: ``faithfulness.spatial.grid_size`` and
+      ``nb_design`` (``null``: the ``wcam`` value) and the common keys;
+    * ``"zoom"``: the WCAMs of the zoom study: ``zoom.grid_size`` and
+      ``nb_design`` (``null``: the ``wcam`` value) and the common keys (the
+      levels come from the views).
+
+    Common keys, from ``wcam``: ``estimator``, ``batch_size``, ``autocast``,
+    ``channels_last``. Values are plain ints, strings, booleans or ``None``.
+    """
+    w = config["wcam"]
+    common = {k: w.get(k) for k in _PRECISION_KEYS}
+    common["batch_size"] = int(common["batch_size"])
+    common["channels_last"] = bool(common["channels_last"])
+    if kind == "wcam":
+        return _canonical({"method": "wcam", "grid_size": int(w["grid_size"]),
+                           "nb_design": int(w["nb_design"]), "levels": int(w["levels"]),
+                           "wavelet": str(w["wavelet"]), **common})
+    section = {"spatial": lambda: config["faithfulness"]["spatial"], "zoom": lambda: config["zoom"]}
+    if kind not in section:
+        raise ValueError(f"unknown explainer kind {kind!r}; expected 'wcam', 'spatial' or 'zoom'")
+    s = section[kind]()
+    out = {"grid_size": int(s.get("grid_size") or w["grid_size"]),
+           "nb_design": int(s.get("nb_design") or w["nb_design"]), **common}
+    return _canonical({"method": "spatial-sobol", **out} if kind == "spatial" else out)
+
+
+def corruption_params(config: dict) -> dict:
+    """``{"names", "severities"}`` of the corruption baseline (``corruptions`` section)."""
+    c = config["corruptions"]
+    return _canonical({"names": list(c["names"]), "severities": [int(s) for s in c["severities"]]})
+
+
+def selection_params(config: dict) -> dict:
+    """``corruptions.explain`` (``per_image``, ``severities``, ``prefer_changed``) and the
+    ``reference_model`` (the first configured model) of :func:`select_corrupted`."""
+    e = config["corruptions"]["explain"]
+    severities = e.get("severities")
+    return _canonical({"per_image": int(e["per_image"]),
+                       "severities": None if severities is None else [int(s) for s in severities],
+                       "prefer_changed": bool(e.get("prefer_changed", True)),
+                       "reference_model": nicknames(config)[0]})
+
+
+def reconstruction_params(config: dict) -> dict:
+    """``{"nb_random_draws", "max_k"}`` of the reconstruction study."""
+    r = config["reconstruction"]
+    return _canonical({"nb_random_draws": int(r["nb_random_draws"]),
+                       "max_k": None if r.get("max_k") is None else int(r["max_k"])})
+
+
+def zoom_views(config: dict) -> dict:
+    """``zoom.views``: view name → ``[resize, crop, levels]`` (in name order)."""
+    return _canonical({name: [int(v) for v in spec] for name, spec in config["zoom"]["views"].items()})
+
+
+def faithfulness_params(config: dict) -> dict:
+    """``{"nb_subsets", "subset_fraction", "steps", "score"}`` of the faithfulness study."""
+    f = config["faithfulness"]
+    return _canonical({"nb_subsets": int(f["nb_subsets"]), "subset_fraction": float(f["subset_fraction"]),
+                       "steps": int(f["steps"]), "score": str(f["score"])})
+
+
+def figure_params(config: dict, name: str, results_dir: str = "results") -> dict:
+    """The options figure ``name``'s maker reads (:data:`FIGURE_OPTIONS`): ``results_dir``,
+    ``models`` (the configured nicknames) and ``nb_images`` (``figures.gallery_images``
+    for ``wcam_gallery``, ``figures.reconstruction_images`` for ``reconstructions``)."""
+    if name not in FIGURE_OPTIONS:
+        raise ValueError(f"unknown figure {name!r}; expected one of {FIGURES}")
+    values = {"results_dir": str(results_dir), "models": nicknames(config)}
+    key = {"wcam_gallery": "gallery_images", "reconstructions": "reconstruction_images"}.get(name)
+    if key is not None:
+        values["nb_images"] = int(config["figures"][key])
+    return _canonical({k: values[k] for k in FIGURE_OPTIONS[name]})
+
+
+# --------------------------------------------------------------------------
+# Shared pieces of the steps
+# --------------------------------------------------------------------------
+def _start(threads: int | None, device: str | None = None) -> None:
+    """Torch threads of the job, and the device checked (one clear line when e.g.
+    ``cuda`` is configured on a machine without it)."""
     import torch
 
-    threads = int(threads or config.get("threads") or 0)
-    if threads > 0:
-        torch.set_num_threads(threads)
-    device = str(config.get("device", "cpu"))
-    check_device(device)  # one clear line when e.g. cuda is configured on a machine without it
-    return device
+    if threads and int(threads) > 0:
+        torch.set_num_threads(int(threads))
+    if device is not None:
+        check_device(device)
 
 
 def read_samples(path) -> pd.DataFrame:
@@ -192,14 +389,10 @@ def read_samples(path) -> pd.DataFrame:
     return df
 
 
-def _load_model(config: dict, nickname: str):
+def _load_model(model: dict, device):
     from . import models
 
-    entry = model_entry(config, nickname)
-    options = dict(entry["options"])
-    if config.get("model_dir") and entry["name"].startswith("robustbench:"):
-        options.setdefault("model_dir", config["model_dir"])
-    return models.load_model(entry["name"], device=_setup(config), **options)
+    return models.load_model(model["name"], device=device, **dict(model.get("options") or {}))
 
 
 def _prepared(rows: pd.DataFrame, wrapper, preprocessing=None):
@@ -216,16 +409,6 @@ def _pil(rows: pd.DataFrame):
     from . import data
 
     return [data.load_image(p) for p in rows["path"]]
-
-
-def _explainer_kwargs(config: dict, section: dict | None = None) -> dict:
-    w = dict(config["wcam"])
-    if section:
-        w.update({k: v for k, v in section.items() if v is not None})
-    return {"nb_design": int(w["nb_design"]), "seed": int(config["seed"]),
-            "estimator": w["estimator"], "batch_size": int(w["batch_size"]),
-            "autocast": w.get("autocast"), "channels_last": bool(w.get("channels_last")),
-            "progress": True}  # log lines in the job's log: a long job shows it is alive
 
 
 def target_policy(config: dict) -> str:
@@ -245,46 +428,44 @@ def target_policy(config: dict) -> str:
     return check_target_policy(config.get("target_policy", "prediction"))
 
 
+def make_explainer(wrapper, explainer: dict, seed: int, device):
+    """The explainer described by ``explainer`` (see :func:`explainer_params`; ``method``
+    ``"wcam"`` or ``"spatial-sobol"``) on ``wrapper``, seeded, on ``device``."""
+    from .explainers import WCAM, SpatialSobol
+
+    kwargs = dict(explainer)
+    method = kwargs.pop("method", "wcam")
+    classes = {"wcam": WCAM, "spatial-sobol": SpatialSobol}
+    if method not in classes:
+        raise ValueError(f"unknown explainer method {method!r}; expected one of {sorted(classes)}")
+    # progress=True: log lines in the job's log, so that a long job shows it is alive
+    return classes[method](wrapper, seed=int(seed), device=device, progress=True, **kwargs)
+
+
 # --------------------------------------------------------------------------
 # Data and models
 # --------------------------------------------------------------------------
-_SOURCE_ONLY = {"folder": ("root",),
-                "imagenet": ("root", "download", "base_url", "credentials_env", "cookie_file")}
+def prepare_samples(*, source: dict, cache_dir, out_csv) -> pd.DataFrame:
+    """Resolve the image source and draw ``source["n_images"]`` images, seeded.
 
-
-def data_source_config(config: dict) -> dict:
-    """The ``data`` section as :func:`spectral_attribution.data.prepare_source` takes it.
-
-    Adds the top-level ``seed``, drops ``cache_dir`` (the output folder), the
-    keys of other sources, and ``null`` values (the package's defaults apply).
-    """
-    d = dict(config["data"])
-    source = d["source"]
-    keep = {"source", "n_images", "stratify", "skip_bad_images", *_SOURCE_ONLY.get(source, ())}
-    out = {k: v for k, v in d.items() if k in keep and v is not None}
-    out["seed"] = int(config.get("seed", 0))
-    return out
-
-
-def prepare_samples(config: dict, out_csv, cache_dir=None) -> pd.DataFrame:
-    """Resolve the image source and draw ``data.n_images`` images, seeded.
-
-    Calls :func:`spectral_attribution.data.prepare_source` (download, verify,
-    extract, list, sample without replacement with seed ``config["seed"]``,
-    decode) and writes the sample to ``out_csv`` (columns ``image_id, path,
-    label, class_name``; paths absolute; ``label`` ``-1`` when unknown) in
-    the order the shards use. Returns the sample.
+    Calls :func:`spectral_attribution.data.prepare_source` with ``source``
+    (:func:`source_params`: download, verify, extract, list, sample without
+    replacement with seed ``source["seed"]``, decode; embedded photographs are
+    written under ``cache_dir``) and writes the sample to ``out_csv``
+    (columns ``image_id, path, label, class_name``; paths absolute;
+    ``label`` ``-1`` when unknown) in the order the shards use. Images left
+    out by ``skip_bad_images`` go to ``skipped_images.csv`` beside it.
+    Returns the sample.
 
     Raises
     ------
     ValueError, TypeError
         From ``prepare_source``: bad data keys (named), or fewer images than
-        ``data.n_images``.
+        ``n_images``.
     """
     from . import data
 
-    cache_dir = Path(cache_dir or config["data"].get("cache_dir") or "resources/data")
-    sample = data.prepare_source(data_source_config(config), cache_dir)
+    sample = data.prepare_source(dict(source), Path(cache_dir or "resources/data"))
     skipped = sample.attrs.get("skipped_images")
     sample = sample.reset_index(drop=True)
     sample["path"] = [str(Path(p).resolve()) for p in sample["path"]]
@@ -298,43 +479,69 @@ def prepare_samples(config: dict, out_csv, cache_dir=None) -> pd.DataFrame:
     return sample
 
 
-def check_model(config: dict, nickname: str, out_json) -> dict:
-    """Load model ``nickname`` once and record what it is (``results/models/{nickname}.json``).
+def check_model(*, model: dict, nickname: str, out_json) -> dict:
+    """Load a model once, on the CPU, and record what it is (``results/models/{nickname}.json``).
 
-    The JSON holds ``nickname``, ``registry_name``, ``options``, ``source``,
-    ``weights_sha256``, ``preprocessing`` and ``nb_classes``.
+    ``model``: :func:`model_params`. The JSON holds ``nickname``,
+    ``registry_name``, ``options``, ``source``, ``weights_sha256``,
+    ``preprocessing`` and ``nb_classes`` (from one forward pass of a
+    zero image of the preprocessing's crop). The CPU is enough for that, and
+    this job holds no GPU.
 
     Raises
     ------
-    KeyError, FileNotFoundError
-        From :func:`models.load_model`: unknown registry name, or weights
-        missing (the message names the expected path).
+    KeyError, FileNotFoundError, ValueError
+        From :func:`models.load_model`: unknown registry name, weights
+        missing (the message names the expected path), or not a checkpoint.
     """
     import torch
 
-    wrapper = _load_model(config, nickname)
-    entry = model_entry(config, nickname)
+    wrapper = _load_model(model, "cpu")
     size = wrapper.preprocessing.crop or 224
     nb_classes = int(forward_logits(wrapper, torch.zeros(1, 3, size, size)).shape[-1])
-    info = {"nickname": nickname, "registry_name": entry["name"], "options": entry["options"],
+    info = {"nickname": nickname, "registry_name": model["name"], "options": model["options"],
             "source": getattr(wrapper, "source", ""), "weights_sha256": results.weights_hash(wrapper),
             "preprocessing": wrapper.preprocessing.as_dict(), "nb_classes": nb_classes}
     results.write_json(info, out_json)
     return info
 
 
+def _provenance(params: dict, wrapper, held, step: str, **extra) -> dict:
+    """Shard/table provenance: the job's parameters, the resolved device and its lease."""
+    return results.provenance(config=params, seed=params.get("seed"), model=wrapper,
+                              device=held.device, step=step, device_lease=held.as_dict(), **extra)
+
+
 # --------------------------------------------------------------------------
 # Explanations
 # --------------------------------------------------------------------------
-def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples_csv, out_npz,
+def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_policy: str, seed: int,
+                  device: str, nickname: str, variant: str, shard: str, samples_csv, out_npz,
                   selection_csv=None, threads: int | None = None):
     """Explain the images of one shard and write ``out_npz`` + its manifest.
 
-    ``variant`` is ``"clean"`` (WCAM), ``"corrupted"`` (WCAM of the copies in
-    ``selection_csv`` whose ``image_id`` is in the shard) or ``"spatial"``
-    (spatial Sobol', settings from ``faithfulness.spatial``).
+    Parameters (the rule's ``params``)
+    ----------------------------------
+    model:
+        :func:`model_params`.
+    explainer:
+        :func:`explainer_params` (``"wcam"`` for the ``clean`` and
+        ``corrupted`` variants, ``"spatial"`` for ``spatial``).
+    shard_size:
+        Images per shard (which rows of ``samples_csv`` are shard ``shard``).
+    target_policy:
+        ``"prediction"`` or ``"label"`` (:mod:`spectral_attribution.targets`).
+    seed:
+        Seed of the Sobol' design.
+    device:
+        Requested device; the job runs on the device it leases
+        (:func:`spectral_attribution.devices.lease`), recorded in the provenance.
 
-    The class explained follows ``target_policy`` (:func:`target_policy`):
+    ``variant`` is ``"clean"``, ``"corrupted"`` (the copies in
+    ``selection_csv`` whose ``image_id`` is in the shard) or ``"spatial"``
+    (clean images, spatial Sobol' explainer).
+
+    The class explained follows ``target_policy`` (:mod:`spectral_attribution.targets`):
     the model's prediction on the image explained (a corrupted copy: on the
     copy), or the label (a corrupted copy: its clean image's label; the
     prediction where the label is unknown). The manifest records
@@ -343,76 +550,73 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
 
     Returns the ``(npz, manifest)`` paths.
     """
-    from . import studies
-    from .explainers import WCAM, SpatialSobol
-    from .targets import explain_with_policy
+    from . import devices, studies
+    from .targets import check_target_policy, explain_with_policy
 
-    policy = target_policy(config)
-    device = _setup(config, threads)
-    samples = read_samples(samples_csv)
-    rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
-    wrapper = _load_model(config, nickname)
-    images = _prepared(rows, wrapper)
-    ids, labels = list(rows["image_id"]), list(rows["label"])
-    extra = {}
-    if variant == "corrupted":
-        if selection_csv is None:
-            raise ValueError("variant 'corrupted' needs the selection of corrupted copies")
-        images, ids, labels, extra = studies.corrupted_copies(images, ids, labels,
-                                                              read_table(selection_csv))
-    w = config["wcam"]
-    if variant in ("clean", "corrupted"):
-        explainer = WCAM(wrapper, grid_size=int(w["grid_size"]), levels=int(w["levels"]),
-                         wavelet=w["wavelet"], device=device, **_explainer_kwargs(config))
-    elif variant == "spatial":
-        s = dict(config["faithfulness"]["spatial"])
-        explainer = SpatialSobol(wrapper, grid_size=int(s.get("grid_size") or w["grid_size"]),
-                                 device=device, **_explainer_kwargs(config, s))
-    else:
+    if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
-    explanations = explain_with_policy(explainer, images, policy, labels)
-    for e in explanations:
-        e.settings = {**e.settings, "variant": variant, "model": nickname}
-    extra = {**extra, "target_policy": [policy] * len(explanations),
-             "target_source": [e.settings["target_source"] for e in explanations]}
-    prov = results.provenance(config=config, seed=int(config["seed"]), model=wrapper, device=device,
-                              step="explain_shard", nickname=nickname, variant=variant,
-                              shard=str(shard), nb_forward=explainer.nb_forward)
-    return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(config["seed"]),
+    policy = check_target_policy(target_policy)
+    params = {"model": model, "explainer": explainer, "shard_size": shard_size,
+              "target_policy": policy, "seed": seed, "device": device}
+    _start(threads, device)
+    samples = read_samples(samples_csv)
+    rows = shard_rows(samples, shard, int(shard_size))
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        images = _prepared(rows, wrapper)
+        ids, labels = list(rows["image_id"]), list(rows["label"])
+        extra = {}
+        if variant == "corrupted":
+            if selection_csv is None:
+                raise ValueError("variant 'corrupted' needs the selection of corrupted copies")
+            images, ids, labels, extra = studies.corrupted_copies(images, ids, labels,
+                                                                  read_table(selection_csv))
+        explain = make_explainer(wrapper, explainer, seed, held.device)
+        explanations = explain_with_policy(explain, images, policy, labels) if len(images) else []
+        for e in explanations:
+            e.settings = {**e.settings, "variant": variant, "model": nickname}
+        extra = {**extra, "target_policy": [policy] * len(explanations),
+                 "target_source": [e.settings["target_source"] for e in explanations]}
+        prov = _provenance(params, wrapper, held, "explain_shard", nickname=nickname,
+                           variant=variant, shard=str(shard), nb_forward=explain.nb_forward)
+    return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(seed),
                                provenance=prov, extra_columns=extra)
 
 
 # --------------------------------------------------------------------------
 # Studies
 # --------------------------------------------------------------------------
-def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
-                              threads: int | None = None) -> pd.DataFrame:
+def corruption_baseline_shard(*, model: dict, corruptions: dict, shard_size: int, batch_size: int,
+                              seed: int, device: str, nickname: str, shard: str, samples_csv,
+                              out_csv, threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.corruption_baseline` on the images of one shard; writes ``out_csv``.
 
-    Copy seeds depend on the image's position in ``samples.csv`` (global, not
-    within the shard), so results do not depend on the shard size.
+    ``corruptions``: :func:`corruption_params`. Copy seeds depend on the
+    image's position in ``samples.csv`` (global, not within the shard), so
+    results do not depend on the shard size.
     """
-    from . import studies
+    from . import devices, studies
 
-    _setup(config, threads)
+    _start(threads, device)
     samples = read_samples(samples_csv)
-    size = int(config["wcam"]["shard_size"])
+    size = int(shard_size)
     rows = shard_rows(samples, shard, size)
-    wrapper = _load_model(config, nickname)
-    images = _prepared(rows, wrapper)
-    c = config["corruptions"]
-    frames = []
-    # one call per image so that copy seeds use the global image index
-    pairs = progress_bar(zip(images, rows["image_id"], rows["label"]), True, "corruption baseline",
-                         total=len(rows))
-    for offset, (img, image_id, label) in enumerate(pairs):
-        index = int(shard) * size + offset
-        df = studies.corruption_baseline(wrapper, img[None], [image_id], corruptions=c["names"],
-                                         severities=c["severities"],
-                                         seed=int(config["seed"]) + 1_000_003 * index,
-                                         batch_size=int(config["wcam"]["batch_size"]),
-                                         labels=[int(label)], progress=False)
-        frames.append(df)
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        images = _prepared(rows, wrapper)
+        frames = []
+        # one call per image so that copy seeds use the global image index
+        pairs = progress_bar(zip(images, rows["image_id"], rows["label"]), True, "corruption baseline",
+                             total=len(rows))
+        for offset, (img, image_id, label) in enumerate(pairs):
+            index = int(shard) * size + offset
+            df = studies.corruption_baseline(wrapper, img[None], [image_id],
+                                             corruptions=corruptions["names"],
+                                             severities=corruptions["severities"],
+                                             seed=int(seed) + 1_000_003 * index,
+                                             batch_size=int(batch_size), labels=[int(label)],
+                                             progress=False)
+            frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     df["model"] = nickname
     results.write_csv(df, out_csv)
@@ -440,58 +644,60 @@ def robustness_tables(baseline_csv, per_image_csv, per_corruption_csv):
     return per_image, per_corruption
 
 
-def select_corrupted(config: dict, baseline_csvs: Sequence, out_csv) -> pd.DataFrame:
+def select_corrupted(*, selection: dict, seed: int, baseline_csvs: Sequence, out_csv) -> pd.DataFrame:
     """Choose the corrupted copies to explain, the same for every model.
 
-    The choice (:func:`studies.select_corrupted_copies`, settings
-    ``corruptions.explain``) is made on the baseline of the *first*
-    configured model (``baseline_csvs``: its baseline shards), so that every
-    model explains the same copies (the gallery compares them side by side). Writes columns ``image_id,
-    corruption, severity, copy_seed, reference_model``.
+    The choice (:func:`studies.select_corrupted_copies`; ``selection``:
+    :func:`selection_params`) is made on the baseline of the reference model
+    (the first configured one; ``baseline_csvs``: its baseline shards), so
+    that every model explains the same copies (the gallery compares them side
+    by side). Writes columns ``image_id, corruption, severity, copy_seed,
+    reference_model``.
     """
     from . import studies
 
     baseline = pd.concat([read_table(p) for p in baseline_csvs], ignore_index=True)
-    first = nicknames(config)[0]
-    e = config["corruptions"]["explain"]
+    first = selection["reference_model"]
     chosen = studies.select_corrupted_copies(baseline[baseline["model"] == first],
-                                             per_image=int(e["per_image"]),
-                                             severities=e.get("severities"),
-                                             prefer_changed=bool(e.get("prefer_changed", True)),
-                                             seed=int(config["seed"]))
+                                             per_image=int(selection["per_image"]),
+                                             severities=selection.get("severities"),
+                                             prefer_changed=bool(selection["prefer_changed"]),
+                                             seed=int(seed))
     out = chosen[["image_id", "corruption", "severity", "copy_seed"]].copy()
     out["reference_model"] = first
     results.write_csv(out, out_csv)
     return out
 
 
-def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, samples_csv,
+def reconstruction_shard(*, model: dict, reconstruction: dict, batch_size: int, seed: int,
+                         device: str, nickname: str, variant: str, shard_npz, samples_csv,
                          out_csv, threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.sufficient_reconstruction` of the WCAMs of one shard; writes ``out_csv``.
 
-    Each depth is scored against the class its WCAM explains (the shard's
-    ``target``, chosen by ``target_policy`` when the shard was made).
-    ``variant`` ``"clean"`` or ``"corrupted"``; corrupted rows carry
+    ``reconstruction``: :func:`reconstruction_params`. Each depth is scored
+    against the class its WCAM explains (the shard's ``target``, chosen by
+    ``target_policy`` when the shard was made). ``variant`` ``"clean"`` or
+    ``"corrupted"``; corrupted rows carry
     ``source_image_id, corruption, severity``.
     """
-    from . import studies
+    from . import devices, studies
 
-    _setup(config, threads)
+    _start(threads, device)
     shard = results.load_shard(shard_npz)
     manifest = shard.manifest
-    r = config["reconstruction"]
     if not len(shard):
         df = pd.DataFrame(columns=["model", "image_id", "condition"])
         results.write_csv(df, out_csv)
         return df
-    wrapper = _load_model(config, nickname)
-    images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
-    condition = "corrupted" if variant == "corrupted" else "clean"
-    df = studies.sufficient_reconstruction(
-        wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
-        nb_random_draws=int(r["nb_random_draws"]), seed=int(config["seed"]),
-        batch_size=int(config["wcam"]["batch_size"]), max_k=r.get("max_k"),
-        extra_columns=extra, progress=True)
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
+        condition = "corrupted" if variant == "corrupted" else "clean"
+        df = studies.sufficient_reconstruction(
+            wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
+            nb_random_draws=int(reconstruction["nb_random_draws"]), seed=int(seed),
+            batch_size=int(batch_size), max_k=reconstruction.get("max_k"),
+            extra_columns=extra, progress=True)
     df["model"] = nickname
     if "source_image_id" not in df.columns:
         df["source_image_id"] = df["image_id"]
@@ -499,58 +705,64 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
     return df
 
 
-def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
+def zoom_shard(*, model: dict, explainer: dict, views: dict, shard_size: int, seed: int,
+               device: str, nickname: str, shard: str, samples_csv, out_csv,
+               target_policy: str = "prediction", allow_straddling: bool = False,
                threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.zoom_study` on the images of one shard; writes ``out_csv``.
 
-    The class explained in every view follows ``target_policy`` (the labels
-    of ``samples.csv``, or the regular view's prediction); ``zoom.grid_size``
-    must align with the sub-bands of every view unless
-    ``zoom.allow_straddling``.
+    ``explainer``: :func:`explainer_params` of kind ``"zoom"``; ``views``:
+    :func:`zoom_views`. The class explained in every view follows
+    ``target_policy`` (the labels of ``samples.csv``, or the regular view's
+    prediction); the grid must align with the sub-bands of every view unless
+    ``allow_straddling`` (``zoom.allow_straddling``).
     """
-    from . import studies
+    from . import devices, studies
+    from .targets import check_target_policy
 
-    _setup(config, threads)
+    _start(threads, device)
     samples = read_samples(samples_csv)
-    rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
-    wrapper = _load_model(config, nickname)
-    z = config["zoom"]
-    kw = _explainer_kwargs(config, z)
-    views = {name: tuple(int(v) for v in spec) for name, spec in z["views"].items()}
-    df = studies.zoom_study(wrapper, _pil(rows), list(rows["image_id"]),
-                            grid_size=int(z.get("grid_size") or config["wcam"]["grid_size"]),
-                            nb_design=kw.pop("nb_design"), seed=kw.pop("seed"),
-                            batch_size=kw.pop("batch_size"), views=views,
-                            explainer_kwargs={"estimator": kw["estimator"],
-                                              "autocast": kw["autocast"],
-                                              "channels_last": kw["channels_last"]},
-                            progress=True, labels=[int(v) for v in rows["label"]],
-                            target_policy=target_policy(config),
-                            allow_straddling=bool(z.get("allow_straddling", False)))
+    rows = shard_rows(samples, shard, int(shard_size))
+    kw = dict(explainer)
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        df = studies.zoom_study(wrapper, _pil(rows), list(rows["image_id"]),
+                                grid_size=int(kw.pop("grid_size")), nb_design=int(kw.pop("nb_design")),
+                                seed=int(seed), batch_size=int(kw.pop("batch_size")),
+                                views={name: tuple(int(v) for v in spec) for name, spec in views.items()},
+                                explainer_kwargs={**kw, "device": held.device}, progress=True,
+                                labels=[int(v) for v in rows["label"]],
+                                target_policy=check_target_policy(target_policy),
+                                allow_straddling=bool(allow_straddling))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
 
 
-def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, samples_csv, out_csv,
+def faithfulness_shard(*, model: dict, faithfulness: dict, batch_size: int, seed: int, device: str,
+                       nickname: str, wcam_npz, spatial_npz, samples_csv, out_csv,
                        threads: int | None = None) -> pd.DataFrame:
-    """:func:`studies.faithfulness` of the clean WCAMs and spatial Sobol' maps of one shard."""
-    from . import studies
+    """:func:`studies.faithfulness` of the clean WCAMs and spatial Sobol' maps of one shard.
 
-    _setup(config, threads)
+    ``faithfulness``: :func:`faithfulness_params`.
+    """
+    from . import devices, studies
+
+    _start(threads, device)
     wcam, spatial = results.load_shard(wcam_npz), results.load_shard(spatial_npz)
     ids = list(wcam.manifest["image_id"])
     if list(spatial.manifest["image_id"]) != ids:
         raise ValueError(f"{wcam_npz} and {spatial_npz} hold different images")
-    wrapper = _load_model(config, nickname)
     samples = read_samples(samples_csv).set_index("image_id")
-    images = _prepared(samples.loc[ids].reset_index(), wrapper)
-    f = config["faithfulness"]
-    df = studies.faithfulness(wrapper, images, ids, wcam.explanations, spatial.explanations,
-                              nb_subsets=int(f["nb_subsets"]),
-                              subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
-                              seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
-                              score=f["score"], progress=True)
+    f = faithfulness
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        images = _prepared(samples.loc[ids].reset_index(), wrapper)
+        df = studies.faithfulness(wrapper, images, ids, wcam.explanations, spatial.explanations,
+                                  nb_subsets=int(f["nb_subsets"]),
+                                  subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
+                                  seed=int(seed), batch_size=int(batch_size), score=f["score"],
+                                  progress=True)
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
@@ -572,61 +784,64 @@ def _shard_images(wrapper, manifest: pd.DataFrame, samples_csv, variant: str):
     return images, manifest[["source_image_id", "corruption", "severity"]].reset_index(drop=True)
 
 
-def depth_baselines_shard(config: dict, nickname: str, variant: str, shard_npz, samples_csv,
-                          out_csv, threads: int | None = None) -> pd.DataFrame:
+def depth_baselines_shard(*, model: dict, reconstruction: dict, nb_draws: int, batch_size: int,
+                          seed: int, device: str, nickname: str, variant: str, shard_npz,
+                          samples_csv, out_csv, threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.baseline_depths` of the WCAMs of one shard (model-free orders); writes ``out_csv``.
 
     Orders ``wcam``, ``coarse_to_fine``, ``wcam_approximation_first`` and
-    ``within_level`` (``baselines.nb_draws`` draws of the random ones), up to
-    ``reconstruction.max_k`` cells; the reference label is each WCAM's target.
-    Forward passes in float32, as :func:`reconstruction_shard`'s, so that the
-    depths of the two tables compare.
+    ``within_level`` (``nb_draws`` draws of the random ones, ``baselines.nb_draws``),
+    up to ``reconstruction["max_k"]`` cells; the reference label is each WCAM's
+    target. Forward passes in float32, as :func:`reconstruction_shard`'s, so
+    that the depths of the two tables compare.
     """
-    from . import studies
+    from . import devices, studies
 
-    _setup(config, threads)
+    _start(threads, device)
     shard = results.load_shard(shard_npz)
     manifest = shard.manifest
     if not len(shard):
         df = pd.DataFrame(columns=["model", "image_id", "condition", "order"])
         results.write_csv(df, out_csv)
         return df
-    wrapper = _load_model(config, nickname)
-    images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
-    df = studies.baseline_depths(
-        wrapper, images, shard.explanations, [str(i) for i in manifest["image_id"]],
-        conditions="corrupted" if variant == "corrupted" else "clean",
-        nb_draws=int(config["baselines"]["nb_draws"]), seed=int(config["seed"]),
-        batch_size=int(config["wcam"]["batch_size"]), max_k=config["reconstruction"].get("max_k"),
-        extra_columns=extra, progress=False)  # float32, as reconstruction_shard: depths comparable
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
+        df = studies.baseline_depths(
+            wrapper, images, shard.explanations, [str(i) for i in manifest["image_id"]],
+            conditions="corrupted" if variant == "corrupted" else "clean",
+            nb_draws=int(nb_draws), seed=int(seed), batch_size=int(batch_size),
+            max_k=reconstruction.get("max_k"), extra_columns=extra, progress=False)
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
 
 
-def wcam_noise(config: dict, shard_npzs: dict, samples_csv, out_csv,
-               threads: int | None = None) -> pd.DataFrame:
-    """:func:`studies.wcam_noise` on the first ``baselines.noise_images`` images of each model's
-    first clean shard (``shard_npzs``: nickname -> shard path): a second WCAM with seed
-    ``seed + 1`` at the configured grid, levels and designs. Writes ``out_csv``."""
-    from . import studies
+def wcam_noise(*, models: dict, noise_images: int, batch_size: int, device: str, shard_npzs: dict,
+               samples_csv, out_csv, threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.wcam_noise` on the first ``noise_images`` images of each model's
+    first clean shard (``shard_npzs``: nickname -> shard path; ``models``: nickname ->
+    :func:`model_params`): a second WCAM with seed ``seed + 1`` at the shard's grid,
+    levels and designs. Writes ``out_csv``."""
+    from . import devices, studies
 
-    device = _setup(config, threads)
-    count = int(config["baselines"]["noise_images"])
+    _start(threads, device)
+    count = int(noise_images)
     frames = []
-    for nickname, npz in shard_npzs.items():
-        shard = results.load_shard(npz)
-        manifest = shard.manifest.head(count)
-        if manifest.empty:
-            continue
-        wrapper = _load_model(config, nickname)
-        images, _ = _shard_images(wrapper, manifest, samples_csv, "clean")
-        df = studies.wcam_noise(wrapper, images, [str(i) for i in manifest["image_id"]],
-                                shard.explanations[:len(manifest)],
-                                explainer_kwargs={"batch_size": int(config["wcam"]["batch_size"]),
-                                                  "device": device})
-        df["model"] = nickname
-        frames.append(df)
+    with devices.lease(device) as held:
+        for nickname, npz in shard_npzs.items():
+            shard = results.load_shard(npz)
+            manifest = shard.manifest.head(count)
+            if manifest.empty:
+                continue
+            wrapper = _load_model(models[nickname], held.device)
+            images, _ = _shard_images(wrapper, manifest, samples_csv, "clean")
+            df = studies.wcam_noise(wrapper, images, [str(i) for i in manifest["image_id"]],
+                                    shard.explanations[:len(manifest)],
+                                    explainer_kwargs={"batch_size": int(batch_size),
+                                                      "device": held.device})
+            df["model"] = nickname
+            frames.append(df)
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["model", "image_id", "grid_size", "nb_design", "levels", "spearman",
                  "same_top_cell", "top_overlap"])
@@ -637,7 +852,7 @@ def wcam_noise(config: dict, shard_npzs: dict, samples_csv, out_csv,
 # --------------------------------------------------------------------------
 # Tables and figures (from study tables and shards only: no model)
 # --------------------------------------------------------------------------
-def make_table(name: str, inputs: dict, stem) -> dict:
+def make_table(*, name: str, inputs: dict, stem) -> dict:
     """Write table ``name`` (one of :data:`TABLES`) as ``stem.csv/.md/.tex`` from study tables.
 
     ``inputs`` maps study-table names to CSV paths, as the table's maker in
@@ -651,49 +866,21 @@ def make_table(name: str, inputs: dict, stem) -> dict:
     return studies.make_table(name, inputs, stem)
 
 
-def figure_options(config: dict, name: str, results_dir="results") -> dict:
-    """Keyword options of figure ``name``'s maker: ``results_dir``, ``models``
-    (the configured nicknames) and, for ``wcam_gallery`` / ``reconstructions``,
-    ``nb_images`` (``figures.gallery_images`` / ``figures.reconstruction_images``)."""
-    options = {"results_dir": Path(results_dir), "models": nicknames(config)}
-    key = {"wcam_gallery": "gallery_images", "reconstructions": "reconstruction_images"}.get(name)
-    if key is not None:
-        options["nb_images"] = int(config["figures"][key])
-    return options
-
-
-def make_figure(name: str, config: dict, inputs: dict, stem, results_dir="results") -> dict:
+def make_figure(*, name: str, inputs: dict, stem, **options) -> dict:
     """Draw figure ``name`` (one of :data:`FIGURES`) into ``stem.pdf`` and ``stem.png``.
 
     Figures read study tables (``inputs``: name -> CSV path, as the figure's
     maker in :data:`spectral_attribution.plots.FIGURES` lists them) and, for
     the gallery and the reconstructions, shards under ``results_dir`` (no
-    model is loaded). Returns :func:`plots.save_figure`'s dict.
+    model is loaded). ``options``: :func:`figure_params` (``results_dir``,
+    ``models``, ``nb_images``, as the maker reads them). Returns
+    :func:`plots.save_figure`'s dict.
     """
     from . import plots
 
-    return plots.make_figure(name, inputs, stem, **figure_options(config, name, results_dir))
-
-
-# --------------------------------------------------------------------------
-# Workflow plumbing
-# --------------------------------------------------------------------------
-def step_config(config: dict, sections: Sequence[str], model: str | None = None) -> dict:
-    """The part of ``config`` a step depends on (its Snakemake ``params``).
-
-    Snakemake reruns a job when its params change; giving each rule only the
-    sections it reads means that, e.g., changing a figure setting never
-    recomputes a WCAM. ``seed``, ``device``, ``threads`` and ``model_dir``
-    are always included; with ``model``, ``models`` holds that entry only.
-    """
-    out = {k: config.get(k) for k in ("seed", "device", "threads", "model_dir")}
-    for key in sections:
-        out[key] = config[key]
-    if model is not None:
-        out["models"] = [model_entry(config, model)]
-    elif "models" not in out:
-        out["models"] = config["models"]
-    return out
+    if "results_dir" in options:
+        options["results_dir"] = Path(options["results_dir"])
+    return plots.make_figure(name, inputs, stem, **options)
 
 
 def _stop_on_sigterm(signum, frame):

@@ -21,12 +21,14 @@ images, for one model and one *variant*:
   (image ids ``"{image_id}@{corruption}-{severity}"``; extra manifest columns
   ``source_image_id, corruption, severity, copy_seed``);
 * ``spatial``: the spatial Sobol' map of each image (for the faithfulness
-  study).
+  study); these live in a folder of their own, ``results/spatial/{model}/``
+  (:func:`shard_folder`).
 
 A shard is two files side by side::
 
     results/wcam/{model}/{variant}/shard-000.npz   # stacked arrays + provenance
     results/wcam/{model}/{variant}/shard-000.csv   # manifest, one row per image
+    results/spatial/{model}/shard-000.npz          # the spatial variant
 
 ``shard-NNN.npz`` (``numpy.savez_compressed``, no pickled objects) holds
 
@@ -132,6 +134,7 @@ __all__ = [
     "Shard",
     "write_shard",
     "load_shard",
+    "shard_folder",
     "shard_paths",
     "load_manifest",
     "load_explanation",
@@ -543,6 +546,26 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
     return Shard(exps, manifest, prov, npz_path)
 
 
+#: Variants of a shard (see the module docstring).
+SHARD_VARIANTS = ("clean", "corrupted", "spatial")
+
+
+def shard_folder(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> Path:
+    """Folder of the shards of ``model``/``variant``: ``results_dir/wcam/{model}/{variant}`` for
+    the WCAMs (``clean``, ``corrupted``), ``results_dir/spatial/{model}`` for ``spatial``.
+
+    Raises
+    ------
+    ValueError
+        Unknown variant (the known ones are listed).
+    """
+    if variant not in SHARD_VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {SHARD_VARIANTS}")
+    if variant == "spatial":
+        return Path(results_dir) / "spatial" / model
+    return Path(results_dir) / "wcam" / model / variant
+
+
 # --------------------------------------------------------------------------
 # The configuration a results folder was made with, and the shards it declares
 # --------------------------------------------------------------------------
@@ -607,8 +630,8 @@ def shard_count(config: dict) -> int:
 
 
 def shard_path(results_dir: str | os.PathLike, model: str, variant: str, shard: int | str) -> Path:
-    """``results_dir/wcam/{model}/{variant}/shard-NNN.npz``."""
-    return Path(results_dir) / "wcam" / model / variant / f"shard-{int(shard):03d}.npz"
+    """``shard_folder(results_dir, model, variant) / "shard-NNN.npz"`` (:func:`shard_folder`)."""
+    return shard_folder(results_dir, model, variant) / f"shard-{int(shard):03d}.npz"
 
 
 def declared_shards(results_dir: str | os.PathLike, model: str, variant: str = "clean",

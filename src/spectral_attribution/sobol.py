@@ -27,13 +27,14 @@ import numpy as np
 from scipy.stats import qmc
 
 from ._common import format_bytes
+from .parameters import MAX_SOBOL_DIMENSIONS, check_nb_design, check_seed
 
 __all__ = ["SobolDesign", "MAX_DIM", "MAX_DESIGN_BYTES", "check_design_size"]
 
 #: Largest number of inputs ``d``: ``scipy.stats.qmc.Sobol`` draws at most
 #: 21,201 dimensions and the design needs ``2 d`` (a square grid of at most
 #: 102 x 102 cells).
-MAX_DIM = 21201 // 2
+MAX_DIM = MAX_SOBOL_DIMENSIONS // 2
 #: Largest memory of the base matrices ``A`` and ``B`` (``2 n d`` float32), 2 GiB.
 MAX_DESIGN_BYTES = 2 * 1024 ** 3
 
@@ -61,17 +62,6 @@ def check_design_size(dim: int, nb_design: int) -> None:
             f"{format_bytes(MAX_DESIGN_BYTES)}: use fewer designs or a coarser grid")
 
 
-def _check_power_of_two(nb_design: int) -> int:
-    if not isinstance(nb_design, (int, np.integer)) or nb_design < 1:
-        raise ValueError(f"nb_design must be a positive integer, got {nb_design!r}")
-    if nb_design & (nb_design - 1):
-        raise ValueError(
-            f"nb_design must be a power of two (Sobol' sequences are balanced "
-            f"on powers of two), got {nb_design}"
-        )
-    return int(nb_design)
-
-
 @dataclass(frozen=True)
 class SobolDesign:
     """The ``[A; B; C_1; ...; C_d]`` design of Saltelli's scheme.
@@ -81,7 +71,8 @@ class SobolDesign:
     dim:
         Number of inputs ``d`` (e.g. ``grid_size ** 2`` cells), ``>= 1``.
     nb_design:
-        Number of base points ``n``, a power of two.
+        Number of base points ``n``, a power of two ``>= 2``
+        (:func:`spectral_attribution.parameters.check_nb_design`).
     seed:
         Seed of the scrambling of the ``2d``-dimensional Sobol' sequence. The
         same seed gives the same design, bit for bit.
@@ -94,8 +85,9 @@ class SobolDesign:
     Raises
     ------
     ValueError
-        If ``nb_design`` is not a power of two, ``dim < 1``, or the design is
-        too large (:func:`check_design_size`).
+        ``nb_design`` not a power of two ``>= 2``, a negative seed, ``dim < 1``,
+        or a design too large (:func:`check_design_size`: ``2 dim`` above
+        SciPy's 21201 Sobol' dimensions, or ``A`` and ``B`` above 2 GiB).
     """
 
     dim: int
@@ -108,7 +100,8 @@ class SobolDesign:
     def create(cls, dim: int, nb_design: int, seed: int = 0) -> "SobolDesign":
         """Draw the design: the first ``nb_design`` points of a scrambled ``2 dim``-dimensional
         Sobol' sequence (``scipy.stats.qmc.Sobol(seed=seed)``), split into ``A`` and ``B``."""
-        nb_design = _check_power_of_two(nb_design)
+        nb_design = check_nb_design(nb_design)
+        seed = check_seed(seed)
         if dim < 1:
             raise ValueError(f"dim must be >= 1, got {dim}")
         check_design_size(dim, nb_design)

@@ -41,6 +41,8 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from .parameters import check_levels, check_wavelet
+
 __all__ = [
     "SubBand",
     "WaveletTransform",
@@ -116,21 +118,14 @@ class WaveletTransform:
     Raises
     ------
     ValueError
-        Unknown or continuous wavelet, or ``levels < 1``.
+        Unknown or continuous wavelet, or ``levels < 1``
+        (:mod:`spectral_attribution.parameters`); :meth:`forward` also refuses
+        ``2^J`` above the image's smaller side (``J <= 7`` at 224 px).
     """
 
     def __init__(self, wavelet: str = "haar", levels: int = 3):
-        import pywt
-
-        if wavelet not in pywt.wavelist(kind="discrete"):
-            raise ValueError(
-                f"wavelet {wavelet!r} is not a discrete wavelet known to PyWavelets; "
-                f"e.g. 'haar', 'db2', 'sym4', 'bior2.2' (see pywt.wavelist(kind='discrete'))"
-            )
-        if int(levels) != levels or levels < 1:
-            raise ValueError(f"levels must be an integer >= 1, got {levels!r}")
-        self.wavelet = wavelet
-        self.levels = int(levels)
+        self.wavelet = check_wavelet(wavelet)
+        self.levels = check_levels(levels)
         self._haar = wavelet in ("haar", "db1")
 
     # -- geometry ---------------------------------------------------------
@@ -193,6 +188,7 @@ class WaveletTransform:
         if x.ndim != 4:
             raise ValueError(f"expected a (B, C, H, W) tensor, got shape {tuple(x.shape)}")
         height, width = x.shape[-2:]
+        check_levels(self.levels, (height, width))
         x = self._pad(x)
         if self._haar:
             coeffs, current = [], x

@@ -13,9 +13,12 @@ rule depth_baselines:
     output:
         "results/studies/depth_baselines/{model}/{variant}/shard-{shard}.csv",
     params:
-        config=lambda wc: pipeline.step_config(
-            config, ["data", "wcam", "reconstruction", "baselines"], model=wc.model
-        ),
+        model=model_params,
+        reconstruction=pipeline.reconstruction_params(config),
+        nb_draws=lookup(dpath="baselines/nb_draws", within=config),
+        batch_size=lookup(dpath="wcam/batch_size", within=config),
+        seed=lookup(dpath="seed", within=config),
+        device=lookup(dpath="device", within=config),
     wildcard_constraints:
         variant="clean|corrupted",
     threads: THREADS
@@ -60,7 +63,10 @@ rule wcam_noise:
     output:
         "results/studies/wcam_noise.csv",
     params:
-        config=pipeline.step_config(config, ["data", "wcam", "baselines"]),
+        models={m: pipeline.model_params(config, m) for m in MODELS},
+        noise_images=lookup(dpath="baselines/noise_images", within=config),
+        batch_size=lookup(dpath="wcam/batch_size", within=config),
+        device=lookup(dpath="device", within=config),
     threads: THREADS
     resources:
         gpu=GPU,

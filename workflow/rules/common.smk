@@ -1,5 +1,10 @@
 # Helpers shared by the rules: everything is derived from the configuration
 # alone, so that the DAG (e.g. `snakemake -n`) is built without any data.
+#
+# Parameters: each rule's `params` hold exactly the values its job reads
+# (Snakemake reruns a job whose params changed), cut out of the configuration
+# by the small functions of spectral_attribution.pipeline ("Parameters"
+# section); the helpers below bind them to the wildcards of a job.
 
 import re
 
@@ -20,9 +25,26 @@ NOISE = int(config["baselines"]["noise_images"]) > 0
 wildcard_constraints:
     model="|".join(re.escape(m) for m in MODELS),
     shard=r"\d{3}",
-    variant="clean|corrupted|spatial",
+    variant="clean|corrupted",
 
 
+# --- parameters ----------------------------------------------------------
+def model_params(wildcards):
+    """How the job loads its model: registry name and load_model options."""
+    return pipeline.model_params(config, wildcards.model)
+
+
+def explainer_params(kind):
+    """The explainer settings of `kind` ("wcam", "spatial", "zoom"), resolved."""
+    return pipeline.explainer_params(config, kind)
+
+
+def figure_params(name):
+    """The options figure `name` reads (results folder, models, number of images)."""
+    return pipeline.figure_params(config, name)
+
+
+# --- inputs and targets --------------------------------------------------
 def shard_files(pattern, models=None, **kw):
     """`pattern` expanded over models and shards."""
     return expand(pattern, model=models or MODELS, shard=SHARDS, **kw)

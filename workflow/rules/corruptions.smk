@@ -10,9 +10,12 @@ rule corruption_baseline:
     output:
         "results/studies/corruption_baseline/{model}/shard-{shard}.csv",
     params:
-        config=lambda wc: pipeline.step_config(
-            config, ["data", "wcam", "corruptions"], model=wc.model
-        ),
+        model=model_params,
+        corruptions=pipeline.corruption_params(config),
+        shard_size=lookup(dpath="wcam/shard_size", within=config),
+        batch_size=lookup(dpath="wcam/batch_size", within=config),
+        seed=lookup(dpath="seed", within=config),
+        device=lookup(dpath="device", within=config),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -62,7 +65,8 @@ rule select_corrupted:
     output:
         "results/studies/corrupted_selection.csv",
     params:
-        config=pipeline.step_config(config, ["corruptions"]),
+        selection=pipeline.selection_params(config),
+        seed=lookup(dpath="seed", within=config),
     log:
         "logs/select_corrupted.log",
     conda:

@@ -7,7 +7,8 @@ rule samples:
     output:
         "results/data/samples.csv",
     params:
-        config=pipeline.step_config(config, ["data"]),
+        source=pipeline.source_params(config),
+        cache_dir=lookup(dpath="data/cache_dir", within=config),
     log:
         "logs/data/samples.log",
     conda:

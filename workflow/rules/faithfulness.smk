@@ -8,14 +8,16 @@ rule faithfulness:
         model="results/models/{model}.json",
         wcam="results/wcam/{model}/clean/shard-{shard}.npz",
         wcam_manifest="results/wcam/{model}/clean/shard-{shard}.csv",
-        spatial="results/wcam/{model}/spatial/shard-{shard}.npz",
-        spatial_manifest="results/wcam/{model}/spatial/shard-{shard}.csv",
+        spatial="results/spatial/{model}/shard-{shard}.npz",
+        spatial_manifest="results/spatial/{model}/shard-{shard}.csv",
     output:
         "results/studies/faithfulness/{model}/shard-{shard}.csv",
     params:
-        config=lambda wc: pipeline.step_config(
-            config, ["data", "wcam", "faithfulness"], model=wc.model
-        ),
+        model=model_params,
+        faithfulness=pipeline.faithfulness_params(config),
+        batch_size=lookup(dpath="wcam/batch_size", within=config),
+        seed=lookup(dpath="seed", within=config),
+        device=lookup(dpath="device", within=config),
     threads: THREADS
     resources:
         gpu=GPU,

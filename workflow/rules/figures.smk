@@ -1,6 +1,7 @@
 # One rule per figure: figures/<name>.pdf (vector) and .png, drawn from the
 # study tables (and, for the gallery and the reconstructions, from the WCAM
 # shards); no model is loaded. `snakemake figures/<name>.pdf` rebuilds one.
+# Params: the figure's name and the options its maker reads (no file-name parsing).
 
 
 rule figure_robustness:
@@ -14,7 +15,8 @@ rule figure_robustness:
             category="Corruption baseline",
         ),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="robustness",
+        options=figure_params("robustness"),
     log:
         "logs/figures/robustness.log",
     conda:
@@ -34,7 +36,8 @@ rule figure_wcam_gallery:
             category="Corruption baseline",
         ),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="wcam_gallery",
+        options=figure_params("wcam_gallery"),
     log:
         "logs/figures/wcam_gallery.log",
     conda:
@@ -57,7 +60,8 @@ rule figure_reconstructions:
             category="Sufficient reconstruction",
         ),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="reconstructions",
+        options=figure_params("reconstructions"),
     log:
         "logs/figures/reconstructions.log",
     conda:
@@ -78,7 +82,8 @@ rule figure_depth_vs_robustness:
             category="Sufficient reconstruction",
         ),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="depth_vs_robustness",
+        options=figure_params("depth_vs_robustness"),
     log:
         "logs/figures/depth_vs_robustness.log",
     conda:
@@ -98,7 +103,8 @@ rule figure_depth_orders:
             category="Sufficient reconstruction",
         ),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="depth_orders",
+        options=figure_params("depth_orders"),
     log:
         "logs/figures/depth_orders.log",
     conda:
@@ -114,7 +120,8 @@ rule figure_zoom:
         pdf="figures/zoom.pdf",
         png=report("figures/zoom.png", caption="../report/zoom.rst", category="Zoom"),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="zoom",
+        options=figure_params("zoom"),
     log:
         "logs/figures/zoom.log",
     conda:
@@ -134,7 +141,8 @@ rule figure_faithfulness:
             category="Faithfulness",
         ),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="faithfulness",
+        options=figure_params("faithfulness"),
     log:
         "logs/figures/faithfulness.log",
     conda:
@@ -150,7 +158,8 @@ rule figure_claims:
         pdf="figures/claims.pdf",
         png=report("figures/claims.png", caption="../report/claims.rst", category="Claims"),
     params:
-        config=pipeline.step_config(config, ["figures"]),
+        name="claims",
+        options=figure_params("claims"),
     log:
         "logs/figures/claims.log",
     conda:

@@ -1,13 +1,13 @@
-# Make each configured model available: load it once, record its registry
-# name, weights SHA-256 and preprocessing. A missing checkpoint fails here
-# with the path where it is expected.
+# Make each configured model available: load it once (on the CPU), record its
+# registry name, weights SHA-256 and preprocessing. A missing checkpoint fails
+# here with the path where it is expected.
 
 
 rule model:
     output:
         "results/models/{model}.json",
     params:
-        config=lambda wc: pipeline.step_config(config, [], model=wc.model),
+        model=model_params,
     log:
         "logs/models/{model}.log",
     conda:

@@ -11,11 +11,11 @@ rule reconstruction:
     output:
         "results/studies/reconstruction/{model}/{variant}/shard-{shard}.csv",
     params:
-        config=lambda wc: pipeline.step_config(
-            config, ["data", "wcam", "reconstruction"], model=wc.model
-        ),
-    wildcard_constraints:
-        variant="clean|corrupted",
+        model=model_params,
+        reconstruction=pipeline.reconstruction_params(config),
+        batch_size=lookup(dpath="wcam/batch_size", within=config),
+        seed=lookup(dpath="seed", within=config),
+        device=lookup(dpath="device", within=config),
     threads: THREADS
     resources:
         gpu=GPU,

@@ -12,6 +12,8 @@ rule table_robustness:
             caption="../report/table_robustness.rst",
             category="Tables",
         ),
+    params:
+        name="robustness",
     log:
         "logs/tables/robustness.log",
     conda:
@@ -30,6 +32,8 @@ rule table_reconstruction:
             caption="../report/table_reconstruction.rst",
             category="Tables",
         ),
+    params:
+        name="reconstruction",
     log:
         "logs/tables/reconstruction.log",
     conda:
@@ -47,6 +51,8 @@ rule table_zoom:
             caption="../report/table_zoom.rst",
             category="Tables",
         ),
+    params:
+        name="zoom",
     log:
         "logs/tables/zoom.log",
     conda:
@@ -64,6 +70,8 @@ rule table_faithfulness:
             caption="../report/table_faithfulness.rst",
             category="Tables",
         ),
+    params:
+        name="faithfulness",
     log:
         "logs/tables/faithfulness.log",
     conda:

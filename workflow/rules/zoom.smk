@@ -9,9 +9,14 @@ rule zoom:
     output:
         "results/studies/zoom/{model}/shard-{shard}.csv",
     params:
-        config=lambda wc: pipeline.step_config(
-            config, ["data", "wcam", "zoom", "target_policy"], model=wc.model
-        ),
+        model=model_params,
+        explainer=explainer_params("zoom"),
+        views=pipeline.zoom_views(config),
+        shard_size=lookup(dpath="wcam/shard_size", within=config),
+        seed=lookup(dpath="seed", within=config),
+        device=lookup(dpath="device", within=config),
+        target_policy=pipeline.target_policy(config),
+        allow_straddling=bool(config["zoom"].get("allow_straddling", False)),
     threads: THREADS
     resources:
         gpu=GPU,

@@ -4,11 +4,11 @@ from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
     pipeline.depth_baselines_shard(
-        snakemake.params.config,
-        snakemake.wildcards.model,
-        snakemake.wildcards.variant,
-        snakemake.input.npz,
-        snakemake.input.samples,
-        snakemake.output[0],
+        **dict(snakemake.params.items()),
+        nickname=snakemake.wildcards.model,
+        variant=snakemake.wildcards.variant,
+        shard_npz=snakemake.input.npz,
+        samples_csv=snakemake.input.samples,
+        out_csv=snakemake.output[0],
         threads=snakemake.threads,
     )

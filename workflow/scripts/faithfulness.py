@@ -4,11 +4,11 @@ from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
     pipeline.faithfulness_shard(
-        snakemake.params.config,
-        snakemake.wildcards.model,
-        snakemake.input.wcam,
-        snakemake.input.spatial,
-        snakemake.input.samples,
-        snakemake.output[0],
+        **dict(snakemake.params.items()),
+        nickname=snakemake.wildcards.model,
+        wcam_npz=snakemake.input.wcam,
+        spatial_npz=snakemake.input.spatial,
+        samples_csv=snakemake.input.samples,
+        out_csv=snakemake.output[0],
         threads=snakemake.threads,
     )

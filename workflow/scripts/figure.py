@@ -1,9 +1,13 @@
-"""One figure as PDF and PNG (rules `figure_*`); its name is the output's stem."""
+"""One figure as PDF and PNG (rules `figure_*`); its name and options are the rule's params."""
 
 from pathlib import Path
 
 from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
-    stem = Path(snakemake.output.pdf).with_suffix("")
-    pipeline.make_figure(stem.name, snakemake.params.config, dict(snakemake.input.items()), stem)
+    pipeline.make_figure(
+        name=snakemake.params.name,
+        inputs=dict(snakemake.input.items()),
+        stem=Path(snakemake.output.pdf).with_suffix(""),
+        **snakemake.params.options,
+    )

@@ -3,4 +3,8 @@
 from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
-    pipeline.check_model(snakemake.params.config, snakemake.wildcards.model, snakemake.output[0])
+    pipeline.check_model(
+        model=snakemake.params.model,
+        nickname=snakemake.wildcards.model,
+        out_json=snakemake.output[0],
+    )

@@ -3,4 +3,4 @@
 from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
-    pipeline.prepare_samples(snakemake.params.config, snakemake.output[0])
+    pipeline.prepare_samples(**dict(snakemake.params.items()), out_csv=snakemake.output[0])

@@ -3,4 +3,8 @@
 from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
-    pipeline.select_corrupted(snakemake.params.config, list(snakemake.input), snakemake.output[0])
+    pipeline.select_corrupted(
+        **dict(snakemake.params.items()),
+        baseline_csvs=list(snakemake.input),
+        out_csv=snakemake.output[0],
+    )

@@ -1,9 +1,12 @@
-"""One table as CSV/Markdown/LaTeX from study tables (rules `table_*`)."""
+"""One table as CSV/Markdown/LaTeX from study tables (rules `table_*`); its name is the rule's param."""
 
 from pathlib import Path
 
 from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
-    stem = Path(snakemake.output[0]).with_suffix("")
-    pipeline.make_table(stem.name, dict(snakemake.input.items()), stem)
+    pipeline.make_table(
+        name=snakemake.params.name,
+        inputs=dict(snakemake.input.items()),
+        stem=Path(snakemake.output[0]).with_suffix(""),
+    )

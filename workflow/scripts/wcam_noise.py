@@ -3,12 +3,11 @@
 from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
-    config = snakemake.params.config
-    nicknames = pipeline.nicknames(config)
+    params = dict(snakemake.params.items())
     pipeline.wcam_noise(
-        config,
-        dict(zip(nicknames, snakemake.input.npz)),
-        snakemake.input.samples,
-        snakemake.output[0],
+        **params,
+        shard_npzs=dict(zip(params["models"], snakemake.input.npz)),
+        samples_csv=snakemake.input.samples,
+        out_csv=snakemake.output[0],
         threads=snakemake.threads,
     )

@@ -4,10 +4,10 @@ from spectral_attribution import pipeline
 
 with pipeline.logged(snakemake.log[0]):
     pipeline.zoom_shard(
-        snakemake.params.config,
-        snakemake.wildcards.model,
-        snakemake.wildcards.shard,
-        snakemake.input.samples,
-        snakemake.output[0],
+        **dict(snakemake.params.items()),
+        nickname=snakemake.wildcards.model,
+        shard=snakemake.wildcards.shard,
+        samples_csv=snakemake.input.samples,
+        out_csv=snakemake.output[0],
         threads=snakemake.threads,
     )

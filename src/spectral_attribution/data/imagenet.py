@@ -66,8 +66,10 @@ IMAGENET_VAL_ARCHIVES: dict[str, tuple[str, str]] = {
 #: Where image-net.org serves them (an account is required).
 IMAGENET_BASE_URL = "https://image-net.org/data/ILSVRC/2012/"
 
-#: Default environment variable holding credentials for :func:`download`.
-CREDENTIALS_ENV = "SPECTRAL_ATTRIBUTION_CREDENTIALS"
+#: The environment variable holding image-net.org credentials: the default of
+#: :func:`download`, :func:`imagenet_val` and the data source configuration
+#: (``data.credentials_env``), one name everywhere.
+CREDENTIALS_ENV = "IMAGENET_CREDENTIALS"
 
 _RETRYABLE = (urllib.error.URLError, http.client.HTTPException, ConnectionError,
               TimeoutError, socket.timeout)
@@ -154,7 +156,7 @@ def download(url: str, dest: str | os.PathLike, *, md5: str | None = None,
     * **Credentials** (never logged, never written to any file, never part of
       an error message): ``user:password`` in the URL, or the value of the
       environment variable ``credentials_env`` (default
-      ``SPECTRAL_ATTRIBUTION_CREDENTIALS``) as ``user:password`` (HTTP Basic)
+      :data:`CREDENTIALS_ENV`, ``IMAGENET_CREDENTIALS``) as ``user:password`` (HTTP Basic)
       or a bare token (``Authorization: Bearer``); and/or a Netscape-format
       ``cookie_file`` (as exported from a logged-in browser session). Logs and
       messages show the URL without user-info or query string.
@@ -300,7 +302,7 @@ def _read_devkit(devkit: Path) -> tuple[dict[int, str], list[int]]:
 
 
 def imagenet_val(root: str | os.PathLike, *, download_missing: bool = False,
-                 base_url: str = IMAGENET_BASE_URL, credentials_env: str | None = "IMAGENET_CREDENTIALS",
+                 base_url: str = IMAGENET_BASE_URL, credentials_env: str | None = CREDENTIALS_ENV,
                  cookie_file: str | os.PathLike | None = None, progress: bool = True,
                  archives: Mapping[str, tuple[str, str]] | None = None) -> pd.DataFrame:
     """The ILSVRC2012 validation set (50 000 images) as a sample table.

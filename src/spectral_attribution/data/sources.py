@@ -14,7 +14,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .imagenet import IMAGENET_BASE_URL, imagenet_val
+from ..parameters import check_seed
+from .imagenet import CREDENTIALS_ENV, IMAGENET_BASE_URL, imagenet_val
 from .samples import check_images, embedded_samples, labelled_folder, sample_good_images
 
 __all__ = ["prepare_source"]
@@ -35,7 +36,7 @@ _SOURCE_KEYS: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "root": ((str, os.PathLike), ...),
         "download": (bool, False),
         "base_url": (str, IMAGENET_BASE_URL),
-        "credentials_env": (str, "IMAGENET_CREDENTIALS"),
+        "credentials_env": (str, CREDENTIALS_ENV),
         "cookie_file": ((str, os.PathLike, type(None)), None),
     },
 }
@@ -70,6 +71,7 @@ def _validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = value
     if out["n_images"] is not None and out["n_images"] < 1:
         raise ValueError(f"data source config: key 'n_images' must be >= 1 or null, got {out['n_images']}")
+    check_seed(out["seed"], "data source config: key 'seed'")
     return out
 
 

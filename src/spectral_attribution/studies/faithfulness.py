@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics
+from .. import metrics, parameters
 from .._common import (
     as_image_list,
     check_ids,
@@ -118,6 +118,13 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
         the approximation); AUCs in ``[0, 1]`` with probabilities,
         insertion higher and deletion lower is better.
     """
+    # every setting is checked before the first forward pass
+    nb_subsets = parameters.check_nb_subsets(nb_subsets)
+    subset_fraction = parameters.check_subset_fraction(subset_fraction)
+    steps = parameters.check_steps(steps)
+    batch_size = parameters.check_batch_size(batch_size)
+    if score not in ("probability", "logit"):
+        raise ValueError(f"score must be 'probability' or 'logit', got {score!r}")
     images = as_image_list(images)
     ids = check_ids(image_ids, len(images))
     wcam_explanations = list(wcam_explanations)

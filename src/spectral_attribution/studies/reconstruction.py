@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics
+from .. import metrics, parameters
 from .._common import (
     as_image_list,
     check_ids,
@@ -112,6 +112,10 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
         ``random_found_share`` (share of draws that restore the class) and
         ``random_depths`` (the ``;``-separated draws).
     """
+    # every setting is checked before the first forward pass
+    nb_random_draws = parameters.check_nb_random_draws(nb_random_draws)
+    max_k = parameters.check_max_k(max_k)
+    batch_size = parameters.check_batch_size(batch_size)
     images = as_image_list(images)
     explanations = list(explanations)
     ids = check_ids(image_ids, len(images))
