@@ -29,6 +29,7 @@ LAYERS: list[list[str]] = [
     ["explainers", "wam"],
     ["results"],
     ["studies.corruption", "studies.reconstruction", "studies.zoom", "studies.faithfulness"],
+    ["studies.methods"],
     ["studies.tables"],
     ["studies"],
     ["plots.common"],

@@ -75,3 +75,39 @@ def test_table_and_figure_names_are_those_of_the_registries():
         plots.draw_figure("nope", {})
     with pytest.raises(KeyError, match="per_corruption"):
         studies.build_table("robustness", {"per_image": "x.csv"})
+
+
+def test_method_entries_normalise_the_methods_list():
+    cfg = _config("config.yaml")
+    entries = pipeline.method_entries(cfg)
+    assert [e["label"] for e in entries] == ["wcam", "wam-smoothgrad", "wam-integratedgrad"]
+    assert entries[1]["options"] == {"nb_samples": 16, "noise_level": 0.25}
+    assert pipeline.wam_variants(cfg) == ["smoothgrad", "integratedgrad"]
+    # the WCAM is the reference, listed or not; "wam" alone is the default variant
+    assert pipeline.method_entries({"methods": ["wam"]})[1] == {
+        "label": "wam-smoothgrad", "method": "wam", "variant": "smoothgrad", "options": {}}
+    assert pipeline.wam_variants({}) == [] and pipeline.wam_variants({"methods": ["wcam"]}) == []
+
+
+@pytest.mark.parametrize("methods, message", [
+    (["wcam", {"method": "gradcam"}], r"methods\[1\].*unknown method 'gradcam'"),
+    ([{"method": "wam", "variant": "saliency"}], r"methods\[0\].*unknown WAM variant 'saliency'"),
+    ([{"method": "wam", "nb_sample": 3}], r"unknown WAM option\(s\) \['nb_sample'\]"),
+    ([{"method": "wcam", "nb_steps": 3}], r"WCAM takes its settings from 'wcam'"),
+    (["wam", {"method": "wam", "variant": "smoothgrad"}], r"methods\[1\].*'smoothgrad' is listed twice"),
+    ([{"method": "wam", "variant": "integratedgrad", "nb_steps": 1}], r"nb_steps must be >= 2"),
+])
+def test_method_entries_name_the_bad_entry(methods, message):
+    with pytest.raises(ValueError, match=message):
+        pipeline.method_entries({"methods": methods})
+
+
+def test_select_config_keeps_only_the_given_paths():
+    cfg = _config()
+    step = pipeline.select_config(cfg, ["wcam.grid_size", "wcam.levels", "faithfulness"],
+                                  model="efficientnet-lite0")
+    assert step["wcam"] == {"grid_size": 4, "levels": 3}
+    assert step["faithfulness"] == cfg["faithfulness"]
+    assert set(step) == {"seed", "device", "threads", "model_dir", "wcam", "faithfulness", "models"}
+    with pytest.raises(KeyError, match="'wcam.grid_sise'"):
+        pipeline.select_config(cfg, ["wcam.grid_sise"])

@@ -15,13 +15,20 @@ import re
 import sys
 from pathlib import Path
 
-METHODS = ("wcam", "fourier-cam", "spatial-sobol")
+METHODS = ("wcam", "fourier-cam", "spatial-sobol", "wam")
 
 
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
 
 
@@ -52,18 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
                     help="cells per side of the mask grid (rings for Fourier ring families)")
     ex.add_argument("--nb-design", type=_positive_int, default=8,
                     help="Sobol' base points n, a power of two; cost n (d + 2) forward passes")
-    ex.add_argument("--levels", type=_positive_int, default=3, help="wavelet levels J (WCAM)")
-    ex.add_argument("--wavelet", default="haar", help="PyWavelets discrete wavelet (WCAM)")
+    ex.add_argument("--levels", type=_positive_int, default=3, help="wavelet levels J (WCAM, WAM)")
+    ex.add_argument("--wavelet", default="haar", help="PyWavelets discrete wavelet (WCAM, WAM)")
     ex.add_argument("--drop-approximation", action="store_true",
                     help="mask the approximation coefficients in every design (WCAM)")
     ex.add_argument("--family", choices=("grid", "square", "circle"), default="circle",
                     help="mask family (Fourier-CAM)")
     ex.add_argument("--baseline", choices=("zero", "blur"), default="zero",
                     help="inpainting baseline (spatial Sobol')")
+    ex.add_argument("--variant", choices=("gradient", "smoothgrad", "integratedgrad"),
+                    default="smoothgrad", help="gradient averaging (WAM)")
+    ex.add_argument("--nb-samples", type=_positive_int, default=25,
+                    help="noisy samples (WAM smoothgrad)")
+    ex.add_argument("--noise-level", type=_non_negative_float, default=0.25,
+                    help="noise std as a share of the image's pixel range (WAM smoothgrad)")
+    ex.add_argument("--nb-steps", type=_positive_int, default=25,
+                    help="points on the path from a black image (WAM integratedgrad, >= 2)")
     ex.add_argument("--estimator", default="jansen",
                     choices=("jansen", "homma", "janon", "glen", "saltelli"),
                     help="total-index estimator")
-    ex.add_argument("--seed", type=int, default=0, help="seed of the scrambled Sobol' design")
+    ex.add_argument("--seed", type=int, default=0,
+                    help="seed of the scrambled Sobol' design (of the noise for WAM smoothgrad)")
     ex.add_argument("--batch-size", type=_positive_int, default=64, help="images per forward pass")
     ex.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
     ex.add_argument("--autocast", choices=("none", "bfloat16", "float16"), default="bfloat16",
@@ -104,6 +120,14 @@ def _stem(path: Path, taken: set[str]) -> str:
 
 def _explainer(args, model):
     from .explainers import WCAM, FourierCAM, SpatialSobol
+
+    if args.method == "wam":  # gradients: no design, no autocast
+        from .wam import WAM
+
+        return WAM(model, variant=args.variant, grid_size=args.grid_size, levels=args.levels,
+                   wavelet=args.wavelet, nb_samples=args.nb_samples, noise_level=args.noise_level,
+                   nb_steps=args.nb_steps, seed=args.seed, batch_size=args.batch_size,
+                   device=args.device)
 
     common = dict(grid_size=args.grid_size, nb_design=args.nb_design, seed=args.seed,
                   estimator=args.estimator, batch_size=args.batch_size, device=args.device,

@@ -24,7 +24,9 @@ schema). The pieces used here:
 * ``wcam`` (``grid_size``, ``nb_design``, ``levels``, ``wavelet``,
   ``estimator``, ``batch_size``, ``autocast``, ``channels_last``,
   ``target``, ``shard_size``);
-* ``corruptions``, ``reconstruction``, ``zoom``, ``faithfulness``, ``figures``.
+* ``corruptions``, ``reconstruction``, ``zoom``, ``faithfulness``, ``figures``;
+* ``methods``: the attribution methods compared with the WCAM (``wcam`` and
+  ``wam`` entries, see :func:`method_entries`).
 
 Shards
 ------
@@ -40,6 +42,12 @@ Variants of a shard (``results/wcam/{model}/{variant}/shard-NNN.npz``):
 * ``corrupted``: WCAM of the corrupted copies chosen by
   :func:`select_corrupted` (image id ``"{image_id}@{corruption}-{severity}"``);
 * ``spatial``: spatial Sobol' map of each image (for faithfulness).
+
+WAM maps (:class:`~spectral_attribution.wam.WAM`, one folder per configured
+variant) are shards of their own: ``results/wam/{model}/{variant}/shard-NNN.npz``
+(:func:`wam_shard`); the methods comparison (:func:`methods_shard`) reads them
+beside the clean WCAM shard of the same images. Every explanation shard's
+manifest has a column ``wall_time_s``: the seconds spent explaining each image.
 """
 
 from __future__ import annotations
@@ -76,6 +84,11 @@ __all__ = [
     "reconstruction_shard",
     "zoom_shard",
     "faithfulness_shard",
+    "method_entries",
+    "wam_variants",
+    "select_config",
+    "wam_shard",
+    "methods_shard",
     "make_table",
     "make_figure",
     "figure_options",
@@ -86,10 +99,15 @@ __all__ = [
 VARIANTS = ("clean", "corrupted", "spatial")
 #: Names of :data:`spectral_attribution.studies.TABLES` (kept here so that
 #: building the DAG imports neither torch nor matplotlib; a test checks them).
-TABLES = ("robustness", "reconstruction", "zoom", "faithfulness")
+TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "methods")
 #: Names of :data:`spectral_attribution.plots.FIGURES` (same reason).
 FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
-           "depth_orders", "zoom", "faithfulness")
+           "depth_orders", "zoom", "faithfulness", "methods")
+#: Variants of :class:`~spectral_attribution.wam.WAM` (its ``VARIANTS``, kept
+#: here so that building the DAG does not import torch).
+WAM_VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+#: Options a ``wam`` entry of ``config["methods"]`` may set (keywords of ``WAM``).
+WAM_OPTIONS = ("nb_samples", "noise_level", "nb_steps", "rule", "batch_size")
 
 
 # --------------------------------------------------------------------------
@@ -140,6 +158,93 @@ def shard_ids(config: dict) -> list[str]:
 def use_gpu(config: dict) -> int:
     """1 when ``config["device"]`` is a CUDA device (the ``gpu`` resource of heavy rules), else 0."""
     return int(str(config.get("device", "cpu")).startswith("cuda"))
+
+
+def method_entries(config: dict) -> list[dict]:
+    """``config["methods"]`` (default ``["wcam"]``) as normalised entries.
+
+    An item is ``"wcam"``, ``"wam"`` (the WAM's default variant,
+    ``smoothgrad``) or a mapping ``{method, variant, nb_samples,
+    noise_level, nb_steps, rule, batch_size}`` (the WAM's keywords; omitted
+    ones take :class:`~spectral_attribution.wam.WAM`'s defaults). The WCAM
+    is always the reference of the comparison and comes first, listed or not.
+
+    Returns
+    -------
+    list[dict]
+        ``{"label", "method", "variant", "options"}``: label ``"wcam"`` or
+        ``"wam-<variant>"`` (the method's name in tables and figures),
+        ``variant`` ``None`` for the WCAM, ``options`` the WAM keywords given.
+
+    Raises
+    ------
+    ValueError
+        Naming the entry: an unknown method or variant, options on a
+        ``wcam`` entry, two entries of the same WAM variant, or
+        ``nb_steps < 2`` with the trapezoid rule.
+    """
+    entries = [{"label": "wcam", "method": "wcam", "variant": None, "options": {}}]
+    for k, item in enumerate(config.get("methods") or ["wcam"]):
+        where = f"config key 'methods[{k}]'"
+        item = {"method": item} if isinstance(item, str) else dict(item)
+        method = item.pop("method", None)
+        if method == "wcam":
+            if item:
+                raise ValueError(f"{where}: the WCAM takes its settings from 'wcam', not {sorted(item)}")
+            continue
+        if method != "wam":
+            raise ValueError(f"{where}: unknown method {method!r}; expected 'wcam' or 'wam'")
+        variant = item.pop("variant", "smoothgrad")
+        if variant not in WAM_VARIANTS:
+            raise ValueError(f"{where}: unknown WAM variant {variant!r}; expected one of {WAM_VARIANTS}")
+        unknown = sorted(set(item) - set(WAM_OPTIONS))
+        if unknown:
+            raise ValueError(f"{where}: unknown WAM option(s) {unknown}; expected some of {WAM_OPTIONS}")
+        if (variant == "integratedgrad" and item.get("rule", "trapezoid") == "trapezoid"
+                and item.get("nb_steps", 2) < 2):
+            raise ValueError(f"{where}: nb_steps must be >= 2 with the trapezoid rule, got {item['nb_steps']}")
+        label = f"wam-{variant}"
+        if any(e["label"] == label for e in entries):
+            raise ValueError(f"{where}: WAM variant {variant!r} is listed twice")
+        entries.append({"label": label, "method": "wam", "variant": variant, "options": item})
+    return entries
+
+
+def wam_variants(config: dict) -> list[str]:
+    """The WAM variants of ``config["methods"]``, in configuration order (empty: no comparison)."""
+    return [e["variant"] for e in method_entries(config) if e["method"] == "wam"]
+
+
+def select_config(config: dict, keys: Sequence[str], model: str | None = None) -> dict:
+    """The configuration restricted to ``keys`` (dotted paths), for a rule's ``params``.
+
+    Snakemake reruns a job when its params change: a rule given only the
+    values it reads is not rerun when another setting changes. ``seed``,
+    ``device``, ``threads`` and ``model_dir`` are always kept; with
+    ``model``, ``models`` holds that model's entry only.
+
+    Example: ``select_config(config, ["wcam.grid_size", "faithfulness"])`` is
+    ``{"wcam": {"grid_size": 8}, "faithfulness": {...}, "seed": 0, ...}``.
+
+    Raises
+    ------
+    KeyError
+        A path that is not in the configuration (named).
+    """
+    out = {k: config.get(k) for k in ("seed", "device", "threads", "model_dir")}
+    for key in keys:
+        parts = key.split(".")
+        value, node = config, out
+        for depth, part in enumerate(parts):
+            if not isinstance(value, dict) or part not in value:
+                raise KeyError(f"config key {'.'.join(parts[:depth + 1])!r} is missing")
+            value = value[part]
+            if depth < len(parts) - 1:
+                node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    if model is not None:
+        out["models"] = [model_entry(config, model)]
+    return out
 
 
 def shard_rows(samples: pd.DataFrame, shard: int | str, shard_size: int) -> pd.DataFrame:
@@ -345,18 +450,75 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
                                  device=device, **_explainer_kwargs(config, s))
     else:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
-    if len(images):
-        targets = _targets(config, wrapper, images, labels)
-        explanations = explainer(images, targets)
-    else:
-        explanations = []
+    targets = _targets(config, wrapper, images, labels) if len(images) else None
+    explanations, seconds = _explain_timed(explainer, images, targets)
     for e in explanations:
         e.settings = {**e.settings, "variant": variant, "model": nickname}
     prov = results.provenance(config=config, seed=int(config["seed"]), model=wrapper, device=device,
                               step="explain_shard", nickname=nickname, variant=variant,
                               shard=str(shard), nb_forward=explainer.nb_forward)
     return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(config["seed"]),
-                               provenance=prov, extra_columns=extra or None)
+                               provenance=prov, extra_columns={**extra, "wall_time_s": seconds})
+
+
+def _explain_timed(explainer, images, targets) -> tuple[list, list[float]]:
+    """Explain ``images`` one at a time; the explanations and the seconds each took.
+
+    One call per image gives the same explanations as one call for all
+    (every explainer explains image by image with one design or one noise
+    draw for all), and a wall time per image for the methods comparison.
+    """
+    import time
+
+    targets = [None] * len(images) if targets is None else [int(t) for t in targets]
+    explanations, seconds = [], []
+    for image, target in zip(images, targets):
+        start = time.perf_counter()
+        [e] = explainer(image[None], None if target is None else [target])
+        seconds.append(time.perf_counter() - start)
+        explanations.append(e)
+    return explanations, seconds
+
+
+def wam_shard(config: dict, nickname: str, variant: str, shard: str, samples_csv, out_npz,
+              threads: int | None = None):
+    """WAM maps of the images of one shard: ``results/wam/{model}/{variant}/shard-NNN.npz``.
+
+    The WAM (:class:`~spectral_attribution.wam.WAM`) of the entry of
+    ``config["methods"]`` with this ``variant``, on the WCAM's wavelet,
+    levels and grid (``wcam.wavelet``, ``wcam.levels``, ``wcam.grid_size``)
+    and for the same classes (``wcam.target``), with the seed ``seed``.
+    The manifest records each image's ``wall_time_s``. Returns the
+    ``(npz, manifest)`` paths.
+
+    Raises
+    ------
+    ValueError
+        ``variant`` is not one of the configured WAM variants.
+    """
+    from .wam import WAM
+
+    entries = {e["variant"]: e for e in method_entries(config) if e["method"] == "wam"}
+    if variant not in entries:
+        raise ValueError(f"WAM variant {variant!r} is not in config key 'methods' "
+                         f"(configured: {sorted(entries)})")
+    device = _setup(config, threads)
+    rows = shard_rows(read_samples(samples_csv), shard, int(config["wcam"]["shard_size"]))
+    wrapper = _load_model(config, nickname)
+    images = _prepared(rows, wrapper)
+    ids, labels = list(rows["image_id"]), list(rows["label"])
+    w = config["wcam"]
+    explainer = WAM(wrapper, variant=variant, grid_size=int(w["grid_size"]), levels=int(w["levels"]),
+                    wavelet=w["wavelet"], seed=int(config["seed"]), device=device,
+                    **entries[variant]["options"])
+    explanations, seconds = _explain_timed(explainer, images, _targets(config, wrapper, images, labels))
+    for e in explanations:
+        e.settings = {**e.settings, "model": nickname}
+    prov = results.provenance(config=config, seed=int(config["seed"]), model=wrapper, device=device,
+                              step="wam_shard", nickname=nickname, variant=variant, shard=str(shard),
+                              nb_forward=explainer.nb_forward, nb_backward=explainer.nb_backward)
+    return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(config["seed"]),
+                               provenance=prov, extra_columns={"wall_time_s": seconds})
 
 
 # --------------------------------------------------------------------------
@@ -532,6 +694,58 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
     return df
 
 
+def methods_shard(config: dict, nickname: str, wcam_npz, wam_npzs: dict, samples_csv, out_csv,
+                  threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.compare_methods` of one shard: its clean WCAMs against its WAM maps.
+
+    Parameters
+    ----------
+    wcam_npz:
+        The clean WCAM shard.
+    wam_npzs:
+        WAM variant → the WAM shard of the same images.
+
+    The faithfulness metrics use the settings of ``faithfulness``
+    (``nb_subsets``, ``subset_fraction``, ``steps``, ``score``), in float32
+    as the faithfulness study; wall times are the manifests' ``wall_time_s``
+    (NaN for shards written without it). Writes ``out_csv``.
+
+    Raises
+    ------
+    ValueError
+        A WAM shard holds other images than the WCAM shard (both named).
+    """
+    from . import studies
+
+    _setup(config, threads)
+    wcam = results.load_shard(wcam_npz)
+    ids = [str(i) for i in wcam.manifest["image_id"]]
+    others, times = {}, {"wcam": _wall_times(wcam)}
+    for variant, path in wam_npzs.items():
+        shard = results.load_shard(path)
+        if [str(i) for i in shard.manifest["image_id"]] != ids:
+            raise ValueError(f"{path} and {wcam_npz} hold different images")
+        others[f"wam-{variant}"] = shard.explanations
+        times[f"wam-{variant}"] = _wall_times(shard)
+    wrapper = _load_model(config, nickname)
+    samples = read_samples(samples_csv).set_index("image_id")
+    images = _prepared(samples.loc[ids].reset_index(), wrapper)
+    f = config["faithfulness"]
+    df = studies.compare_methods(wrapper, images, ids, wcam.explanations, others, times,
+                                 nb_subsets=int(f["nb_subsets"]),
+                                 subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
+                                 seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
+                                 score=f["score"], progress=False)
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def _wall_times(shard) -> list[float]:
+    column = shard.manifest.get("wall_time_s")
+    return [float("nan")] * len(shard) if column is None else [float(v) for v in column]
+
+
 # --------------------------------------------------------------------------
 # Tables and figures (from study tables and shards only: no model)
 # --------------------------------------------------------------------------
@@ -542,7 +756,8 @@ def make_table(name: str, inputs: dict, stem) -> dict:
     :data:`spectral_attribution.studies.TABLES` lists them: ``robustness``
     needs ``per_image`` and ``per_corruption``; ``reconstruction`` needs
     ``reconstruction`` and ``per_image``; ``zoom`` needs ``zoom``;
-    ``faithfulness`` needs ``faithfulness``. Returns the written paths.
+    ``faithfulness`` needs ``faithfulness``; ``methods`` needs ``methods``.
+    Returns the written paths.
     """
     from . import studies
 

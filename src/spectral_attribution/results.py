@@ -23,10 +23,18 @@ images, for one model and one *variant*:
 * ``spatial``: the spatial Sobol' map of each image (for the faithfulness
   study).
 
+WAM explanations (:class:`~spectral_attribution.wam.WAM`, for the methods
+comparison) have their own folder, one variant per WAM variant configured
+(``gradient``, ``smoothgrad``, ``integratedgrad``)::
+
+    results/wam/{model}/{variant}/shard-000.npz
+
 A shard is two files side by side::
 
-    results/wcam/{model}/{variant}/shard-000.npz   # stacked arrays + provenance
-    results/wcam/{model}/{variant}/shard-000.csv   # manifest, one row per image
+    results/{method}/{model}/{variant}/shard-000.npz   # stacked arrays + provenance
+    results/{method}/{model}/{variant}/shard-000.csv   # manifest, one row per image
+
+(``method`` the folder: ``wcam`` or ``wam``.)
 
 ``shard-NNN.npz`` (``numpy.savez_compressed``, no pickled objects) holds
 
@@ -37,6 +45,8 @@ key                 dtype            shape / meaning
 ``indices``         float32          ``(n, g, g)`` (or ``(n, g)`` for rings)
 ``map``             float32          ``(n, Hl, Wl)`` indices on the layout
 ``spatial``         float32          ``(n, H, W)``; absent when ``None``
+``attributions``    float32          ``(n, C, Hl, Wl)`` signed coefficient
+                                     attributions (WAM); absent when ``None``
 ``target``          int64            ``(n,)`` explained class
 ``predicted``       int64            ``(n,)`` predicted class (clean input)
 ``score``           float64          ``(n,)`` target logit
@@ -49,7 +59,9 @@ key                 dtype            shape / meaning
 
 ``shard-NNN.csv`` has the columns :data:`MANIFEST_COLUMNS`: ``position`` (row
 in the ``.npz``), ``image_id``, ``label`` (``-1`` when unknown),
-``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``. The
+``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``, and
+extra columns where the workflow records them (``wall_time_s``: seconds spent
+explaining the image, for the methods comparison). The
 manifest is written *after* the arrays: a shard is complete exactly when its
 manifest exists. Manifests are read with
 :func:`~spectral_attribution._common.read_table`, so image ids such as
@@ -333,11 +345,12 @@ def write_shard(npz_path: str | os.PathLike, explanations: Sequence, image_ids: 
         "provenance": np.array(to_json(provenance or {}, sort_keys=True)),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
     }
-    spatial = [e.spatial for e in explanations]
-    if n and all(s is not None for s in spatial):
-        arrays["spatial"] = _stack("spatial", spatial, np.float32)
-    elif any(s is not None for s in spatial):
-        raise ValueError("some explanations have a spatial projection and others do not")
+    for key in ("spatial", "attributions"):  # optional arrays: all or none
+        values = [getattr(e, key, None) for e in explanations]
+        if n and all(v is not None for v in values):
+            arrays[key] = _stack(key, values, np.float32)
+        elif any(v is not None for v in values):
+            raise ValueError(f"some explanations have {key!r} and others do not")
 
     manifest = pd.DataFrame({
         "position": np.arange(n),
@@ -385,6 +398,7 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
             raise ValueError(f"{npz_path}: shard format {version}, this version reads {FORMAT_VERSION}")
         prov = json.loads(str(z["provenance"]))
         spatial = z["spatial"] if "spatial" in z.files else None
+        attributions = z["attributions"] if "attributions" in z.files else None
         exps = []
         for i in range(len(z["image_id"])):
             exps.append(Explanation(**{
@@ -397,20 +411,23 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
                 "score": float(z["score"][i]),
                 "predicted_score": float(z["predicted_score"][i]),
                 "settings": json.loads(str(z["settings"][i])),
+                "attributions": None if attributions is None else attributions[i],
             }))
     return Shard(exps, manifest, prov, npz_path)
 
 
-def shard_paths(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> list[Path]:
-    """The complete shards (``.npz`` whose manifest exists) of ``model``/``variant``, sorted."""
-    folder = Path(results_dir) / "wcam" / model / variant
+def shard_paths(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                method: str = "wcam") -> list[Path]:
+    """The complete shards (``.npz`` whose manifest exists) of ``method/model/variant``, sorted."""
+    folder = Path(results_dir) / method / model / variant
     return sorted(p for p in folder.glob("shard-*.npz") if p.with_suffix(".csv").exists())
 
 
-def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> pd.DataFrame:
-    """All manifests of ``model``/``variant`` concatenated, with a ``shard`` column (npz path)."""
+def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                  method: str = "wcam") -> pd.DataFrame:
+    """All manifests of ``method/model/variant`` concatenated, with a ``shard`` column (npz path)."""
     frames = []
-    for p in shard_paths(results_dir, model, variant):
+    for p in shard_paths(results_dir, model, variant, method):
         df = read_table(p.with_suffix(".csv"))
         df["shard"] = str(p)
         frames.append(df)
@@ -419,8 +436,8 @@ def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "cl
     return pd.concat(frames, ignore_index=True)
 
 
-def _missing(results_dir, model, variant) -> str:
-    base = Path(results_dir) / "wcam"
+def _missing(results_dir, model, variant, method="wcam") -> str:
+    base = Path(results_dir) / method
     models = sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
     variants = sorted(p.name for p in (base / model).iterdir() if p.is_dir()) \
         if (base / model).is_dir() else []
@@ -429,7 +446,7 @@ def _missing(results_dir, model, variant) -> str:
 
 
 def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
-                     variant: str = "clean"):
+                     variant: str = "clean", method: str = "wcam"):
     """The ``Explanation`` of one image, found through the shard manifests.
 
     Parameters
@@ -442,7 +459,11 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
         Identifier as in ``results/data/samples.csv``.
     variant:
         ``"clean"`` (default), ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``)
-        or ``"spatial"`` (spatial Sobol' maps).
+        or ``"spatial"`` (spatial Sobol' maps); with ``method="wam"``, the WAM
+        variant (``"gradient"``, ``"smoothgrad"``, ``"integratedgrad"``).
+    method:
+        Folder of the shards under ``results_dir``: ``"wcam"`` (default: the
+        Sobol' explanations) or ``"wam"``.
 
     Raises
     ------
@@ -451,9 +472,9 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
     KeyError
         The image is in none of the shards (the message lists a few that are).
     """
-    manifest = load_manifest(results_dir, model, variant)
+    manifest = load_manifest(results_dir, model, variant, method)
     if manifest.empty:
-        raise FileNotFoundError(_missing(results_dir, model, variant))
+        raise FileNotFoundError(_missing(results_dir, model, variant, method))
     rows = manifest[manifest["image_id"] == str(image_id)]
     if rows.empty:
         known = list(manifest["image_id"][:10])
@@ -463,10 +484,10 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
     return load_shard(row["shard"]).explanations[int(row["position"])]
 
 
-def iter_explanations(results_dir: str | os.PathLike, model: str, variant: str = "clean"
-                      ) -> Iterator[tuple[pd.Series, Any]]:
-    """Yield ``(manifest_row, Explanation)`` for every image of ``model``/``variant``."""
-    for p in shard_paths(results_dir, model, variant):
+def iter_explanations(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                      method: str = "wcam") -> Iterator[tuple[pd.Series, Any]]:
+    """Yield ``(manifest_row, Explanation)`` for every image of ``method/model/variant``."""
+    for p in shard_paths(results_dir, model, variant, method):
         shard = load_shard(p)
         for (_, row), exp in zip(shard.manifest.iterrows(), shard.explanations):
             yield row, exp

@@ -14,6 +14,8 @@ EXPLAIN_CORRUPTED = int(config["corruptions"]["explain"]["per_image"]) > 0
 RECONSTRUCT_CORRUPTED = EXPLAIN_CORRUPTED and config["reconstruction"]["corrupted"]
 ZOOM = config["zoom"]["enabled"]
 FAITHFULNESS = config["faithfulness"]["enabled"]
+WAM_VARIANTS = pipeline.wam_variants(config)
+METHODS = bool(WAM_VARIANTS)  # the comparison runs when a method besides the WCAM is listed
 
 
 wildcard_constraints:
@@ -37,6 +39,8 @@ def table_names():
         names.append("zoom")
     if FAITHFULNESS:
         names.append("faithfulness")
+    if METHODS:
+        names.append("methods")
     return names
 
 
@@ -46,6 +50,8 @@ def figure_names():
         names.append("zoom")
     if FAITHFULNESS:
         names.append("faithfulness")
+    if METHODS:
+        names.append("methods")
     return names
 
 
@@ -77,4 +83,34 @@ def gallery_inputs(wildcards):
     }
     if EXPLAIN_CORRUPTED:
         inputs["corrupted"] = shard_files("results/wcam/{model}/corrupted/shard-{shard}.csv")
+    return inputs
+
+
+def wam_params(model, variant):
+    """What a WAM shard reads: the WCAM's grid, levels, wavelet and target
+    policy, the shard size, and this variant's entry of `methods` only (adding
+    another variant does not rerun this one)."""
+    out = pipeline.select_config(
+        config,
+        ["wcam.grid_size", "wcam.levels", "wcam.wavelet", "wcam.target", "wcam.shard_size"],
+        model=model,
+    )
+    entry = next(e for e in pipeline.method_entries(config) if e["variant"] == variant)
+    out["methods"] = [{"method": "wam", "variant": variant, **entry["options"]}]
+    return out
+
+
+def methods_inputs(wildcards):
+    """The clean WCAM shard and the WAM shards (one per variant) of one shard."""
+    inputs = {
+        "samples": "results/data/samples.csv",
+        "model": f"results/models/{wildcards.model}.json",
+        "wcam": f"results/wcam/{wildcards.model}/clean/shard-{wildcards.shard}.npz",
+        "wcam_manifest": f"results/wcam/{wildcards.model}/clean/shard-{wildcards.shard}.csv",
+    }
+    for variant in WAM_VARIANTS:
+        inputs[f"wam_{variant}"] = f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.npz"
+        inputs[f"wam_{variant}_manifest"] = (
+            f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.csv"
+        )
     return inputs

@@ -141,3 +141,23 @@ rule figure_faithfulness:
         "../envs/spectral-attribution.yaml"
     script:
         "../scripts/figure.py"
+
+
+rule figure_methods:
+    input:
+        methods="results/studies/methods.csv",
+    output:
+        pdf="figures/methods.pdf",
+        png=report(
+            "figures/methods.png",
+            caption="../report/methods.rst",
+            category="Methods",
+        ),
+    params:
+        config=pipeline.step_config(config, ["figures"]),
+    log:
+        "logs/figures/methods.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/figure.py"

@@ -70,3 +70,20 @@ rule table_faithfulness:
         "../envs/spectral-attribution.yaml"
     script:
         "../scripts/table.py"
+
+
+rule table_methods:
+    input:
+        methods="results/studies/methods.csv",
+    output:
+        report(
+            multiext("results/tables/methods", ".csv", ".md", ".tex"),
+            caption="../report/table_methods.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/methods.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"

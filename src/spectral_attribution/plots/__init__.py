@@ -41,6 +41,7 @@ from .study_figures import (  # noqa: E402
     plot_depth_orders,
     plot_depth_vs_robustness,
     plot_faithfulness,
+    plot_methods,
     plot_robustness,
     plot_zoom,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "plot_zoom",
     "plot_robustness",
     "plot_faithfulness",
+    "plot_methods",
     "FigureMaker",
     "FIGURES",
     "draw_figure",

@@ -31,6 +31,7 @@ from .study_figures import (
     plot_depth_orders,
     plot_depth_vs_robustness,
     plot_faithfulness,
+    plot_methods,
     plot_robustness,
     plot_zoom,
 )
@@ -143,7 +144,7 @@ class FigureMaker:
 
 
 #: Figure name → maker. Tables: ``per_corruption``, ``per_image``,
-#: ``reconstruction``, ``zoom``, ``faithfulness`` (study tables) and
+#: ``reconstruction``, ``zoom``, ``faithfulness``, ``methods`` (study tables) and
 #: ``samples`` (``results/data/samples.csv``).
 FIGURES: dict[str, FigureMaker] = {
     "robustness": FigureMaker(("per_corruption",), plot_robustness),
@@ -154,6 +155,7 @@ FIGURES: dict[str, FigureMaker] = {
     "depth_orders": FigureMaker(("reconstruction",), plot_depth_orders),
     "zoom": FigureMaker(("zoom",), plot_zoom),
     "faithfulness": FigureMaker(("faithfulness",), plot_faithfulness),
+    "methods": FigureMaker(("methods",), plot_methods),
 }
 
 

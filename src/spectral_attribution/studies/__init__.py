@@ -25,7 +25,11 @@ module                                             functions
                                                    :func:`reconstruction_summary`
 :mod:`~spectral_attribution.studies.zoom`          :data:`ZOOM_VIEWS`, :func:`zoom_study`,
                                                    :func:`zoom_table`
-:mod:`~spectral_attribution.studies.faithfulness`  :func:`faithfulness`, :func:`faithfulness_table`
+:mod:`~spectral_attribution.studies.faithfulness`  :func:`faithfulness`, :func:`faithfulness_scores`,
+                                                   :func:`faithfulness_table`
+:mod:`~spectral_attribution.studies.methods`       :func:`compare_methods` (WAM vs WCAM),
+                                                   :func:`methods_table`, :func:`rank_agreement`,
+                                                   :func:`detail_cells`
 :mod:`~spectral_attribution.studies.tables`        :func:`write_table`, the registry
                                                    :data:`TABLES`, :func:`build_table`,
                                                    :func:`make_table`
@@ -48,7 +52,8 @@ from .corruption import (
     robustness_table,
     select_corrupted_copies,
 )
-from .faithfulness import faithfulness, faithfulness_table
+from .faithfulness import faithfulness, faithfulness_scores, faithfulness_table
+from .methods import compare_methods, detail_cells, methods_table, rank_agreement
 from .reconstruction import depth_and_robustness, reconstruction_summary, sufficient_reconstruction
 from .tables import TABLES, TableMaker, build_table, make_table, write_table
 from .zoom import ZOOM_VIEWS, zoom_study, zoom_table
@@ -71,7 +76,12 @@ __all__ = [
     "zoom_study",
     "zoom_table",
     "faithfulness",
+    "faithfulness_scores",
     "faithfulness_table",
+    "compare_methods",
+    "methods_table",
+    "rank_agreement",
+    "detail_cells",
     "write_table",
     "TableMaker",
     "TABLES",

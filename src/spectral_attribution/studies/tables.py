@@ -20,6 +20,7 @@ import pandas as pd
 from .._common import read_table, write_text
 from .corruption import robustness_table
 from .faithfulness import faithfulness_table
+from .methods import methods_table
 from .reconstruction import reconstruction_summary
 from .zoom import zoom_table
 
@@ -87,12 +88,14 @@ class TableMaker:
 #: :func:`~spectral_attribution.studies.corruption.robustness_per_corruption`),
 #: ``reconstruction`` (:func:`~spectral_attribution.studies.reconstruction.sufficient_reconstruction`),
 #: ``zoom`` (:func:`~spectral_attribution.studies.zoom.zoom_study`),
-#: ``faithfulness`` (:func:`~spectral_attribution.studies.faithfulness.faithfulness`).
+#: ``faithfulness`` (:func:`~spectral_attribution.studies.faithfulness.faithfulness`),
+#: ``methods`` (:func:`~spectral_attribution.studies.methods.compare_methods`).
 TABLES: dict[str, TableMaker] = {
     "robustness": TableMaker(("per_image", "per_corruption"), robustness_table),
     "reconstruction": TableMaker(("reconstruction", "per_image"), reconstruction_summary),
     "zoom": TableMaker(("zoom",), zoom_table),
     "faithfulness": TableMaker(("faithfulness",), faithfulness_table),
+    "methods": TableMaker(("methods",), methods_table),
 }
 
 
