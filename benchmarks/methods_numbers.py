@@ -37,7 +37,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from spectral_attribution import data, plots, studies
