@@ -271,28 +271,6 @@ def test_a_wrong_config_fails_before_any_work_naming_the_key(tmp_path, edit, nam
     assert not (tmp_path / "results").exists()
 
 
-def test_slurm_profile_dry_run(tmp_path):
-    pytest.importorskip("snakemake_executor_plugin_slurm")
-    proc = _run(tmp_path, "-n", "--profile", str(ROOT / "profiles" / "slurm"),
-                "--configfile", str(REPLICATION), timeout=180)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    assert re.search(r"^wcam\s+180$", out, flags=re.M)
-
-
-@pytest.mark.skipif(os.environ.get("SPECTRAL_ATTRIBUTION_TEST_SLURM") != "1"
-                    or shutil.which("sbatch") is None,
-                    reason="needs a SLURM cluster (sbatch) and SPECTRAL_ATTRIBUTION_TEST_SLURM=1; "
-                           "about 7 minutes on a one-node 2-core cluster")
-def test_tiny_run_through_slurm(tmp_path):
-    pytest.importorskip("snakemake_executor_plugin_slurm")
-    proc = _run(tmp_path, "--profile", str(ROOT / "profiles" / "slurm"),
-                "--configfile", str(TINY), timeout=1200)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
-    for path in _expected_outputs(tmp_path):
-        assert path.exists(), path
-
-
 def test_html_report(resumed_run):
     workdir = resumed_run["workdir"]
     proc = _run(workdir, "--configfile", str(TINY), "--report", "report.html", timeout=180)

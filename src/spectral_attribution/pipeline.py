@@ -54,6 +54,8 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -809,11 +811,20 @@ def step_config(config: dict, sections: Sequence[str], model: str | None = None)
     return out
 
 
+def _stop_on_sigterm(signum, frame):
+    logging.getLogger(__name__).error("stopped by SIGTERM (scancel, time limit or Snakemake)")
+    raise SystemExit(128 + signum)
+
+
 class logged:
     """Context manager sending ``logging``, ``sys.stdout`` and ``sys.stderr`` to a log file.
 
     Used by the workflow's scripts: ``with pipeline.logged(snakemake.log[0]): ...``.
-    Exceptions are logged with their traceback and re-raised.
+    Exceptions are logged with their traceback and re-raised. Inside it,
+    SIGTERM (how SLURM's ``scancel``, a job's time limit and Snakemake stop
+    a job) raises ``SystemExit(143)`` instead of ending the process on the
+    spot, so that cleanup runs: an interrupted atomic write removes its
+    temporary file (:func:`spectral_attribution._common.atomic_path`).
     """
 
     def __init__(self, path):
@@ -831,12 +842,17 @@ class logged:
         root = logging.getLogger()
         root.addHandler(self._handler)
         root.setLevel(logging.INFO)
+        self._sigterm = None
+        if threading.current_thread() is threading.main_thread():  # signals go to the main thread
+            self._sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         import sys
         import traceback
 
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
         if exc is not None:
             traceback.print_exception(exc_type, exc, tb, file=self._fh)
         logging.getLogger().removeHandler(self._handler)
