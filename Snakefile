@@ -54,6 +54,7 @@ include: "workflow/rules/reconstruction.smk"
 include: "workflow/rules/zoom.smk"
 include: "workflow/rules/faithfulness.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/methods.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 

@@ -28,8 +28,11 @@ def test_top_level_exports_are_the_library_objects():
     assert WCAM is explainers.WCAM and FourierCAM is explainers.FourierCAM
     assert SpatialSobol is explainers.SpatialSobol and WaveletSobol is explainers.WaveletSobol
     assert Explanation is explanation.Explanation and load_model is models.load_model
+    from spectral_attribution import WAM, wam
+
+    assert WAM is wam.WAM
     assert sa.__version__ == "0.1.0"
-    assert {"WCAM", "FourierCAM", "SpatialSobol", "WaveletSobol", "Explanation",
+    assert {"WCAM", "FourierCAM", "SpatialSobol", "WaveletSobol", "WAM", "Explanation",
             "load_model"} <= set(sa.__all__) <= set(dir(sa))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         sa.nope  # noqa: B018

@@ -44,6 +44,32 @@ def test_explain_fourier_cam_with_a_target(photo, tmp_path):
     assert e.target == 281 and e.indices.shape == (5,) and e.spatial is None
 
 
+def test_explain_with_the_wam(photo, tmp_path):
+    out = tmp_path / "w"
+    assert main(["explain", str(photo), "--method", "wam", "--variant", "integratedgrad",
+                 "--nb-steps", "3", "--grid-size", "8", "--batch-size", "3",
+                 "--out", str(out), "--no-progress"]) == 0
+    e = Explanation.load(out / "chelsea_photo.npz")
+    assert e.method == "wam" and e.predicted == 285
+    assert e.indices.shape == (8, 8) and e.map.shape == (224, 224) and e.spatial.shape == (224, 224)
+    assert e.attributions.shape == (3, 224, 224)
+    assert (e.settings["variant"], e.settings["nb_steps"], e.settings["nb_backward"]) == ("integratedgrad", 3, 3)
+    # the pooled map sums the coefficient map; IG's attributions sum to f(x) - f(black) (3 steps: loosely)
+    assert e.indices.sum() == pytest.approx(e.map.sum(), rel=1e-4)
+    assert (out / "chelsea_photo.png").stat().st_size > 10_000
+    assert pd.read_csv(out / "summary.csv").loc[0, "class_name"] == "Egyptian cat"
+
+
+def test_wam_options_are_checked(photo, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["explain", str(photo), "--out", "o", "--method", "wam",
+                                   "--noise-level", "-1"])
+    assert "expected a number >= 0" in capsys.readouterr().err
+    assert main(["explain", str(photo), "--method", "wam", "--variant", "integratedgrad",
+                 "--nb-steps", "1", "--out", str(tmp_path / "o")]) == 2
+    assert "nb_steps must be an integer >= 2" in capsys.readouterr().err
+
+
 def test_unreadable_image_is_named_and_nothing_is_computed(tmp_path, capsys):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"not an image")
@@ -61,7 +87,8 @@ def test_models_lists_the_registry_with_preprocessing(capsys):
 def test_help_documents_every_option():
     text = build_parser()._subparsers._group_actions[0].choices["explain"].format_help()
     for option in ("--model", "--target", "--grid-size", "--nb-design", "--levels", "--wavelet",
-                   "--device", "--out", "--autocast", "--channels-last", "--method"):
+                   "--device", "--out", "--autocast", "--channels-last", "--method",
+                   "--variant", "--nb-samples", "--noise-level", "--nb-steps"):
         assert option in text
 
 

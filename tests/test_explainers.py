@@ -158,7 +158,36 @@ def test_explanation_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(back.spatial, e.spatial)
     assert (back.target, back.predicted, back.settings) == (e.target, e.predicted, e.settings)
     assert [b.name for b in back.subbands][:2] == ["approximation", "horizontal"]
+    assert back.attributions is None and "attributions" not in np.load(path).files
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_an_explanation_file_of_the_first_format_still_loads(tmp_path):
+    # Written as the package wrote files before ``attributions`` existed:
+    # indices, map, spatial and meta only.
+    import json
+
+    meta = {"method": "wcam", "target": 3, "predicted": 5, "score": 1.5, "predicted_score": 2.5,
+            "settings": {"wavelet": "haar", "levels": 2, "grid_size": 2, "image_size": [8, 8]}}
+    path = tmp_path / "old.npz"
+    np.savez_compressed(path, indices=np.eye(2, dtype=np.float32), map=np.ones((8, 8), np.float32),
+                        spatial=np.zeros((8, 8), np.float32), meta=np.array(json.dumps(meta)))
+    e = Explanation.load(path)
+    assert (e.method, e.target, e.predicted, e.score, e.attributions) == ("wcam", 3, 5, 1.5, None)
+    np.testing.assert_array_equal(e.indices, np.eye(2))
+    assert [b.name for b in e.subbands] == ["approximation", "horizontal", "vertical", "diagonal",
+                                            "horizontal", "vertical", "diagonal"]
+
+
+def test_subbands_need_a_wavelet_layout():
+    # Any explanation over a wavelet layout has sub-bands (WCAM, WAM); the
+    # Fourier-CAM and spatial Sobol' do not, and say which settings are missing.
+    [fourier] = FourierCAM(DCModel(), grid_size=4, nb_design=2)(image())
+    with pytest.raises(AttributeError, match=r"fourier-cam explanation has no sub-bands.*wavelet"):
+        fourier.subbands
+    wam_like = Explanation("wam", np.zeros((2, 2)), np.zeros((8, 8)), None, 0, 0, 0.0, 0.0,
+                           {"wavelet": "haar", "levels": 1, "image_size": [8, 8]})
+    assert [b.level for b in wam_like.subbands] == [1, 1, 1, 1]
 
 
 def test_bad_arguments_raise_clear_errors():

@@ -33,7 +33,7 @@ LAYERS: list[list[str]] = [
     ["results"],
     ["studies.corruption", "studies.reconstruction", "studies.zoom", "studies.faithfulness",
      "studies.depth_baselines", "studies.noise"],
-    ["studies.claims"],
+    ["studies.claims", "studies.methods"],
     ["studies.tables"],
     ["studies"],
     ["plots.common"],

@@ -58,7 +58,7 @@ def test_params_hold_only_what_a_step_reads():
     assert pipeline.selection_params(cfg) == {"per_image": 1, "severities": None,
                                               "prefer_changed": True,
                                               "reference_model": "efficientnet-lite0"}
-    assert pipeline.zoom_views(cfg) == {"regular": [256, 224, 3], "zoomed": [512, 224, 4]}
+    assert pipeline.zoom_views(cfg) == {"regular": [256, 224, 4], "zoomed": [512, 224, 4]}
     with pytest.raises(ValueError, match="unknown explainer kind 'fourier'"):
         pipeline.explainer_params(cfg, "fourier")
 
@@ -156,3 +156,28 @@ def test_schema_target_policy_and_corruption_sets():
         pipeline.target_policy(old)
     with pytest.raises(ValueError, match="'predicted' is now spelled 'prediction'"):
         pipeline.target_policy({"target_policy": "predicted"})
+def test_method_entries_normalise_the_methods_list():
+    cfg = _config("config.yaml")
+    entries = pipeline.method_entries(cfg)
+    assert [e["label"] for e in entries] == ["wcam", "wam-smoothgrad", "wam-integratedgrad"]
+    assert entries[1]["options"] == {"nb_samples": 16, "noise_level": 0.25}
+    assert pipeline.wam_variants(cfg) == ["smoothgrad", "integratedgrad"]
+    # the WCAM is the reference, listed or not; "wam" alone is the default variant
+    assert pipeline.method_entries({"methods": ["wam"]})[1] == {
+        "label": "wam-smoothgrad", "method": "wam", "variant": "smoothgrad", "options": {}}
+    assert pipeline.wam_variants({}) == [] and pipeline.wam_variants({"methods": ["wcam"]}) == []
+
+
+@pytest.mark.parametrize("methods, message", [
+    (["wcam", {"method": "gradcam"}], r"methods\[1\].*unknown method 'gradcam'"),
+    ([{"method": "wam", "variant": "saliency"}], r"methods\[0\].*unknown WAM variant 'saliency'"),
+    ([{"method": "wam", "nb_sample": 3}], r"unknown WAM option\(s\) \['nb_sample'\]"),
+    ([{"method": "wcam", "nb_steps": 3}], r"WCAM takes its settings from 'wcam'"),
+    (["wam", {"method": "wam", "variant": "smoothgrad"}], r"methods\[1\].*'smoothgrad' is listed twice"),
+    ([{"method": "wam", "variant": "integratedgrad", "nb_steps": 1}], r"nb_steps must be >= 2"),
+])
+def test_method_entries_name_the_bad_entry(methods, message):
+    with pytest.raises(ValueError, match=message):
+        pipeline.method_entries({"methods": methods})
+
+

@@ -45,6 +45,36 @@ def test_plot_explanation_every_method(explained, tmp_path):
     _saved(P.plot_explanation(image, fourier[0]), tmp_path, "fourier")
 
 
+def test_plot_explanation_of_a_wam(explained, tmp_path):
+    from spectral_attribution.wam import WAM
+
+    x = explained[0]
+    [e] = WAM(wrap(TinyNet()), variant="gradient", grid_size=4, levels=2)(x[:1])
+    fig = P.plot_explanation(x[0], e)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["image", "WAM (dyadic layout)", "spatial WAM"]
+    assert len(fig.axes[1].patches) == 1 + 3 * 2
+    _saved(fig, tmp_path, "wam")
+
+
+def test_methods_figure_from_the_registry(tmp_path):
+    rows = []
+    for method, fwd, bwd, t in (("wcam", 265, 0, 20.0), ("wam-integratedgrad", 17, 16, 1.0)):
+        for i in range(3):
+            rows.append({"model": "m", "image_id": f"i{i}", "method": method, "variant": "",
+                         "spearman": 1.0 if method == "wcam" else 0.2 * i,
+                         "spearman_details": 1.0 if method == "wcam" else 0.1 * i,
+                         "mu_fidelity": 0.3, "insertion_auc": 0.6, "deletion_auc": 0.2,
+                         "share_approximation": 0.5, "share_level_2": 0.3, "share_level_1": 0.2,
+                         "wall_time_s": t, "nb_forward": fwd, "nb_backward": bwd})
+    fig = P.draw_figure("methods", {"methods": pd.DataFrame(rows)})
+    assert len(fig.axes) == 4
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["approximation", "level 2", "level 1"]
+    assert fig.axes[3].get_yscale() == "log"
+    assert "17 fwd\n+ 16 bwd" in [t.get_text() for t in fig.axes[3].texts]
+    assert "3 images" in fig._suptitle.get_text()
+    _saved(fig, tmp_path, "methods")
+
+
 def test_subbands_of_matches_the_transform(explained):
     from spectral_attribution.transforms import WaveletTransform
 

@@ -121,6 +121,28 @@ def test_load_explanation_finds_image_across_shards(tmp_path):
     assert results.load_manifest(tmp_path, "m", "corrupted").empty   # e.g. the gallery's copies
 
 
+def test_wam_shards_keep_their_attributions_in_their_own_folder(tmp_path):
+    exps = _exps(2)
+    for k, e in enumerate(exps):
+        e.method = "wam"
+        e.attributions = np.full((3, 8, 8), k - 0.5, dtype=np.float32)
+    results.write_shard(tmp_path / "wam" / "m" / "smoothgrad" / "shard-000.npz", exps, ["a", "b"],
+                        extra_columns={"wall_time_s": [1.5, 2.5]})
+    got = results.load_explanation(tmp_path, "m", "b", "smoothgrad", method="wam")
+    np.testing.assert_array_equal(got.attributions, exps[1].attributions)
+    assert got.method == "wam" and got.attributions.dtype == np.float32
+    manifest = results.load_manifest(tmp_path, "m", "smoothgrad", method="wam")
+    assert manifest["wall_time_s"].tolist() == [1.5, 2.5]
+    with pytest.raises(FileNotFoundError, match=r"variant 'gradient'.*variants of 'm': \['smoothgrad'\]"):
+        results.load_explanation(tmp_path, "m", "a", "gradient", method="wam")
+    exps[0].attributions = None
+    with pytest.raises(ValueError, match="some explanations have 'attributions' and others do not"):
+        results.write_shard(tmp_path / "x.npz", exps, ["a", "b"])
+    # shards without the array (every Sobol' shard) load with attributions None
+    results.write_shard(tmp_path / "wcam" / "m" / "clean" / "shard-000.npz", _exps(1), ["a"])
+    assert results.load_explanation(tmp_path, "m", "a").attributions is None
+
+
 def test_shard_without_manifest_is_incomplete(tmp_path):
     npz, csv = results.write_shard(tmp_path / "wcam" / "m" / "clean" / "shard-000.npz",
                                    _exps(1), ["a"])

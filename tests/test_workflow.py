@@ -247,6 +247,43 @@ def test_rebuild_one_figure(resumed_run):
     assert "rule wcam" not in proc.stdout + proc.stderr
 
 
+def test_tiny_run_compares_wam_with_wcam(resumed_run):
+    from spectral_attribution import results
+
+    workdir = resumed_run["workdir"]
+    df = pd.read_csv(workdir / "results" / "studies" / "methods.csv", dtype={"image_id": str})
+    assert list(df["method"]) == ["wcam", "wam-integratedgrad"] * 2
+    assert (df.loc[df["method"] == "wcam", "spearman"] == 1.0).all()
+    assert df["spearman"].between(-1, 1).all() and df["mu_fidelity"].between(-1, 1).all()
+    assert (df["wall_time_s"] > 0).all()
+    assert df.loc[df["method"] == "wam-integratedgrad", ["nb_forward", "nb_backward"]].values.tolist() == [[5, 4]] * 2
+    shares = df.filter(like="share_").sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0, atol=1e-6)
+    wam = results.load_explanation(workdir / "results", MODEL, df["image_id"][0], "integratedgrad",
+                                   method="wam")
+    wcam = results.load_explanation(workdir / "results", MODEL, df["image_id"][0])
+    assert wam.method == "wam" and wam.target == wcam.target and wam.indices.shape == wcam.indices.shape
+    assert wam.attributions.shape == (3, 224, 224)
+
+
+def test_wam_maps_rerun_only_when_their_own_settings_change(resumed_run, tmp_path):
+    workdir, text = resumed_run["workdir"], TINY.read_text()
+
+    def planned(new_text):
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(new_text)
+        proc = _run(workdir, "-n", "--configfile", str(edited), timeout=180)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out[-3000:]
+        return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)}
+
+    assert "  steps: 4\n" in text and "nb_steps: 4}" in text
+    jobs = planned(text.replace("  steps: 4\n", "  steps: 6\n"))     # a faithfulness setting
+    assert "wam" not in jobs and jobs.get("methods") == 1
+    jobs = planned(text.replace("nb_steps: 4}", "nb_steps: 5}"))       # the WAM's own setting
+    assert jobs.get("wam") == 1 and jobs.get("methods") == 1 and "wcam" not in jobs
+
+
 def test_lint_passes(tmp_path):
     proc = _run(ROOT, "--lint", timeout=120)
     out = proc.stdout + proc.stderr
@@ -262,6 +299,8 @@ def test_replication_dry_run_lists_every_job_offline(tmp_path):
     # 6 models x 2 variants (clean, corrupted) x ceil(100 / 10) shards; spatial maps apart
     assert int(counts["wcam"]) == 6 * 2 * 10
     assert int(counts["spatial_sobol"]) == 6 * 10
+    # 6 models x 2 WAM variants x 10 shards; one comparison per model and shard
+    assert int(counts["wam"]) == 6 * 2 * 10 and int(counts["methods"]) == 60
     assert int(counts["zoom"]) == 60 and int(counts["model"]) == 6
     assert not (tmp_path / "results").exists()  # nothing was run
 

@@ -1,8 +1,8 @@
-"""spectral-attribution: WCAM, Fourier-CAM and spatial Sobol' attribution of image classifiers.
+"""spectral-attribution: WCAM, Fourier-CAM, spatial Sobol' and WAM attribution of image classifiers.
 
 The public names are importable from the package itself::
 
-    from spectral_attribution import WCAM, FourierCAM, SpatialSobol, WaveletSobol, Explanation, load_model
+    from spectral_attribution import WCAM, FourierCAM, SpatialSobol, WaveletSobol, WAM, Explanation, load_model
 
 They are imported on first use (PEP 562 module ``__getattr__``), so that
 ``import spectral_attribution`` stays cheap (no torch) for tools that only
@@ -18,6 +18,7 @@ _EXPORTS = {
     "FourierCAM": "explainers",
     "SpatialSobol": "explainers",
     "WaveletSobol": "explainers",
+    "WAM": "wam",
     "SobolAttribution": "engine",
     "Explanation": "explanation",
     "load_model": "models",

@@ -50,7 +50,7 @@ from typing import Callable
 from . import parameters as P
 from ._version import __version__
 
-METHODS = ("wcam", "fourier-cam", "spatial-sobol")
+METHODS = ("wcam", "fourier-cam", "spatial-sobol", "wam")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROG = "spectral-attribution"
@@ -82,6 +82,13 @@ def _positive_int(text: str) -> int:
 def _grid_family(args) -> str:
     """The design family of the chosen method (:data:`spectral_attribution.parameters.GRID_FAMILIES`)."""
     return "rings" if args.method == "fourier-cam" and args.family != "grid" else "cells"
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
 
 
 #: Option name → ``type=`` validator: the rules of :mod:`spectral_attribution.parameters`,
@@ -133,19 +140,27 @@ def add_explain_options(ex: argparse.ArgumentParser) -> None:
                          f"at most {P.max_grid_size('cells')} cells a side")
     ex.add_argument("--nb-design", type=VALIDATORS["nb_design"], default=8,
                     help="Sobol' base points n, a power of two >= 2; cost n (d + 2) forward passes")
-    ex.add_argument("--levels", type=VALIDATORS["levels"], default=3, help="wavelet levels J (WCAM)")
+    ex.add_argument("--levels", type=VALIDATORS["levels"], default=3, help="wavelet levels J (WCAM, WAM)")
     ex.add_argument("--wavelet", type=VALIDATORS["wavelet"], default="haar",
-                    help="PyWavelets discrete wavelet (WCAM)")
+                    help="PyWavelets discrete wavelet (WCAM, WAM)")
     ex.add_argument("--drop-approximation", action="store_true",
                     help="mask the approximation coefficients in every design (WCAM)")
     ex.add_argument("--family", choices=("grid", "square", "circle"), default="circle",
                     help="mask family (Fourier-CAM)")
     ex.add_argument("--baseline", choices=("zero", "blur"), default="zero",
                     help="inpainting baseline (spatial Sobol')")
+    ex.add_argument("--variant", choices=("gradient", "smoothgrad", "integratedgrad"),
+                    default="smoothgrad", help="gradient averaging (WAM)")
+    ex.add_argument("--nb-samples", type=_positive_int, default=25,
+                    help="noisy samples (WAM smoothgrad)")
+    ex.add_argument("--noise-level", type=_non_negative_float, default=0.25,
+                    help="noise std as a share of the image's pixel range (WAM smoothgrad)")
+    ex.add_argument("--nb-steps", type=_positive_int, default=25,
+                    help="points on the path from a black image (WAM integratedgrad, >= 2)")
     ex.add_argument("--estimator", default="jansen", choices=P.ESTIMATORS,
                     help="total-index estimator")
     ex.add_argument("--seed", type=VALIDATORS["seed"], default=0,
-                    help="seed of the scrambled Sobol' design")
+                    help="seed of the scrambled Sobol' design (of the noise for WAM smoothgrad)")
     ex.add_argument("--batch-size", type=VALIDATORS["batch_size"], default=64,
                     help="images per forward pass")
     ex.add_argument("--device", type=VALIDATORS["device"], default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
@@ -271,6 +286,14 @@ def _design_inputs(args) -> int:
 
 def _explainer(args, model):
     from .explainers import WCAM, FourierCAM, SpatialSobol
+
+    if args.method == "wam":  # gradients: no design, no autocast
+        from .wam import WAM
+
+        return WAM(model, variant=args.variant, grid_size=args.grid_size, levels=args.levels,
+                   wavelet=args.wavelet, nb_samples=args.nb_samples, noise_level=args.noise_level,
+                   nb_steps=args.nb_steps, seed=args.seed, batch_size=args.batch_size,
+                   device=args.device)
 
     common = dict(grid_size=args.grid_size, nb_design=args.nb_design, seed=args.seed,
                   estimator=args.estimator, batch_size=args.batch_size, device=args.device,

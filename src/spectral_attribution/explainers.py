@@ -31,13 +31,12 @@ from typing import Any, Mapping
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .engine import SobolAttribution
 from .explanation import Explanation
 from .perturbations import FourierPerturbation, SpatialPerturbation, WaveletPerturbation
-from .transforms import upsample_masks
+from .transforms import spatial_projection, upsample_masks
 
 __all__ = [
     "WCAM",
@@ -98,14 +97,8 @@ class WCAM(SobolAttribution):
         return tuple(ctx.tensors["layout"].shape[-2:])
 
     def _spatial(self, grid_map: np.ndarray, size) -> np.ndarray:
-        transform = self.perturbation.transform
-        padded = transform.padded_shape(*size)
-        wcam = torch.from_numpy(grid_map)
-        total = torch.zeros(padded, dtype=torch.float32)
-        for band in transform.subbands(*size):
-            block = wcam[band.slices[0], band.slices[1]][None, None]
-            total += F.interpolate(block, size=padded, mode="bilinear", align_corners=False)[0, 0]
-        return total[: size[0], : size[1]].numpy()
+        layout_map = torch.from_numpy(np.ascontiguousarray(grid_map, dtype=np.float32))
+        return spatial_projection(layout_map, self.perturbation.transform, size).numpy()
 
 
 class FourierCAM(SobolAttribution):

@@ -1,9 +1,10 @@
 """The result type of every explainer: :class:`Explanation`, one per image.
 
-An explanation holds the Sobol' total indices of one image's grid cells (or
-Fourier rings), the same indices on the perturbed domain (``map``), an
-optional spatial projection, the class explained and the scores, and the
-settings that reproduce it. :meth:`Explanation.save` / :meth:`Explanation.load`
+An explanation holds the attribution of one image's grid cells (Sobol'
+total indices of cells or Fourier rings; a WAM's pooled gradients), the same
+on the perturbed domain (``map``), an optional spatial projection, optional
+signed coefficient-level attributions (WAM), the class explained and the
+scores, and the settings that reproduce it. :meth:`Explanation.save` / :meth:`Explanation.load`
 write and read one as a plain ``.npz`` (no pickles); shards of many
 explanations are :mod:`spectral_attribution.results`' business.
 """
@@ -29,20 +30,25 @@ class Explanation:
     Attributes
     ----------
     method:
-        ``"wcam"``, ``"fourier-cam"`` or ``"spatial-sobol"``.
+        ``"wcam"``, ``"fourier-cam"``, ``"spatial-sobol"`` or ``"wam"``.
     indices:
-        ``float32`` Sobol' total indices: ``(g, g)`` for grids (row-major
-        cells), ``(g,)`` for Fourier ring families (ring 0 at the zero
-        frequency). Non-negative up to estimation noise.
+        ``float32`` attribution of each grid cell: Sobol' total indices,
+        ``(g, g)`` for grids (row-major cells), ``(g,)`` for Fourier ring
+        families (ring 0 at the zero frequency), non-negative up to
+        estimation noise; for a WAM, the coefficient map summed over each
+        cell of the WCAM's ``g x g`` grid
+        (:func:`~spectral_attribution.transforms.pool_on_grid`).
     map:
         ``float32`` ``(Hl, Wl)``: the indices upsampled (nearest) onto the
         perturbed domain: the dyadic wavelet layout (WCAM), the centred
-        spectrum (Fourier-CAM) or the image (spatial Sobol').
+        spectrum (Fourier-CAM) or the image (spatial Sobol'); for a WAM, the
+        absolute attribution of every coefficient over the dyadic layout.
     spatial:
-        ``float32`` ``(H, W)`` or ``None``: for the WCAM, its spatial
-        projection (sum over sub-bands of each band's part of the map, resized
-        bilinearly to the image); for spatial Sobol', the map; ``None`` for
-        Fourier-CAM.
+        ``float32`` ``(H, W)`` or ``None``: for the WCAM and the WAM, the
+        spatial projection of ``map``
+        (:func:`~spectral_attribution.transforms.spatial_projection`: sum over
+        sub-bands of each band's part of the map, resized bilinearly to the
+        image); for spatial Sobol', the map; ``None`` for Fourier-CAM.
     target:
         Class explained (full-range ``int``).
     predicted:
@@ -53,6 +59,10 @@ class Explanation:
     settings:
         Everything needed to reproduce the explanation (method parameters,
         seed, image and layout sizes, package version).
+    attributions:
+        ``float32`` ``(C, Hl, Wl)`` or ``None``: signed attributions of every
+        coefficient of every channel (the WAM's; ``None`` for the Sobol'
+        methods).
     """
 
     method: str
@@ -64,19 +74,32 @@ class Explanation:
     score: float
     predicted_score: float
     settings: dict = field(default_factory=dict)
+    attributions: np.ndarray | None = None
 
     @property
     def subbands(self) -> list[SubBand]:
-        """Blocks of the dyadic layout (WCAM only), from the recorded settings."""
-        if self.method != "wcam":
-            raise AttributeError(f"{self.method} explanations have no sub-bands")
+        """Blocks of the dyadic layout, from the recorded settings.
+
+        Defined for every explanation over a wavelet layout (WCAM, WAM):
+        those whose settings hold ``wavelet``, ``levels`` and ``image_size``.
+
+        Raises
+        ------
+        AttributeError
+            The settings lack one of these keys (Fourier-CAM, spatial Sobol').
+        """
         s = self.settings
-        return WaveletTransform(s["wavelet"], s["levels"]).subbands(*s["image_size"])
+        missing = [k for k in ("wavelet", "levels", "image_size") if k not in s]
+        if missing:
+            raise AttributeError(f"{self.method} explanation has no sub-bands "
+                                 f"(settings lack {missing})")
+        return WaveletTransform(s["wavelet"], int(s["levels"])).subbands(*s["image_size"])
 
     def save(self, path: str | Path) -> Path:
         """Write a compressed ``.npz``: arrays ``indices``, ``map``, ``spatial``
-        (absent for Fourier-CAM) and ``meta`` (a JSON string of the scalars and
-        settings). Written atomically (:func:`~spectral_attribution._common.atomic_path`),
+        (absent when ``None``: Fourier-CAM), ``attributions`` (absent when
+        ``None``: the Sobol' methods) and ``meta`` (a JSON string of the
+        scalars and settings). Written atomically (:func:`~spectral_attribution._common.atomic_path`),
         so a partial file never exists under ``path``. A ``path`` without the
         ``.npz`` suffix gets it; returns the path written."""
         path = Path(path)
@@ -86,6 +109,8 @@ class Explanation:
                   "meta": np.array(json.dumps(self._meta()))}
         if self.spatial is not None:
             arrays["spatial"] = self.spatial
+        if self.attributions is not None:
+            arrays["attributions"] = self.attributions
         return write_npz(path, **arrays)
 
     def _meta(self) -> dict:
@@ -98,6 +123,9 @@ class Explanation:
     def load(cls, path: str | Path) -> "Explanation":
         """Read an explanation written by :meth:`save`.
 
+        Files written before ``attributions`` existed load with
+        ``attributions=None``; so do files without that array.
+
         Raises
         ------
         ValueError
@@ -107,6 +135,8 @@ class Explanation:
             try:
                 meta = json.loads(str(data["meta"]))
                 return cls(indices=data["indices"], map=data["map"],
-                           spatial=data["spatial"] if "spatial" in data else None, **meta)
+                           spatial=data["spatial"] if "spatial" in data else None,
+                           attributions=data["attributions"] if "attributions" in data else None,
+                           **meta)
             except KeyError as err:
                 raise ValueError(f"{path}: not an explanation file (missing {err})") from None

@@ -46,6 +46,7 @@ __all__ = [
     "WaveletPerturbation",
     "FourierPerturbation",
     "SpatialPerturbation",
+    "WAVELET_METHODS",
     "cell_ranges",
     "check_grid",
     "perturbation_for",
@@ -377,19 +378,27 @@ def check_grid(grid_size, family: str = "cells") -> int:
     return parameters.check_grid_size(grid_size, family)
 
 
+#: Methods whose ``indices`` live on a ``g x g`` grid over the dyadic wavelet
+#: layout: the WCAM's Sobol' indices, the WAM's pooled gradients.
+WAVELET_METHODS = ("wcam", "wam")
+
+
 def wavelet_perturbation_for(explanation) -> WaveletPerturbation:
-    """The :class:`WaveletPerturbation` a WCAM explanation was made with.
+    """The :class:`WaveletPerturbation` of a WCAM's (or a WAM's) grid.
 
     Rebuilt from ``explanation.settings`` (``wavelet`` (default ``"haar"``),
-    ``levels``, ``grid_size``, ``drop_approximation`` (default false)).
+    ``levels``, ``grid_size``, ``drop_approximation`` (default false)). For a
+    WAM it is the perturbation whose cells its pooled ``indices`` sum over,
+    so the faithfulness metrics remove the same coefficients for both.
 
     Raises
     ------
     ValueError
-        Not a WCAM explanation, or settings without ``levels`` / ``grid_size``.
+        Not a WCAM or WAM explanation, or settings without ``levels`` /
+        ``grid_size``.
     """
-    if getattr(explanation, "method", "wcam") != "wcam":
-        raise ValueError(f"expected a WCAM explanation, got method {explanation.method!r}")
+    if getattr(explanation, "method", "wcam") not in WAVELET_METHODS:
+        raise ValueError(f"expected a WCAM or WAM explanation, got method {explanation.method!r}")
     s = explanation.settings
     try:
         return WaveletPerturbation(s.get("wavelet", "haar"), int(s["levels"]), int(s["grid_size"]),
@@ -419,7 +428,7 @@ def spatial_perturbation_for(explanation) -> SpatialPerturbation:
 def perturbation_for(explanation):
     """The perturbation an explanation was made with, by its ``method``.
 
-    ``"wcam"``: :func:`wavelet_perturbation_for`; ``"spatial-sobol"``:
+    ``"wcam"``, ``"wam"``: :func:`wavelet_perturbation_for`; ``"spatial-sobol"``:
     :func:`spatial_perturbation_for`; ``"fourier-cam"``: a
     :class:`FourierPerturbation` of the recorded ``grid_size`` and ``family``.
 
@@ -429,7 +438,7 @@ def perturbation_for(explanation):
         Unknown method.
     """
     method = getattr(explanation, "method", None)
-    if method == "wcam":
+    if method in WAVELET_METHODS:
         return wavelet_perturbation_for(explanation)
     if method == "spatial-sobol":
         return spatial_perturbation_for(explanation)

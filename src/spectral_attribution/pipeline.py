@@ -29,6 +29,9 @@ follows the top-level ``target_policy`` (``prediction`` or ``label``;
 :mod:`spectral_attribution.targets`), a parameter of every rule that
 explains or scores an image.
 
+The ``methods`` list (:func:`method_entries`) names the attribution methods
+compared with the WCAM (``wcam`` and ``wam`` entries).
+
 Shards
 ------
 Images are processed in shards of ``wcam.shard_size`` images of
@@ -52,6 +55,12 @@ Jobs that run a model take their device through
 :func:`spectral_attribution.devices.lease`: with ``device: cuda`` each
 running job holds a GPU of its own (see :mod:`spectral_attribution.devices`);
 the shard provenance records the resolved device.
+
+WAM maps (:class:`~spectral_attribution.wam.WAM`, one folder per configured
+variant) are shards of their own: ``results/wam/{model}/{variant}/shard-NNN.npz``
+(:func:`wam_shard`); the methods comparison (:func:`methods_shard`) reads them
+beside the clean WCAM shard of the same images. Every explanation shard's
+manifest has a column ``wall_time_s``: the seconds spent explaining each image.
 """
 
 from __future__ import annotations
@@ -106,6 +115,11 @@ __all__ = [
     "faithfulness_shard",
     "depth_baselines_shard",
     "wcam_noise",
+    "method_entries",
+    "wam_variants",
+    "wam_params",
+    "wam_shard",
+    "methods_shard",
     "make_table",
     "make_figure",
     "logged",
@@ -115,10 +129,10 @@ VARIANTS = ("clean", "corrupted", "spatial")
 #: Names of :data:`spectral_attribution.studies.TABLES` (kept here so that
 #: building the DAG imports neither torch nor matplotlib; a test checks them).
 TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "claims", "wcam_noise",
-          "depth_robustness")
+          "depth_robustness", "methods")
 #: Names of :data:`spectral_attribution.plots.FIGURES` (same reason).
 FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
-           "depth_orders", "zoom", "faithfulness", "claims")
+           "depth_orders", "zoom", "faithfulness", "claims", "methods")
 #: Figure name → the options its maker reads (``FigureMaker.options`` of
 #: :data:`spectral_attribution.plots.FIGURES`; a test checks them).
 FIGURE_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -130,7 +144,13 @@ FIGURE_OPTIONS: dict[str, tuple[str, ...]] = {
     "zoom": (),
     "faithfulness": (),
     "claims": (),
+    "methods": (),
 }
+#: Variants of :class:`~spectral_attribution.wam.WAM` (its ``VARIANTS``, kept
+#: here so that building the DAG does not import torch).
+WAM_VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+#: Options a ``wam`` entry of ``config["methods"]`` may set (keywords of ``WAM``).
+WAM_OPTIONS = ("nb_samples", "noise_level", "nb_steps", "rule", "batch_size")
 
 
 # --------------------------------------------------------------------------
@@ -181,6 +201,61 @@ def shard_ids(config: dict) -> list[str]:
 def use_gpu(config: dict) -> int:
     """1 when ``config["device"]`` is a CUDA device (the ``gpu`` resource of heavy rules), else 0."""
     return int(str(config.get("device", "cpu")).startswith("cuda"))
+
+
+def method_entries(config: dict) -> list[dict]:
+    """``config["methods"]`` (default ``["wcam"]``) as normalised entries.
+
+    An item is ``"wcam"``, ``"wam"`` (the WAM's default variant,
+    ``smoothgrad``) or a mapping ``{method, variant, nb_samples,
+    noise_level, nb_steps, rule, batch_size}`` (the WAM's keywords; omitted
+    ones take :class:`~spectral_attribution.wam.WAM`'s defaults). The WCAM
+    is always the reference of the comparison and comes first, listed or not.
+
+    Returns
+    -------
+    list[dict]
+        ``{"label", "method", "variant", "options"}``: label ``"wcam"`` or
+        ``"wam-<variant>"`` (the method's name in tables and figures),
+        ``variant`` ``None`` for the WCAM, ``options`` the WAM keywords given.
+
+    Raises
+    ------
+    ValueError
+        Naming the entry: an unknown method or variant, options on a
+        ``wcam`` entry, two entries of the same WAM variant, or
+        ``nb_steps < 2`` with the trapezoid rule.
+    """
+    entries = [{"label": "wcam", "method": "wcam", "variant": None, "options": {}}]
+    for k, item in enumerate(config.get("methods") or ["wcam"]):
+        where = f"config key 'methods[{k}]'"
+        item = {"method": item} if isinstance(item, str) else dict(item)
+        method = item.pop("method", None)
+        if method == "wcam":
+            if item:
+                raise ValueError(f"{where}: the WCAM takes its settings from 'wcam', not {sorted(item)}")
+            continue
+        if method != "wam":
+            raise ValueError(f"{where}: unknown method {method!r}; expected 'wcam' or 'wam'")
+        variant = item.pop("variant", "smoothgrad")
+        if variant not in WAM_VARIANTS:
+            raise ValueError(f"{where}: unknown WAM variant {variant!r}; expected one of {WAM_VARIANTS}")
+        unknown = sorted(set(item) - set(WAM_OPTIONS))
+        if unknown:
+            raise ValueError(f"{where}: unknown WAM option(s) {unknown}; expected some of {WAM_OPTIONS}")
+        if (variant == "integratedgrad" and item.get("rule", "trapezoid") == "trapezoid"
+                and item.get("nb_steps", 2) < 2):
+            raise ValueError(f"{where}: nb_steps must be >= 2 with the trapezoid rule, got {item['nb_steps']}")
+        label = f"wam-{variant}"
+        if any(e["label"] == label for e in entries):
+            raise ValueError(f"{where}: WAM variant {variant!r} is listed twice")
+        entries.append({"label": label, "method": "wam", "variant": variant, "options": item})
+    return entries
+
+
+def wam_variants(config: dict) -> list[str]:
+    """The WAM variants of ``config["methods"]``, in configuration order (empty: no comparison)."""
+    return [e["variant"] for e in method_entries(config) if e["method"] == "wam"]
 
 
 def shard_rows(samples: pd.DataFrame, shard: int | str, shard_size: int) -> pd.DataFrame:
@@ -551,7 +626,7 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
     Returns the ``(npz, manifest)`` paths.
     """
     from . import devices, studies
-    from .targets import check_target_policy, explain_with_policy
+    from .targets import check_target_policy
 
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
@@ -572,16 +647,96 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
             images, ids, labels, extra = studies.corrupted_copies(images, ids, labels,
                                                                   read_table(selection_csv))
         explain = make_explainer(wrapper, explainer, seed, held.device)
-        explanations = explain_with_policy(explain, images, policy, labels) if len(images) else []
+        explanations, seconds = _explain_timed(explain, images, policy, labels)
         for e in explanations:
             e.settings = {**e.settings, "variant": variant, "model": nickname}
         extra = {**extra, "target_policy": [policy] * len(explanations),
-                 "target_source": [e.settings["target_source"] for e in explanations]}
+                 "target_source": [e.settings["target_source"] for e in explanations],
+                 "wall_time_s": seconds}
         prov = _provenance(params, wrapper, held, "explain_shard", nickname=nickname,
                            variant=variant, shard=str(shard), nb_forward=explain.nb_forward)
     return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(seed),
                                provenance=prov, extra_columns=extra)
 
+
+def _explain_timed(explainer, images, policy: str, labels) -> tuple[list, list[float]]:
+    """Explain ``images`` one at a time under the target ``policy``; the explanations and the
+    seconds each took.
+
+    One call per image gives the same explanations as one call for all
+    (every explainer explains image by image with one design or one noise
+    draw for all), and a wall time per image for the methods comparison.
+    """
+    import time
+
+    from .targets import explain_with_policy
+
+    explanations, seconds = [], []
+    for i in range(len(images)):
+        start = time.perf_counter()
+        explanations += explain_with_policy(explainer, images[i:i + 1], policy, labels[i:i + 1])
+        seconds.append(time.perf_counter() - start)
+    return explanations, seconds
+
+
+def wam_params(config: dict, variant: str) -> dict:
+    """Keyword arguments of the :class:`~spectral_attribution.wam.WAM` of ``variant``: the
+    entry of ``config["methods"]`` (:func:`method_entries`) on the WCAM's wavelet, levels
+    and grid (``wcam.wavelet``, ``wcam.levels``, ``wcam.grid_size``).
+
+    Raises
+    ------
+    ValueError
+        ``variant`` is not one of the configured WAM variants.
+    """
+    entries = {e["variant"]: e for e in method_entries(config) if e["method"] == "wam"}
+    if variant not in entries:
+        raise ValueError(f"WAM variant {variant!r} is not in config key 'methods' "
+                         f"(configured: {sorted(entries)})")
+    w = config["wcam"]
+    return _canonical({"variant": variant, "grid_size": int(w["grid_size"]),
+                       "levels": int(w["levels"]), "wavelet": str(w["wavelet"]),
+                       **entries[variant]["options"]})
+
+
+def wam_shard(*, model: dict, wam: dict, shard_size: int, target_policy: str, seed: int,
+              device: str, nickname: str, variant: str, shard: str, samples_csv, out_npz,
+              threads: int | None = None):
+    """WAM maps of the images of one shard: ``results/wam/{model}/{variant}/shard-NNN.npz``.
+
+    ``wam``: :func:`wam_params` (its ``variant`` must be ``variant``); the
+    class explained follows ``target_policy``, as the WCAM shard of the same
+    images; ``seed`` seeds SmoothGrad's noise. The manifest records each
+    image's ``wall_time_s``. Returns the ``(npz, manifest)`` paths.
+    """
+    from . import devices
+    from .targets import check_target_policy
+    from .wam import WAM
+
+    if wam.get("variant") != variant:
+        raise ValueError(f"the WAM settings are for variant {wam.get('variant')!r}, not {variant!r}")
+    policy = check_target_policy(target_policy)
+    params = {"model": model, "wam": wam, "shard_size": shard_size, "target_policy": policy,
+              "seed": seed, "device": device}
+    _start(threads, device)
+    rows = shard_rows(read_samples(samples_csv), shard, int(shard_size))
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        images = _prepared(rows, wrapper)
+        ids, labels = list(rows["image_id"]), list(rows["label"])
+        explainer = WAM(wrapper, seed=int(seed), device=held.device, **wam)
+        explanations, seconds = _explain_timed(explainer, images, policy, labels)
+        for e in explanations:
+            e.settings = {**e.settings, "model": nickname}
+        prov = _provenance(params, wrapper, held, "wam_shard", nickname=nickname, variant=variant,
+                           shard=str(shard), nb_forward=explainer.nb_forward,
+                           nb_backward=explainer.nb_backward)
+    return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(seed),
+                               provenance=prov,
+                               extra_columns={"target_policy": [policy] * len(explanations),
+                                              "target_source": [e.settings["target_source"]
+                                                                for e in explanations],
+                                              "wall_time_s": seconds})
 
 # --------------------------------------------------------------------------
 # Studies
@@ -768,6 +923,56 @@ def faithfulness_shard(*, model: dict, faithfulness: dict, batch_size: int, seed
     return df
 
 
+def methods_shard(*, model: dict, faithfulness: dict, batch_size: int, seed: int, device: str,
+                  nickname: str, wcam_npz, wam_npzs: dict, samples_csv, out_csv,
+                  threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.compare_methods` of one shard: its clean WCAMs against its WAM maps.
+
+    Parameters
+    ----------
+    faithfulness:
+        :func:`faithfulness_params` (``nb_subsets``, ``subset_fraction``,
+        ``steps``, ``score``), in float32 as the faithfulness study.
+    wcam_npz:
+        The clean WCAM shard.
+    wam_npzs:
+        WAM variant → the WAM shard of the same images.
+
+    Wall times are the manifests' ``wall_time_s`` (NaN for shards written
+    without it). Writes ``out_csv``.
+
+    Raises
+    ------
+    ValueError
+        A WAM shard holds other images than the WCAM shard (both named).
+    """
+    from . import devices, studies
+
+    _start(threads, device)
+    wcam = results.load_shard(wcam_npz)
+    ids = [str(i) for i in wcam.manifest["image_id"]]
+    others, times = {}, {"wcam": _wall_times(wcam)}
+    for variant, path in wam_npzs.items():
+        shard = results.load_shard(path)
+        if [str(i) for i in shard.manifest["image_id"]] != ids:
+            raise ValueError(f"{path} and {wcam_npz} hold different images")
+        others[f"wam-{variant}"] = shard.explanations
+        times[f"wam-{variant}"] = _wall_times(shard)
+    samples = read_samples(samples_csv).set_index("image_id")
+    f = faithfulness
+    with devices.lease(device) as held:
+        wrapper = _load_model(model, held.device)
+        images = _prepared(samples.loc[ids].reset_index(), wrapper)
+        df = studies.compare_methods(wrapper, images, ids, wcam.explanations, others, times,
+                                     nb_subsets=int(f["nb_subsets"]),
+                                     subset_fraction=float(f["subset_fraction"]),
+                                     steps=int(f["steps"]), seed=int(seed),
+                                     batch_size=int(batch_size), score=f["score"], progress=True)
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
 def _shard_images(wrapper, manifest: pd.DataFrame, samples_csv, variant: str):
     """The images of a shard's manifest, prepared for ``wrapper``: clean, or the corrupted
     copies rebuilt from their clean image (``source_image_id, corruption, severity,
@@ -849,6 +1054,11 @@ def wcam_noise(*, models: dict, noise_images: int, batch_size: int, device: str,
     return df
 
 
+def _wall_times(shard) -> list[float]:
+    column = shard.manifest.get("wall_time_s")
+    return [float("nan")] * len(shard) if column is None else [float(v) for v in column]
+
+
 # --------------------------------------------------------------------------
 # Tables and figures (from study tables and shards only: no model)
 # --------------------------------------------------------------------------
@@ -859,7 +1069,8 @@ def make_table(*, name: str, inputs: dict, stem) -> dict:
     :data:`spectral_attribution.studies.TABLES` lists them: ``robustness``
     needs ``per_image`` and ``per_corruption``; ``reconstruction`` needs
     ``reconstruction`` and ``per_image``; ``zoom`` needs ``zoom``;
-    ``faithfulness`` needs ``faithfulness``. Returns the written paths.
+    ``faithfulness`` needs ``faithfulness``; ``methods`` needs ``methods``.
+    Returns the written paths.
     """
     from . import studies
 

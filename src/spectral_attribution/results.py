@@ -24,11 +24,18 @@ images, for one model and one *variant*:
   study); these live in a folder of their own, ``results/spatial/{model}/``
   (:func:`shard_folder`).
 
+WAM explanations (:class:`~spectral_attribution.wam.WAM`, for the methods
+comparison) have their own folder, one variant per WAM variant configured
+(``gradient``, ``smoothgrad``, ``integratedgrad``)::
+
+    results/wam/{model}/{variant}/shard-000.npz
+
 A shard is two files side by side::
 
     results/wcam/{model}/{variant}/shard-000.npz   # stacked arrays + provenance
     results/wcam/{model}/{variant}/shard-000.csv   # manifest, one row per image
     results/spatial/{model}/shard-000.npz          # the spatial variant
+    results/wam/{model}/{variant}/shard-000.npz    # WAM explanations (method="wam")
 
 ``shard-NNN.npz`` (``numpy.savez_compressed``, no pickled objects) holds
 
@@ -39,6 +46,8 @@ key                 dtype            shape / meaning
 ``indices``         float32          ``(n, g, g)`` (or ``(n, g)`` for rings)
 ``map``             float32          ``(n, Hl, Wl)`` indices on the layout
 ``spatial``         float32          ``(n, H, W)``; absent when ``None``
+``attributions``    float32          ``(n, C, Hl, Wl)`` signed coefficient
+                                     attributions (WAM); absent when ``None``
 ``target``          int64            ``(n,)`` explained class
 ``predicted``       int64            ``(n,)`` predicted class (clean input)
 ``score``           float64          ``(n,)`` target logit
@@ -55,7 +64,9 @@ in the ``.npz``), ``image_id``, ``label`` (``-1`` when unknown),
 workflow adds ``target_policy`` and ``target_source`` (which class each
 explanation explains and why: :mod:`spectral_attribution.targets`), then
 :data:`INTEGRITY_COLUMNS`: ``npz_bytes`` and ``npz_sha256``, the size and
-SHA-256 of the ``.npz`` (the same on every row). The manifest is written
+SHA-256 of the ``.npz`` (the same on every row), and extra columns where the
+workflow records them (``wall_time_s``: seconds spent explaining the image,
+for the methods comparison). The manifest is written
 *after* the arrays: a shard is complete exactly when its manifest exists and
 the ``.npz`` has the recorded size and checksum. Manifests are read with
 :func:`~spectral_attribution._common.read_table`, so image ids such as
@@ -391,11 +402,12 @@ def write_shard(npz_path: str | os.PathLike, explanations: Sequence, image_ids: 
         "provenance": np.array(to_json(provenance or {}, sort_keys=True)),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
     }
-    spatial = [e.spatial for e in explanations]
-    if n and all(s is not None for s in spatial):
-        arrays["spatial"] = _stack("spatial", spatial, np.float32)
-    elif any(s is not None for s in spatial):
-        raise ValueError("some explanations have a spatial projection and others do not")
+    for key in ("spatial", "attributions"):  # optional arrays: all or none
+        values = [getattr(e, key, None) for e in explanations]
+        if n and all(v is not None for v in values):
+            arrays[key] = _stack(key, values, np.float32)
+        elif any(v is not None for v in values):
+            raise ValueError(f"some explanations have {key!r} and others do not")
 
     manifest = pd.DataFrame({
         "position": np.arange(n),
@@ -517,6 +529,7 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
                 raise ValueError(f"{npz_path}: shard format {version}, this version reads {FORMAT_VERSION}")
             prov = json.loads(str(z["provenance"]))
             spatial = z["spatial"] if "spatial" in z.files else None
+            attributions = z["attributions"] if "attributions" in z.files else None
             exps = []
             for i in range(len(z["image_id"])):
                 exps.append(Explanation(**{
@@ -529,6 +542,7 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
                     "score": float(z["score"][i]),
                     "predicted_score": float(z["predicted_score"][i]),
                     "settings": json.loads(str(z["settings"][i])),
+                    "attributions": None if attributions is None else attributions[i],
                 }))
     except ShardIntegrityError:
         raise
@@ -548,17 +562,29 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
 
 #: Variants of a shard (see the module docstring).
 SHARD_VARIANTS = ("clean", "corrupted", "spatial")
+#: Variants of a WAM shard (``method="wam"``): the WAM's variants.
+WAM_VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+#: Folders of shards under a results folder, by method.
+SHARD_METHODS = ("wcam", "wam")
 
 
-def shard_folder(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> Path:
+def shard_folder(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                 method: str = "wcam") -> Path:
     """Folder of the shards of ``model``/``variant``: ``results_dir/wcam/{model}/{variant}`` for
-    the WCAMs (``clean``, ``corrupted``), ``results_dir/spatial/{model}`` for ``spatial``.
+    the WCAMs (``clean``, ``corrupted``), ``results_dir/spatial/{model}`` for ``spatial``, and
+    ``results_dir/wam/{model}/{variant}`` for ``method="wam"`` (a WAM variant).
 
     Raises
     ------
     ValueError
-        Unknown variant (the known ones are listed).
+        Unknown method or variant (the known ones are listed).
     """
+    if method == "wam":
+        if variant not in WAM_VARIANTS:
+            raise ValueError(f"unknown WAM variant {variant!r}; expected one of {WAM_VARIANTS}")
+        return Path(results_dir) / "wam" / model / variant
+    if method != "wcam":
+        raise ValueError(f"unknown method {method!r}; expected one of {SHARD_METHODS}")
     if variant not in SHARD_VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {SHARD_VARIANTS}")
     if variant == "spatial":
@@ -613,9 +639,23 @@ def read_run_config(results_dir: str | os.PathLike) -> dict:
     return config
 
 
-def run_variants(config: dict) -> list[str]:
+def _wam_variants(config: dict) -> list[str]:
+    """The WAM variants of ``config["methods"]`` (``"wam"`` alone: ``smoothgrad``)."""
+    out = []
+    for item in config.get("methods") or []:
+        if item == "wam":
+            out.append("smoothgrad")
+        elif isinstance(item, dict) and item.get("method") == "wam":
+            out.append(str(item.get("variant") or "smoothgrad"))
+    return out
+
+
+def run_variants(config: dict, method: str = "wcam") -> list[str]:
     """Variants a configuration computes: ``clean``; ``corrupted`` when
-    ``corruptions.explain.per_image > 0``; ``spatial`` when ``faithfulness.enabled``."""
+    ``corruptions.explain.per_image > 0``; ``spatial`` when ``faithfulness.enabled``;
+    with ``method="wam"``, the WAM variants of its ``methods`` list."""
+    if method == "wam":
+        return _wam_variants(config)
     out = ["clean"]
     if int(((config.get("corruptions") or {}).get("explain") or {}).get("per_image", 0) or 0) > 0:
         out.append("corrupted")
@@ -629,13 +669,14 @@ def shard_count(config: dict) -> int:
     return math.ceil(int(config["data"]["n_images"]) / int(config["wcam"]["shard_size"]))
 
 
-def shard_path(results_dir: str | os.PathLike, model: str, variant: str, shard: int | str) -> Path:
-    """``shard_folder(results_dir, model, variant) / "shard-NNN.npz"`` (:func:`shard_folder`)."""
-    return shard_folder(results_dir, model, variant) / f"shard-{int(shard):03d}.npz"
+def shard_path(results_dir: str | os.PathLike, model: str, variant: str, shard: int | str,
+               method: str = "wcam") -> Path:
+    """``shard_folder(results_dir, model, variant, method) / "shard-NNN.npz"`` (:func:`shard_folder`)."""
+    return shard_folder(results_dir, model, variant, method) / f"shard-{int(shard):03d}.npz"
 
 
 def declared_shards(results_dir: str | os.PathLike, model: str, variant: str = "clean",
-                    config: dict | None = None) -> list[Path]:
+                    config: dict | None = None, method: str = "wcam") -> list[Path]:
     """The ``.npz`` paths of the shards ``config`` declares for ``model`` / ``variant``.
 
     Parameters
@@ -664,29 +705,29 @@ def declared_shards(results_dir: str | os.PathLike, model: str, variant: str = "
     if model not in models:
         raise KeyError(f"model {model!r} is not in the configuration of {results_dir} "
                        f"(models: {models})")
-    if variant not in run_variants(config):
+    if variant not in run_variants(config, method):
         return []
-    return [shard_path(results_dir, model, variant, k) for k in range(shard_count(config))]
+    return [shard_path(results_dir, model, variant, k, method) for k in range(shard_count(config))]
 
 
 def shard_paths(results_dir: str | os.PathLike, model: str, variant: str = "clean",
-                config: dict | None = None) -> list[Path]:
+                config: dict | None = None, method: str = "wcam") -> list[Path]:
     """The complete shards (manifest present) among those :func:`declared_shards` lists, in order.
 
     ``config`` defaults to the configuration recorded in
     ``results_dir/config.yaml``; shards it does not declare (left over from
     another configuration) are never returned.
     """
-    return [p for p in declared_shards(results_dir, model, variant, config)
+    return [p for p in declared_shards(results_dir, model, variant, config, method)
             if p.with_suffix(".csv").exists()]
 
 
 def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "clean",
-                  config: dict | None = None) -> pd.DataFrame:
+                  config: dict | None = None, method: str = "wcam") -> pd.DataFrame:
     """The manifests of the declared, complete shards of ``model``/``variant``, concatenated,
     with a ``shard`` column (npz path); see :func:`shard_paths`."""
     frames = []
-    for p in shard_paths(results_dir, model, variant, config):
+    for p in shard_paths(results_dir, model, variant, config, method):
         df = read_table(p.with_suffix(".csv"))
         df["shard"] = str(p)
         frames.append(df)
@@ -695,10 +736,11 @@ def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "cl
     return pd.concat(frames, ignore_index=True)
 
 
-def _missing(results_dir, model, variant, config) -> str:
-    declared = declared_shards(results_dir, model, variant, config)
+def _missing(results_dir, model, variant, config, method="wcam") -> str:
+    declared = declared_shards(results_dir, model, variant, config, method)
     if not declared:
-        computed = run_variants(config if config is not None else read_run_config(results_dir))
+        computed = run_variants(config if config is not None else read_run_config(results_dir),
+                                method)
         return (f"the configuration of {results_dir} computes no {variant!r} variant "
                 f"(variants: {computed})")
     return (f"no complete shard for model {model!r}, variant {variant!r} under {results_dir}: "
@@ -707,7 +749,7 @@ def _missing(results_dir, model, variant, config) -> str:
 
 
 def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
-                     variant: str = "clean", config: dict | None = None):
+                     variant: str = "clean", config: dict | None = None, method: str = "wcam"):
     """The ``Explanation`` of one image, found through the shard manifests.
 
     Parameters
@@ -720,10 +762,14 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
         Identifier as in ``results/data/samples.csv``.
     variant:
         ``"clean"`` (default), ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``)
-        or ``"spatial"`` (spatial Sobol' maps).
+        or ``"spatial"`` (spatial Sobol' maps); with ``method="wam"``, the WAM
+        variant (``"gradient"``, ``"smoothgrad"``, ``"integratedgrad"``).
     config:
         The configuration whose shards are read (:func:`declared_shards`);
         default: the one recorded in ``results_dir/config.yaml``.
+    method:
+        Folder of the shards under ``results_dir``: ``"wcam"`` (default: the
+        Sobol' explanations) or ``"wam"``.
 
     Raises
     ------
@@ -736,9 +782,9 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
     ShardIntegrityError
         The shard holding the image does not match its manifest.
     """
-    manifest = load_manifest(results_dir, model, variant, config)
+    manifest = load_manifest(results_dir, model, variant, config, method)
     if manifest.empty:
-        raise FileNotFoundError(_missing(results_dir, model, variant, config))
+        raise FileNotFoundError(_missing(results_dir, model, variant, config, method))
     rows = manifest[manifest["image_id"] == str(image_id)]
     if rows.empty:
         known = list(manifest["image_id"][:10])
@@ -749,9 +795,9 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
 
 
 def iter_explanations(results_dir: str | os.PathLike, model: str, variant: str = "clean",
-                      config: dict | None = None) -> Iterator[tuple[pd.Series, Any]]:
+                      config: dict | None = None, method: str = "wcam") -> Iterator[tuple[pd.Series, Any]]:
     """Yield ``(manifest_row, Explanation)`` for every image of the declared shards of ``model``/``variant``."""
-    for p in shard_paths(results_dir, model, variant, config):
+    for p in shard_paths(results_dir, model, variant, config, method):
         shard = load_shard(p)
         for (_, row), exp in zip(shard.manifest.iterrows(), shard.explanations):
             yield row, exp

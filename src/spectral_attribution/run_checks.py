@@ -193,8 +193,10 @@ def check_shards(config: dict, results_dir: str | os.PathLike = "results",
     done: dict[str, list[str]] = {"set_aside": [], "kept": []}
     models = [m["nickname"] for m in config.get("models", [])]
     for model in models:
-        for variant in results.run_variants(config):
-            for npz in results.declared_shards(results_dir, model, variant, config):
+        pairs = [(method, variant) for method in results.SHARD_METHODS
+                 for variant in results.run_variants(config, method)]
+        for method, variant in pairs:
+            for npz in results.declared_shards(results_dir, model, variant, config, method):
                 manifest = npz.with_suffix(".csv")
                 if not (Path(workdir) / manifest).exists():
                     continue  # not finished: Snakemake schedules it anyway

@@ -47,6 +47,8 @@ __all__ = [
     "SubBand",
     "WaveletTransform",
     "upsample_masks",
+    "pool_on_grid",
+    "spatial_projection",
     "centred_spectrum",
     "inverse_centred_spectrum",
     "ring_index",
@@ -272,6 +274,72 @@ def upsample_masks(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     cells' sizes differ by at most one pixel and are placed symmetrically.
     """
     return F.interpolate(masks.unsqueeze(1), size=size, mode="nearest-exact")
+
+
+def pool_on_grid(layout_map: torch.Tensor, grid_size: int) -> torch.Tensor:
+    """Sum a ``(..., Hl, Wl)`` map over the cells of a ``g x g`` grid.
+
+    The adjoint of :func:`upsample_masks`: each position of the layout
+    belongs to the cell that ``upsample_masks`` (nearest-exact) copies onto
+    it, so ``pool_on_grid(m, g)[i, j]`` sums ``m`` over exactly the
+    coefficients that a WCAM's mask cell ``(i, j)`` scales. This is how a
+    coefficient-level map (e.g. a WAM's) is compared with a WCAM cell by cell.
+
+    Parameters
+    ----------
+    layout_map:
+        ``(..., Hl, Wl)`` float tensor (any leading dimensions).
+    grid_size:
+        ``g >= 1``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., g, g)``, same dtype and device; its total equals the map's
+        (a cell may be empty, hence 0, when ``g`` exceeds the layout's side).
+    """
+    g = int(grid_size)
+    height, width = layout_map.shape[-2:]
+    ids = torch.arange(g * g, dtype=torch.float64, device=layout_map.device).view(1, g, g)
+    cell = upsample_masks(ids, (height, width))[0, 0].long().flatten()   # (Hl * Wl,)
+    lead = layout_map.shape[:-2]
+    flat = layout_map.reshape(-1, height * width)
+    out = flat.new_zeros(flat.shape[0], g * g)
+    out.index_add_(1, cell, flat)
+    return out.reshape(*lead, g, g)
+
+
+def spatial_projection(layout_map: torch.Tensor, transform: WaveletTransform,
+                       size: tuple[int, int]) -> torch.Tensor:
+    """Where in the image a map over the dyadic layout lies, across scales.
+
+    The sum, over the sub-bands of ``transform`` at image size ``size``, of
+    each band's block of ``layout_map`` resized bilinearly
+    (``align_corners=False``) to the padded image, then cropped to ``size``.
+    The WCAM's ``spatial`` (Kasmi et al. 2023) and the WAM's are both this
+    projection of their ``map``.
+
+    Parameters
+    ----------
+    layout_map:
+        ``(Hl, Wl)`` float tensor with the layout's shape
+        (:meth:`WaveletTransform.layout_shape` of ``size``).
+    transform:
+        The :class:`WaveletTransform` that defines the layout.
+    size:
+        ``(H, W)`` of the image, in pixels.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(H, W)``, dtype and device of ``layout_map``.
+    """
+    padded = transform.padded_shape(*size)
+    total = layout_map.new_zeros(padded)
+    for band in transform.subbands(*size):
+        block = layout_map[band.slices[0], band.slices[1]][None, None]
+        total += F.interpolate(block, size=padded, mode="bilinear", align_corners=False)[0, 0]
+    return total[: size[0], : size[1]]
 
 
 def centred_spectrum(x: torch.Tensor) -> torch.Tensor:

@@ -60,7 +60,12 @@ maximum of 1, which makes sub-bands incomparable):
   the map, resized bilinearly to the padded image, then cropped.
 
 The signed coefficient attributions ``(C, Hl, Wl)`` are kept in
-:attr:`WAMExplanation.attributions` and saved with the explanation.
+:attr:`Explanation.attributions <spectral_attribution.explanation.Explanation>`
+(logit per unit of coefficient for ``"gradient"`` / ``"smoothgrad"``, logits
+for ``"integratedgrad"``) and saved with the explanation. ``indices`` and
+``spatial`` come from the helpers the WCAM uses too
+(:func:`~spectral_attribution.transforms.pool_on_grid`,
+:func:`~spectral_attribution.transforms.spatial_projection`).
 
 Model state: the network is run in eval mode with ``requires_grad`` off on
 every parameter, and gradients are taken with ``torch.autograd.grad`` on the
@@ -73,120 +78,23 @@ statistics are never written.
 from __future__ import annotations
 
 import contextlib
-import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ._common import progress_bar, write_npz
+from ._common import progress_bar
 from ._version import __version__
 from .explanation import Explanation
 from .models import ModelWrapper, as_wrapper
-from .transforms import SubBand, WaveletTransform, upsample_masks
+from .transforms import WaveletTransform, pool_on_grid, spatial_projection
 
-__all__ = ["WAM", "WAMExplanation", "VARIANTS", "RULES", "pool_on_grid", "spatial_projection"]
+__all__ = ["WAM", "VARIANTS", "RULES"]
 
 VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
 RULES = ("trapezoid", "midpoint")
 _OUTPUTS = ("indices", "map", "spatial", "attributions")
-
-
-@dataclass
-class WAMExplanation(Explanation):
-    """An :class:`Explanation` with the signed coefficient attributions.
-
-    Attributes
-    ----------
-    attributions:
-        ``float32`` ``(C, Hl, Wl)``: the signed attribution of every wavelet
-        coefficient of every channel, in the dyadic layout (the gradient for
-        ``"gradient"`` / ``"smoothgrad"``, in logit per unit of coefficient;
-        coefficient times mean path gradient for ``"integratedgrad"``, in
-        logits). ``None`` when not kept.
-
-    ``save`` writes it as an extra array ``attributions`` of the ``.npz``;
-    ``Explanation.load`` reads such a file too (without that array).
-    """
-
-    attributions: np.ndarray | None = None
-
-    @property
-    def subbands(self) -> list[SubBand]:
-        """Blocks of the dyadic layout, from the recorded settings."""
-        s = self.settings
-        return WaveletTransform(s["wavelet"], s["levels"]).subbands(*s["image_size"])
-
-    def save(self, path: str | Path) -> Path:
-        """Write a compressed ``.npz`` (see :meth:`Explanation.save`) with the
-        extra array ``attributions``; atomic (temporary file, then rename)."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
-        arrays = {"indices": self.indices, "map": self.map,
-                  "meta": np.array(json.dumps(self._meta()))}
-        if self.spatial is not None:
-            arrays["spatial"] = self.spatial
-        if self.attributions is not None:
-            arrays["attributions"] = self.attributions
-        return write_npz(path, **arrays)  # the package's one atomic writer
-
-    @classmethod
-    def load(cls, path: str | Path) -> "WAMExplanation":
-        """Read a file written by :meth:`save` (``ValueError`` naming the file if
-        it is not an explanation)."""
-        explanation = super().load(path)
-        with np.load(path, allow_pickle=False) as data:
-            if "attributions" in data:
-                explanation.attributions = data["attributions"]
-        return explanation
-
-
-# --------------------------------------------------------------------------
-# Geometry shared with the WCAM
-# --------------------------------------------------------------------------
-def pool_on_grid(layout_map: torch.Tensor, grid_size: int) -> torch.Tensor:
-    """Sum a ``(..., Hl, Wl)`` map over the cells of a ``g x g`` grid.
-
-    The cells are exactly those of the WCAM's masks: each pixel of the layout
-    belongs to the cell that :func:`~spectral_attribution.transforms.upsample_masks`
-    (nearest-exact) copies onto it, so ``indices[i, j]`` of a WAM and of a
-    WCAM describe the same coefficients.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(..., g, g)``, same dtype and device; its total equals the map's.
-    """
-    g = int(grid_size)
-    height, width = layout_map.shape[-2:]
-    ids = torch.arange(g * g, dtype=torch.float64, device=layout_map.device).view(1, g, g)
-    cell = upsample_masks(ids, (height, width))[0, 0].long().flatten()   # (Hl * Wl,)
-    lead = layout_map.shape[:-2]
-    flat = layout_map.reshape(-1, height * width)
-    out = flat.new_zeros(flat.shape[0], g * g)
-    out.index_add_(1, cell, flat)
-    return out.reshape(*lead, g, g)
-
-
-def spatial_projection(layout_map: torch.Tensor, transform: WaveletTransform,
-                       size: tuple[int, int]) -> torch.Tensor:
-    """Where in the image a ``(Hl, Wl)`` layout map lies, across scales.
-
-    The sum, over the sub-bands, of each band's part of the map resized
-    bilinearly to the padded image, cropped to ``size`` (as the WCAM's
-    ``spatial``). Returns a ``(H, W)`` tensor of the map's dtype.
-    """
-    padded = transform.padded_shape(*size)
-    total = layout_map.new_zeros(padded)
-    for band in transform.subbands(*size):
-        block = layout_map[band.slices[0], band.slices[1]][None, None]
-        total += F.interpolate(block, size=padded, mode="bilinear", align_corners=False)[0, 0]
-    return total[: size[0], : size[1]]
 
 
 # --------------------------------------------------------------------------
@@ -344,7 +252,7 @@ class WAM:
                 "version": __version__}
 
     # -- public calls -----------------------------------------------------
-    def __call__(self, images: torch.Tensor, targets=None) -> list[WAMExplanation]:
+    def __call__(self, images: torch.Tensor, targets=None) -> list[Explanation]:
         """Explain a batch of images.
 
         Parameters
@@ -358,7 +266,7 @@ class WAM:
 
         Returns
         -------
-        list[WAMExplanation]
+        list[Explanation]
             One per image: ``indices`` ``(g, g)``, ``map`` ``(Hl, Wl)``,
             ``spatial`` ``(H, W)``, ``attributions`` ``(C, Hl, Wl)``, all
             ``float32``.
@@ -407,7 +315,7 @@ class WAM:
             raise ValueError(f"got {len(targets)} targets for {count} images")
         return targets
 
-    def explain_one(self, image: torch.Tensor, target: int | None = None) -> WAMExplanation:
+    def explain_one(self, image: torch.Tensor, target: int | None = None) -> Explanation:
         """Explain one ``(C, H, W)`` image; see :meth:`__call__`."""
         # Under an outer inference_mode/no_grad the graph must still be built;
         # clone so that no inference tensor enters it.
@@ -442,7 +350,7 @@ class WAM:
                                            else self._baseline_score(coeffs, size, target))
         signed = signed.float().cpu()
         layout_map = signed.abs().sum(dim=0)
-        return WAMExplanation(
+        return Explanation(
             method=self.method,
             indices=pool_on_grid(layout_map.double(), self.grid_size).float().numpy(),
             map=layout_map.numpy(),

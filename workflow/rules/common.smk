@@ -20,6 +20,8 @@ RECONSTRUCT_CORRUPTED = EXPLAIN_CORRUPTED and config["reconstruction"]["corrupte
 ZOOM = config["zoom"]["enabled"]
 FAITHFULNESS = config["faithfulness"]["enabled"]
 NOISE = int(config["baselines"]["noise_images"]) > 0
+WAM_VARIANTS = pipeline.wam_variants(config)
+METHODS = bool(WAM_VARIANTS)  # the comparison runs when a method besides the WCAM is listed
 
 
 wildcard_constraints:
@@ -63,6 +65,8 @@ def table_names():
     names += ["claims", "depth_robustness"]
     if NOISE:
         names.append("wcam_noise")
+    if METHODS:
+        names.append("methods")
     return names
 
 
@@ -73,6 +77,8 @@ def figure_names():
     if FAITHFULNESS:
         names.append("faithfulness")
     names.append("claims")
+    if METHODS:
+        names.append("methods")
     return names
 
 
@@ -118,4 +124,26 @@ def claims_inputs(wildcards):
         inputs["zoom"] = "results/studies/zoom.csv"
     if FAITHFULNESS:
         inputs["faithfulness"] = "results/studies/faithfulness.csv"
+    return inputs
+
+
+def wam_params(wildcards):
+    """What a WAM shard reads: the WCAM's grid, levels and wavelet, and this
+    variant's entry of `methods` only (adding another variant does not rerun this one)."""
+    return pipeline.wam_params(config, wildcards.wam)
+
+
+def methods_inputs(wildcards):
+    """The clean WCAM shard and the WAM shards (one per variant) of one shard."""
+    inputs = {
+        "samples": "results/data/samples.csv",
+        "model": f"results/models/{wildcards.model}.json",
+        "wcam": f"results/wcam/{wildcards.model}/clean/shard-{wildcards.shard}.npz",
+        "wcam_manifest": f"results/wcam/{wildcards.model}/clean/shard-{wildcards.shard}.csv",
+    }
+    for variant in WAM_VARIANTS:
+        inputs[f"wam_{variant}"] = f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.npz"
+        inputs[f"wam_{variant}_manifest"] = (
+            f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.csv"
+        )
     return inputs

@@ -166,3 +166,24 @@ rule figure_claims:
         "../envs/spectral-attribution.yaml"
     script:
         "../scripts/figure.py"
+
+
+rule figure_methods:
+    input:
+        methods="results/studies/methods.csv",
+    output:
+        pdf="figures/methods.pdf",
+        png=report(
+            "figures/methods.png",
+            caption="../report/methods.rst",
+            category="Methods",
+        ),
+    params:
+        name="methods",
+        options=figure_params("methods"),
+    log:
+        "logs/figures/methods.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/figure.py"

@@ -89,6 +89,8 @@ rule table_claims:
             caption="../report/table_claims.rst",
             category="Tables",
         ),
+    params:
+        name="claims",
     log:
         "logs/tables/claims.log",
     conda:
@@ -106,6 +108,8 @@ rule table_wcam_noise:
             caption="../report/table_wcam_noise.rst",
             category="Tables",
         ),
+    params:
+        name="wcam_noise",
     log:
         "logs/tables/wcam_noise.log",
     conda:
@@ -125,8 +129,29 @@ rule table_depth_robustness:
             caption="../report/table_depth_robustness.rst",
             category="Tables",
         ),
+    params:
+        name="depth_robustness",
     log:
         "logs/tables/depth_robustness.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"
+
+
+rule table_methods:
+    input:
+        methods="results/studies/methods.csv",
+    output:
+        report(
+            multiext("results/tables/methods", ".csv", ".md", ".tex"),
+            caption="../report/table_methods.rst",
+            category="Tables",
+        ),
+    params:
+        name="methods",
+    log:
+        "logs/tables/methods.log",
     conda:
         "../envs/spectral-attribution.yaml"
     script:

@@ -43,6 +43,7 @@ from .study_figures import (  # noqa: E402
     plot_depth_orders,
     plot_depth_vs_robustness,
     plot_faithfulness,
+    plot_methods,
     plot_robustness,
     plot_zoom,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "plot_robustness",
     "plot_faithfulness",
     "plot_claims",
+    "plot_methods",
     "FigureMaker",
     "FIGURES",
     "draw_figure",

@@ -43,10 +43,10 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
         ``(H, W, 3)`` float array in ``[0, 1]`` (the image as the model saw
         it, after resize and crop); ``(3, H, W)`` tensors are accepted too.
     explanation:
-        An :class:`~spectral_attribution.explanation.Explanation`. For a WCAM:
-        three panels (image; ``explanation.map`` over the dyadic layout with
-        the sub-band boundaries drawn; ``explanation.spatial`` overlaid on
-        the image). For a spatial Sobol' map: image and overlay. For a
+        An :class:`~spectral_attribution.explanation.Explanation`. For a WCAM
+        or a WAM: three panels (image; ``explanation.map`` over the dyadic
+        layout with the sub-band boundaries drawn; ``explanation.spatial``
+        overlaid on the image). For a spatial Sobol' map: image and overlay. For a
         Fourier-CAM: image and the map over the centred spectrum (or the
         radial profile for ring families).
     title:
@@ -58,13 +58,14 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
     """
     image = as_hwc(image)
     method = getattr(explanation, "method", "wcam")
-    panels = 3 if method == "wcam" else 2
+    panels = 3 if method in ("wcam", "wam") else 2
     fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.4), squeeze=False)
     axes = axes[0]
     show_image(axes[0], image, "image")
-    if method == "wcam":
-        show_wcam(axes[1], explanation, "WCAM (dyadic layout)")
-        show_overlay(axes[2], image, explanation.spatial, "spatial WCAM")
+    if method in ("wcam", "wam"):
+        name = "WCAM" if method == "wcam" else "WAM"
+        show_wcam(axes[1], explanation, f"{name} (dyadic layout)")
+        show_overlay(axes[2], image, explanation.spatial, f"spatial {name}")
     elif method == "spatial-sobol":
         show_overlay(axes[1], image, explanation.map, "spatial Sobol'")
     else:

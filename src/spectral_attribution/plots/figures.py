@@ -32,6 +32,7 @@ from .study_figures import (
     plot_depth_orders,
     plot_depth_vs_robustness,
     plot_faithfulness,
+    plot_methods,
     plot_robustness,
     plot_zoom,
 )
@@ -145,7 +146,7 @@ class FigureMaker:
 
 
 #: Figure name → maker. Tables: ``per_corruption``, ``per_image``,
-#: ``reconstruction``, ``zoom``, ``faithfulness`` (study tables),
+#: ``reconstruction``, ``zoom``, ``faithfulness``, ``methods`` (study tables),
 #: ``samples`` (``results/data/samples.csv``) and ``claims`` (the table
 #: ``results/tables/claims.csv``).
 FIGURES: dict[str, FigureMaker] = {
@@ -158,6 +159,7 @@ FIGURES: dict[str, FigureMaker] = {
     "zoom": FigureMaker(("zoom",), plot_zoom),
     "faithfulness": FigureMaker(("faithfulness",), plot_faithfulness),
     "claims": FigureMaker(("claims",), plot_claims),
+    "methods": FigureMaker(("methods",), plot_methods),
 }
 
 

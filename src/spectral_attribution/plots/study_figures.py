@@ -25,6 +25,7 @@ __all__ = [
     "plot_zoom",
     "plot_robustness",
     "plot_faithfulness",
+    "plot_methods",
 ]
 
 
@@ -228,5 +229,101 @@ def plot_faithfulness(df: pd.DataFrame):
                       "insertion_auc": "insertion AUC (higher better)",
                       "deletion_auc": "deletion AUC (lower better)"}[metric], fontsize=9)
         ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def plot_methods(df: pd.DataFrame):
+    """WAM against WCAM (:func:`studies.compare_methods`): agreement, scale, faithfulness, cost.
+
+    Parameters
+    ----------
+    df:
+        :func:`studies.compare_methods` table (all models pooled; one colour
+        per method, WCAM first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Four panels: (a) Spearman rank correlation of each method's pooled
+        map with the WCAM, over all cells and over detail cells (one point
+        per image); (b) share of the map's mass per wavelet level (mean over
+        images); (c) mu-fidelity, insertion and deletion AUC (bars: mean
+        over images, whiskers: standard deviation); (d) median wall time per
+        image (log scale), annotated with the forward / backward passes.
+    """
+    require_columns(df, ["method", "spearman", "spearman_details", "mu_fidelity",
+                         "insertion_auc", "deletion_auc", "wall_time_s", "nb_forward",
+                         "nb_backward", "image_id"], "methods table")
+    methods = list(dict.fromkeys(df["method"]))
+    colours = dict(zip(methods, plt.get_cmap("tab10").colors))
+    n_images = df["image_id"].nunique()
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    width = 0.8 / max(len(methods), 1)
+
+    # (a) agreement with the WCAM, per image
+    ax = axes[0]
+    others = [m for m in methods if m != "wcam"]
+    for k, column in enumerate(("spearman", "spearman_details")):
+        for j, method in enumerate(others):
+            values = df.loc[df["method"] == method, column].astype(float).dropna()
+            x = k + (j - (len(others) - 1) / 2) * 0.8 / max(len(others), 1)
+            ax.scatter(np.full(len(values), x), values, color=colours[method], s=14, alpha=0.7,
+                       label=method if k == 0 else None)
+            if len(values):
+                ax.hlines(values.mean(), x - 0.12, x + 0.12, color="black", linewidth=1.5)
+    ax.axhline(0, color="grey", linewidth=0.6)
+    ax.set_xticks([0, 1], ["all cells", "detail cells"])
+    ax.set_ylim(-1, 1)
+    ax.set_ylabel("Spearman ρ with the WCAM")
+    ax.set_title("(a) rank agreement of pooled maps\n(points: images, bars: mean)", fontsize=9)
+    if others:
+        ax.legend(fontsize=7, loc="lower left")
+
+    # (b) share of the mass per level
+    ax = axes[1]
+    levels = sorted([c[len("share_"):] for c in df.columns if c.startswith("share_")], key=level_key)
+    for j, method in enumerate(methods):
+        part = df[df["method"] == method]
+        means = [float(part[f"share_{lvl}"].astype(float).mean()) for lvl in levels]
+        ax.bar(np.arange(len(levels)) + (j - (len(methods) - 1) / 2) * width, means, width,
+               color=colours[method], label=method)
+    ax.set_xticks(np.arange(len(levels)),
+                  [lvl.replace("level_", "level ") for lvl in levels], fontsize=8)
+    ax.set_ylabel("share of the map's mass")
+    ax.set_title("(b) where in scale (mean over images)", fontsize=9)
+    ax.legend(fontsize=7)
+
+    # (c) faithfulness
+    ax = axes[2]
+    names = {"mu_fidelity": "μ-fidelity ↑", "insertion_auc": "insertion ↑", "deletion_auc": "deletion ↓"}
+    for j, method in enumerate(methods):
+        part = df[df["method"] == method]
+        means = [float(part[c].astype(float).mean()) for c in names]
+        stds = [float(part[c].astype(float).std()) if len(part) > 1 else 0.0 for c in names]
+        ax.bar(np.arange(len(names)) + (j - (len(methods) - 1) / 2) * width, means, width,
+               yerr=stds, capsize=2, color=colours[method], label=method)
+    ax.set_xticks(np.arange(len(names)), list(names.values()), fontsize=8)
+    ax.axhline(0, color="grey", linewidth=0.6)
+    ax.set_title("(c) faithfulness of the cell ranking\n(mean ± std over images)", fontsize=9)
+    ax.legend(fontsize=7)
+
+    # (d) cost
+    ax = axes[3]
+    medians = [float(df.loc[df["method"] == m, "wall_time_s"].astype(float).median()) for m in methods]
+    ax.bar(np.arange(len(methods)), [v if np.isfinite(v) else 0 for v in medians],
+           color=[colours[m] for m in methods])
+    for j, method in enumerate(methods):
+        part = df[df["method"] == method]
+        fwd, bwd = int(part["nb_forward"].median()), int(part["nb_backward"].median())
+        label = f"{fwd} fwd" + (f"\n+ {bwd} bwd" if bwd else "")
+        y = medians[j] if np.isfinite(medians[j]) and medians[j] > 0 else 1.0
+        ax.text(j, y, label, ha="center", va="bottom", fontsize=7)
+    if all(np.isfinite(v) and v > 0 for v in medians):
+        ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(methods)), methods, rotation=20, fontsize=8)
+    ax.set_ylabel("wall time per image (s, median)")
+    ax.set_title("(d) cost per image", fontsize=9)
+    fig.suptitle(f"WAM against WCAM on the same grid and class ({n_images} images)", fontsize=10)
     fig.tight_layout()
     return fig

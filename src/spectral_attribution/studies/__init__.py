@@ -27,12 +27,16 @@ module                                             functions
                                                    :func:`zoom_study`, :func:`zoom_table`,
                                                    :func:`aligned_grid_sizes`,
                                                    :func:`zoom_differences`
-:mod:`~spectral_attribution.studies.faithfulness`  :func:`faithfulness`, :func:`faithfulness_table`
+:mod:`~spectral_attribution.studies.faithfulness`  :func:`faithfulness`, :func:`faithfulness_scores`,
+                                                   :func:`faithfulness_table`
 :mod:`~spectral_attribution.studies.depth_baselines`  :func:`baseline_depths` (model-free orders)
 :mod:`~spectral_attribution.studies.noise`         :func:`wcam_noise`, :func:`wcam_noise_table`
 :mod:`~spectral_attribution.studies.claims`        :func:`claims_table`, :func:`verdict`,
                                                    :func:`depth_per_image`,
                                                    :func:`depth_robustness_fits`
+:mod:`~spectral_attribution.studies.methods`       :func:`compare_methods` (WAM vs WCAM),
+                                                   :func:`methods_table`, :func:`rank_agreement`,
+                                                   :func:`detail_cells`
 :mod:`~spectral_attribution.studies.tables`        :func:`write_table`, the registry
                                                    :data:`TABLES`, :func:`build_table`,
                                                    :func:`make_table`
@@ -57,7 +61,8 @@ from .corruption import (
 )
 from .claims import claims_table, depth_per_image, depth_robustness_fits, verdict
 from .depth_baselines import DEPTH_ORDERS, baseline_depths
-from .faithfulness import faithfulness, faithfulness_table
+from .faithfulness import faithfulness, faithfulness_scores, faithfulness_table
+from .methods import compare_methods, detail_cells, methods_table, rank_agreement
 from .noise import wcam_noise, wcam_noise_table
 from .reconstruction import depth_and_robustness, reconstruction_summary, sufficient_reconstruction
 from .tables import TABLES, TableMaker, build_table, make_table, write_table
@@ -90,6 +95,7 @@ __all__ = [
     "zoom_study",
     "zoom_table",
     "faithfulness",
+    "faithfulness_scores",
     "faithfulness_table",
     "DEPTH_ORDERS",
     "baseline_depths",
@@ -100,6 +106,10 @@ __all__ = [
     "verdict",
     "depth_per_image",
     "zoom_differences",
+    "compare_methods",
+    "methods_table",
+    "rank_agreement",
+    "detail_cells",
     "write_table",
     "TableMaker",
     "TABLES",

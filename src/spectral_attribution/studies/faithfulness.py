@@ -40,7 +40,7 @@ from ..perturbations import spatial_perturbation_for, wavelet_perturbation_for
 from ..stats import bootstrap_ci
 from ..targets import target_source_of
 
-__all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_table"]
+__all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_scores", "faithfulness_table"]
 
 #: Methods of the faithfulness table, by domain: the attribution first, then its baselines.
 FAITHFULNESS_METHODS: dict[str, tuple[str, ...]] = {
@@ -49,6 +49,46 @@ FAITHFULNESS_METHODS: dict[str, tuple[str, ...]] = {
 }
 _COLUMNS = ["model", "image_id", "method", "domain", "target", "target_source", "dim",
             "mu_fidelity", "mu_fidelity_approximation_kept", "insertion_auc", "deletion_auc"]
+
+
+def faithfulness_scores(model, image: torch.Tensor, explanation, perturbation, seed,
+                        nb_subsets: int = 128, subset_fraction: float = 0.2, steps: int = 32,
+                        batch_size: int = 64, score: str = "probability",
+                        autocast: str | None = None) -> dict:
+    """mu-fidelity, insertion and deletion of one explanation of one image.
+
+    The attribution is ``explanation.indices`` (one value per input of
+    ``perturbation``), the class ``explanation.target``; mu-fidelity uses the
+    logit and subsets drawn with ``numpy.random.default_rng(seed)`` (two
+    explanations scored with the same ``seed`` and the same ``d`` are scored
+    on the same subsets), insertion/deletion the ``score`` over ``steps``
+    steps (:func:`spectral_attribution.metrics.mu_fidelity`,
+    :func:`~spectral_attribution.metrics.insertion_deletion`).
+
+    Parameters
+    ----------
+    image:
+        ``(C, H, W)`` float tensor in ``[0, 1]`` on the model's device.
+    perturbation:
+        How a cell is removed (e.g.
+        :func:`~spectral_attribution.perturbations.perturbation_for` of the
+        explanation).
+
+    Returns
+    -------
+    dict
+        ``dim`` (``d``), ``mu_fidelity`` (in ``[-1, 1]``), ``insertion_auc``,
+        ``deletion_auc`` (in ``[0, 1]`` with probabilities).
+    """
+    ctx = perturbation.prepare(image)
+    target = int(explanation.target)
+    mu = metrics.mu_fidelity(model, perturbation, ctx, explanation.indices, target,
+                             subset_fraction, nb_subsets, seed, batch_size, "logit",
+                             autocast=autocast)
+    curves = metrics.insertion_deletion(model, perturbation, ctx, explanation.indices, target,
+                                        steps, batch_size, score, autocast)
+    return {"dim": perturbation.dim, "mu_fidelity": mu,
+            "insertion_auc": curves["insertion_auc"], "deletion_auc": curves["deletion_auc"]}
 
 
 def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,

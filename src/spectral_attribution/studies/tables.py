@@ -22,6 +22,7 @@ from .corruption import robustness_table
 from .claims import claims_table, depth_robustness_fits
 from .faithfulness import faithfulness_table
 from .noise import wcam_noise_table
+from .methods import methods_table
 from .reconstruction import reconstruction_summary
 from .zoom import zoom_table
 
@@ -111,7 +112,8 @@ class TableMaker:
 #: ``zoom`` (:func:`~spectral_attribution.studies.zoom.zoom_study`),
 #: ``faithfulness`` (:func:`~spectral_attribution.studies.faithfulness.faithfulness`),
 #: ``depth_baselines`` (:func:`~spectral_attribution.studies.depth_baselines.baseline_depths`),
-#: ``wcam_noise`` (:func:`~spectral_attribution.studies.noise.wcam_noise`).
+#: ``wcam_noise`` (:func:`~spectral_attribution.studies.noise.wcam_noise`),
+#: ``methods`` (:func:`~spectral_attribution.studies.methods.compare_methods`).
 TABLES: dict[str, TableMaker] = {
     "robustness": TableMaker(("per_image", "per_corruption"), robustness_table),
     "reconstruction": TableMaker(("reconstruction", "per_image"), reconstruction_summary),
@@ -122,6 +124,7 @@ TABLES: dict[str, TableMaker] = {
     "wcam_noise": TableMaker(("wcam_noise",), wcam_noise_table),
     "depth_robustness": TableMaker(("reconstruction", "depth_baselines", "per_image"),
                                    depth_robustness_fits, optional=("depth_baselines",)),
+    "methods": TableMaker(("methods",), methods_table),
 }
 
 

@@ -1,0 +1,14 @@
+"""WAM maps of the images of one shard (rule `wam`)."""
+
+from spectral_attribution import pipeline
+
+with pipeline.logged(snakemake.log[0]):
+    pipeline.wam_shard(
+        **dict(snakemake.params.items()),
+        nickname=snakemake.wildcards.model,
+        variant=snakemake.wildcards.wam,
+        shard=snakemake.wildcards.shard,
+        samples_csv=snakemake.input.samples,
+        out_npz=snakemake.output.npz,
+        threads=snakemake.threads,
+    )
