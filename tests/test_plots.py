@@ -57,7 +57,7 @@ def test_gallery_and_reconstructions(explained, tmp_path):
     images = [x[0].permute(1, 2, 0).numpy(), x[1].permute(1, 2, 0).numpy()]
     fig = P.plot_wcam_gallery(images, [[wcams[0], wcams[0]], [wcams[1], wcams[1]]],
                               ["clean", "fog, severity 3"], ["tiny-a", "tiny-b"])
-    assert len(fig.axes) == 2 * 5
+    assert len(fig.axes) == 2 * 5 + 2   # and two colour bars: WCAMs, spatial WCAMs
     _saved(fig, tmp_path, "gallery")
     with pytest.raises(ValueError, match="models"):
         P.plot_wcam_gallery(images, [[wcams[0]], [wcams[1], wcams[1]]], ["a", "b"], ["m1", "m2"])

@@ -26,9 +26,14 @@ module                                             functions
 :mod:`~spectral_attribution.studies.zoom`          :data:`ZOOM_VIEWS`, :func:`zoom_study`,
                                                    :func:`zoom_table`
 :mod:`~spectral_attribution.studies.faithfulness`  :func:`faithfulness`, :func:`faithfulness_table`
+:mod:`~spectral_attribution.studies.labels`        column and value names in words (with
+                                                   units) for tables and figures
+:mod:`~spectral_attribution.studies.table_format`  :class:`TableFormat`, :class:`Column`:
+                                                   how a table is shown to readers
 :mod:`~spectral_attribution.studies.tables`        :func:`write_table`, the registry
                                                    :data:`TABLES`, :func:`build_table`,
-                                                   :func:`make_table`
+                                                   :func:`make_table`, :func:`zoom_summary`,
+                                                   :func:`faithfulness_summary`
 =================================================  ==========================================
 
 Every public name is re-exported here (``from spectral_attribution import
@@ -50,7 +55,16 @@ from .corruption import (
 )
 from .faithfulness import faithfulness, faithfulness_table
 from .reconstruction import depth_and_robustness, reconstruction_summary, sufficient_reconstruction
-from .tables import TABLES, TableMaker, build_table, make_table, write_table
+from .table_format import Column, TableFormat
+from .tables import (
+    TABLES,
+    TableMaker,
+    build_table,
+    faithfulness_summary,
+    make_table,
+    write_table,
+    zoom_summary,
+)
 from .zoom import ZOOM_VIEWS, zoom_study, zoom_table
 
 __all__ = [
@@ -73,6 +87,10 @@ __all__ = [
     "faithfulness",
     "faithfulness_table",
     "write_table",
+    "TableFormat",
+    "Column",
+    "zoom_summary",
+    "faithfulness_summary",
     "TableMaker",
     "TABLES",
     "build_table",
