@@ -155,9 +155,10 @@ def plot_depth_orders(df: pd.DataFrame):
     depths differ; pooling them would show a median that neither has): each
     box's median is the ``depth_share_median`` / ``random_depth_share_median``
     of :func:`studies.reconstruction_summary` for that model and condition,
-    written above the box. Every image is a point over its box; images whose
-    prediction is never restored (NaN depth) are left out of the box, as the
-    table's median leaves them out, and counted in the footnote.
+    written above the box. Every image is a point over its box. Images whose
+    prediction is never restored are treated as the table treats them: a
+    NaN depth is left out (and counted in the footnote); a depth censored
+    beyond the grid (share > 1) is kept, drawn hollow above a dotted line.
 
     Parameters
     ----------
@@ -185,15 +186,18 @@ def plot_depth_orders(df: pd.DataFrame):
     width = max(3.2, 1.3 * len(models) + 1.2)
     fig, axes = new_figure(1, len(conditions), figsize=(width * len(conditions) + 1.8, 4.2),
                            sharey=True)
-    ylim = (0.0, 1.12)
-    missing = 0
+    every = df[list(_ORDERS)].to_numpy(dtype=float)
+    top = max(1.0, float(np.nanmax(every, initial=1.0)))
+    ylim = (0.0, top + 0.12)
+    missing, censored = 0, False
     for ax, cond in zip(axes[0], conditions):
         part = df[df["condition"] == cond]
         for i, m in enumerate(models):
             rows = part[part["model"] == m]
             for j, (column, _) in enumerate(_ORDERS.items()):
                 values = rows[column].astype(float).to_numpy()
-                finite = values[np.isfinite(values)]
+                keep = np.isfinite(values)
+                finite = values[keep]
                 missing += len(values) - len(finite)
                 pos = i + (j - 0.5) * 0.4
                 if not len(finite):
@@ -210,8 +214,15 @@ def plot_depth_orders(df: pd.DataFrame):
                 ax.text(pos, ylim[1] - 0.01, f"{med:.2f}", ha="center", va="top", fontsize=7)
                 px = spread_overlaps(np.full(len(finite), pos), finite, (-0.6, len(models) - 0.4),
                                      ylim, step=0.03)
-                ax.scatter(px, finite, s=16, color=colours[column], alpha=0.8, edgecolors="0.15",
-                           linewidths=0.5, zorder=3)
+                # A depth above the whole grid (share > 1) is censored: never restored.
+                over = finite > 1.0
+                censored |= bool(over.any())
+                ax.scatter(px[~over], finite[~over], s=16, color=colours[column], alpha=0.8,
+                           edgecolors="0.15", linewidths=0.5, zorder=3)
+                ax.scatter(px[over], finite[over], s=16, facecolors="none",
+                           edgecolors=colours[column], linewidths=1.0, zorder=3)
+        if top > 1.0:
+            ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
         ax.set_xticks(range(len(models)), models)
         ax.set_xlim(-0.6, len(models) - 0.4)
         ax.set_ylim(*ylim)
@@ -223,6 +234,9 @@ def plot_depth_orders(df: pd.DataFrame):
     handles = [Patch(facecolor=c, alpha=0.5, edgecolor=c) for c in colours.values()]
     figure_legend(fig, handles, list(_ORDERS.values()), title=label("order"))
     notes = [ERRORBARS["box"], "numbers: medians", "lower: fewer cells suffice"]
+    if censored:
+        notes.append("hollow points above the dotted line: never restored (depth censored "
+                     "beyond the grid, counted in the boxes)")
     if missing:
         notes.append(f"{missing} value(s) never restored left out")
     per_condition = []

@@ -16,6 +16,7 @@ table is adding an entry.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,9 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     name:
         The table's name, for ``\\label{tab:<name>}`` (default: the stem's name).
 
+    Notes under the table: ``fmt.notes``, then the strings of
+    ``df.attrs["notes"]`` (what a builder knows about this table's data).
+
     Returns
     -------
     dict
@@ -90,6 +94,9 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     if fmt is None:
         fmt = TableFormat(caption=label(name).capitalize() + ".",
                           columns=lambda d: [Column(c, fmt=floatfmt) for c in d.columns])
+    extra = [str(n) for n in df.attrs.get("notes", []) if str(n) not in fmt.notes]
+    if extra:  # notes the builder attached to this table (e.g. how censored depths count)
+        fmt = dataclasses.replace(fmt, notes=(*fmt.notes, *extra))
     shown = display_table(df if index else df.reset_index(drop=True), fmt)
     paths = {ext: stem.with_name(f"{stem.name}.{ext}") for ext in ("csv", "md", "tex", "html")}
     write_text(df.to_csv(index=index), paths["csv"])
@@ -338,8 +345,11 @@ def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
     frames = [inputs[k] if isinstance(inputs[k], pd.DataFrame) else read_table(inputs[k])
               for k in maker.inputs]
     table = maker.build(*frames)
+    notes = table.attrs.get("notes")
     if not isinstance(table.index, pd.RangeIndex):  # model (, method) as plain columns
         table = table.reset_index()
+    if notes:
+        table.attrs["notes"] = list(notes)
     return table
 
 
