@@ -79,8 +79,8 @@ def _reconstruction_table():
 def test_reconstruction_figures(tmp_path):
     df = _reconstruction_table()
     fig = P.plot_depth_vs_robustness(df)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert any(t.startswith("model-a: slope") for t in labels)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]   # one legend, for the figure
+    assert any(t.startswith("model-a, fit: slope") for t in labels)
     _saved(fig, tmp_path, "depth_robustness")
     _saved(P.plot_depth_orders(df), tmp_path, "orders")
     with pytest.raises(KeyError, match="robustness"):
@@ -95,7 +95,8 @@ def test_zoom_robustness_faithfulness_figures(tmp_path):
                                          np.linspace(0.7, 0.05, levels + 1)))])
     fig = P.plot_zoom(zoom)
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert ticks == ["approximation", "level_4", "level_3", "level_2", "level_1"]
+    assert ticks == ["approximation", "detail level 4", "detail level 3", "detail level 2",
+                     "detail level 1"]
     _saved(fig, tmp_path, "zoom")
     base = pd.DataFrame([{"model": m, "image_id": i, "corruption": c, "severity": s,
                           "same_as_clean": (s + i) % 3 != 0}
