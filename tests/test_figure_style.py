@@ -29,7 +29,9 @@ FROM_RESULTS = {"wcam_gallery", "reconstructions"}
 # -- what a reader sees ---------------------------------------------------------------
 def _texts(fig) -> list[str]:
     fig.canvas.draw()  # tick labels exist only once drawn
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    # wrapped lines joined: a footnote reads as one line
+    return [" ".join(t.get_text().split()) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
 
 
 def _overlap(a, b, tol: float = 1.0) -> bool:

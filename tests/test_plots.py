@@ -80,7 +80,7 @@ def test_reconstruction_figures(tmp_path):
     df = _reconstruction_table()
     fig = P.plot_depth_vs_robustness(df)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]   # one legend, for the figure
-    assert any(t.startswith("model-a, fit: slope") for t in labels)
+    assert any(t.startswith("model-a, fit:\nslope") for t in labels)
     _saved(fig, tmp_path, "depth_robustness")
     _saved(P.plot_depth_orders(df), tmp_path, "orders")
     with pytest.raises(KeyError, match="robustness"):

@@ -125,7 +125,7 @@ def plot_depth_vs_robustness(df: pd.DataFrame, fits: pd.DataFrame | None = None,
             f = fits.loc[m]
             (line,) = ax.plot(line_x, f["intercept"] + f["slope"] * line_x, color=colours[m], lw=1.2)
             handles.append(line)
-            names.append(f"{m}, fit: slope {f['slope']:.2f}, r {f['r']:.2f}, p {f['p']:.2g}")
+            names.append(f"{m}, fit:\nslope {f['slope']:.2f}, r {f['r']:.2f}, p {f['p']:.2g}")
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel(label(depth))
@@ -347,7 +347,8 @@ def plot_robustness(df: pd.DataFrame):
         ax.set_title(m)
         for spine in ax.spines.values():
             spine.set_visible(False)
-    fig.colorbar(im, ax=list(axes[0]), label=label("robustness"), shrink=0.9)
+    fig.colorbar(im, ax=list(axes[0]), label="robustness (share of images keeping\ntheir clean prediction)",
+                 shrink=0.9)
     n = count_note(counts) if counts else None
     return finish(fig, "Robustness to ImageNet-C corruptions", n,
                   ["cells: share of images whose corrupted copy keeps the clean prediction"])

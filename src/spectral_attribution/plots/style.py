@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import textwrap
 from typing import Iterable, Mapping, Sequence
 
 import matplotlib as mpl
@@ -160,15 +161,18 @@ def finish(fig, title: str | None = None, n: str | None = None, notes: Iterable[
         fig.suptitle(title)
     parts = [p for p in (n, *notes) if p]
     if parts:
-        fig.supxlabel("; ".join(parts) + ".", x=0.0, ha="left", fontsize=7.5, color="0.25")
+        # Wrapped to the figure's width (about 15 characters per inch at 7.5 pt).
+        width = max(40, int(fig.get_figwidth() * 15))
+        text = textwrap.fill("; ".join(parts) + ".", width=width)
+        fig.supxlabel(text, x=0.0, ha="left", fontsize=7.5, color="0.25", linespacing=1.3)
     return fig
 
 
 def figure_legend(fig, handles, labels, title: str | None = None, ncols: int = 1):
-    """One legend for the whole figure, outside every panel (right, top). Returns it."""
+    """One legend for the whole figure, outside every panel (right, centred). Returns it."""
     if not handles:
         return None
-    return fig.legend(handles, labels, title=title, loc="outside right upper", ncols=ncols)
+    return fig.legend(handles, labels, title=title, loc="outside right center", ncols=ncols)
 
 
 def spread_overlaps(x, y, xlim: Sequence[float], ylim: Sequence[float],

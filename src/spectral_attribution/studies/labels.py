@@ -24,7 +24,7 @@ COLUMNS: dict[str, str] = {
     # identifiers and groups
     "model": "classifier",
     "method": "attribution method",
-    "condition": "images",
+    "condition": "image set",
     "view": "view (resize and crop)",
     "image_id": "image",
     "level": "wavelet level",
@@ -58,7 +58,7 @@ COLUMNS: dict[str, str] = {
     "r": "Pearson r",
     "p": "p-value",
     # zoom
-    "contribution": "level contribution (share of the total index per coefficient)",
+    "contribution": "level contribution (share per coefficient)",
     "regular": "regular view",
     "zoomed": "zoomed view",
     "difference": "zoomed - regular",

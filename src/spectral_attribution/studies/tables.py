@@ -214,12 +214,12 @@ ROBUSTNESS_FORMAT = TableFormat(
 )
 
 RECONSTRUCTION_FORMAT = TableFormat(
-    caption="Sufficient reconstruction per classifier and images: share of images whose "
+    caption="Sufficient reconstruction per classifier and image set: share of images whose "
             "prediction is restored, median reconstruction depth with the WCAM's order and "
             "with random orders of the grid cells, and the least-squares fit of robustness "
             "on depth over the clean images.",
     columns=(_CLASSIFIER,
-             Column("condition", header="images"),
+             Column("condition", header="image set"),
              _N,
              Column("found_share", header="restored (share of images)"),
              Column("depth_share_median", header="median depth, WCAM order (share of cells)",
