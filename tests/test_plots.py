@@ -87,7 +87,7 @@ def test_gallery_and_reconstructions(explained, tmp_path):
     images = [x[0].permute(1, 2, 0).numpy(), x[1].permute(1, 2, 0).numpy()]
     fig = P.plot_wcam_gallery(images, [[wcams[0], wcams[0]], [wcams[1], wcams[1]]],
                               ["clean", "fog, severity 3"], ["tiny-a", "tiny-b"])
-    assert len(fig.axes) == 2 * 5
+    assert len(fig.axes) == 2 * 5 + 2   # and two colour bars: WCAMs, spatial WCAMs
     _saved(fig, tmp_path, "gallery")
     with pytest.raises(ValueError, match="models"):
         P.plot_wcam_gallery(images, [[wcams[0]], [wcams[1], wcams[1]]], ["a", "b"], ["m1", "m2"])
@@ -109,8 +109,8 @@ def _reconstruction_table():
 def test_reconstruction_figures(tmp_path):
     df = _reconstruction_table()
     fig = P.plot_depth_vs_robustness(df)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert any(t.startswith("model-a: slope") for t in labels)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]   # one legend, for the figure
+    assert any(t.startswith("model-a, fit:\nslope") for t in labels)
     _saved(fig, tmp_path, "depth_robustness")
     _saved(P.plot_depth_orders(df), tmp_path, "orders")
     with pytest.raises(KeyError, match="robustness"):
@@ -125,7 +125,8 @@ def test_zoom_robustness_faithfulness_figures(tmp_path):
                                          np.linspace(0.7, 0.05, levels + 1)))])
     fig = P.plot_zoom(zoom)
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert ticks == ["approximation", "level_4", "level_3", "level_2", "level_1"]
+    assert ticks == ["approximation", "detail level 4", "detail level 3", "detail level 2",
+                     "detail level 1"]
     _saved(fig, tmp_path, "zoom")
     base = pd.DataFrame([{"model": m, "image_id": i, "corruption": c, "severity": s,
                           "same_as_clean": (s + i) % 3 != 0}

@@ -401,10 +401,10 @@ def test_faithfulness_of_the_mean_model():
 def test_write_table_outputs_parse_back(tmp_path):
     df = pd.DataFrame({"model": ["a", "b"], "depth_share": [0.125, 0.5], "note": ["x_y", "0.1 ± 0.2"]})
     paths = S.write_table(df, tmp_path / "sub" / "table")
-    assert {p.suffix for p in paths.values()} == {".csv", ".md", ".tex"}
+    assert {p.suffix for p in paths.values()} == {".csv", ".md", ".tex", ".html"}
     pd.testing.assert_frame_equal(pd.read_csv(paths["csv"]), df)
     md = paths["md"].read_text().splitlines()
-    assert md[0].split("|")[1].strip() == "model" and len(md) == 4
+    assert md[0].split("|")[1].strip() == "classifier" and md[3].startswith("| b")
     assert [c.strip() for c in md[2].split("|")[1:-1]] == ["a", "0.125", "x_y"]
     tex = paths["tex"].read_text()
     assert "\\toprule" in tex and "x\\_y" in tex and "$\\pm$" in tex

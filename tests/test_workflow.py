@@ -57,7 +57,7 @@ def _expected_outputs(workdir: Path) -> list[Path]:
     from spectral_attribution import pipeline
 
     out = [workdir / "results" / "tables" / f"{t}.{ext}"
-           for t in pipeline.TABLES for ext in ("csv", "md", "tex")]
+           for t in pipeline.TABLES for ext in ("csv", "md", "tex", "html")]
     out += [workdir / "figures" / f"{f}.{ext}" for f in pipeline.FIGURES for ext in ("pdf", "png")]
     return out
 

@@ -85,7 +85,7 @@ def figure_names():
 def all_outputs():
     """Every table and figure of the configured studies."""
     return (
-        expand("results/tables/{table}.{ext}", table=table_names(), ext=["csv", "md", "tex"])
+        expand("results/tables/{table}.{ext}", table=table_names(), ext=["csv", "md", "tex", "html"])
         + expand("figures/{figure}.{ext}", figure=figure_names(), ext=["pdf", "png"])
     )
 

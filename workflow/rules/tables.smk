@@ -1,5 +1,7 @@
-# Tables of the studies, from the study tables only (no model), each as
-# CSV, Markdown and LaTeX.
+# Tables of the studies, from the study tables only (no model): CSV for
+# programs (snake_case columns, numbers), Markdown, LaTeX and HTML for readers
+# (headers in words, "mean ± SD", captions). The report shows the HTML page,
+# which links to the CSV and LaTeX files.
 
 
 rule table_robustness:
@@ -7,8 +9,9 @@ rule table_robustness:
         per_image="results/studies/robustness_per_image.csv",
         per_corruption="results/studies/robustness_per_corruption.csv",
     output:
-        report(
-            multiext("results/tables/robustness", ".csv", ".md", ".tex"),
+        multiext("results/tables/robustness", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/robustness.html",
             caption="../report/table_robustness.rst",
             category="Tables",
         ),
@@ -27,8 +30,9 @@ rule table_reconstruction:
         reconstruction="results/studies/reconstruction.csv",
         per_image="results/studies/robustness_per_image.csv",
     output:
-        report(
-            multiext("results/tables/reconstruction", ".csv", ".md", ".tex"),
+        multiext("results/tables/reconstruction", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/reconstruction.html",
             caption="../report/table_reconstruction.rst",
             category="Tables",
         ),
@@ -46,8 +50,9 @@ rule table_zoom:
     input:
         zoom="results/studies/zoom.csv",
     output:
-        report(
-            multiext("results/tables/zoom", ".csv", ".md", ".tex"),
+        multiext("results/tables/zoom", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/zoom.html",
             caption="../report/table_zoom.rst",
             category="Tables",
         ),
@@ -65,8 +70,9 @@ rule table_faithfulness:
     input:
         faithfulness="results/studies/faithfulness.csv",
     output:
-        report(
-            multiext("results/tables/faithfulness", ".csv", ".md", ".tex"),
+        multiext("results/tables/faithfulness", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/faithfulness.html",
             caption="../report/table_faithfulness.rst",
             category="Tables",
         ),

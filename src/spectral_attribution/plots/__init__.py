@@ -5,9 +5,22 @@ Every drawing function returns a :class:`matplotlib.figure.Figure`;
 backend is selected on import, so figures are made without a display (CI,
 clusters).
 
+Every figure follows one written style, the docstring of
+:mod:`spectral_attribution.plots.style`: labels in words with units (never a
+raw column name), the number of images ``n`` on the figure, error bars said
+to be a 95 % bootstrap CI or an SD, one legend per figure outside the
+panels, the perceptually uniform viridis colour map with one shared,
+labelled scale for maps that are compared (a map of negligible range drawn
+flat with its range written), coinciding points spread so that all ``n``
+show, a title on every panel.
+
 ==================================================  ==========================================
 module                                              what
 ==================================================  ==========================================
+:mod:`~spectral_attribution.plots.style`            the style guide; :func:`style`,
+                                                    :func:`shared_norm`, :func:`draw_map`,
+                                                    :func:`finish`, :func:`figure_legend`,
+                                                    :func:`spread_overlaps`
 :mod:`~spectral_attribution.plots.common`           :func:`save_figure`, :func:`subbands_of`,
                                                     :func:`draw_subbands`, panel helpers
 :mod:`~spectral_attribution.plots.explanations`     :func:`plot_explanation`,

@@ -13,6 +13,8 @@ import numpy as np
 
 from .._common import atomic_path
 from ..transforms import WaveletTransform
+from ..studies.labels import level_sort_key
+from .style import INDEX_LABEL, draw_map, shared_norm
 
 __all__ = [
     "save_figure",
@@ -90,44 +92,65 @@ def as_hwc(image) -> np.ndarray:
     return np.clip(image, 0.0, 1.0)
 
 
-def show_image(ax, image, title=None) -> None:
-    """Draw an ``(H, W, 3)`` image on ``ax`` without axes, with an optional small title."""
+def show_image(ax, image, title=None, ylabel: str | None = None) -> None:
+    """Draw an ``(H, W, 3)`` image on ``ax`` without ticks or frame, with an optional small title.
+
+    ``ylabel`` (e.g. a gallery's row label) is written left of the image;
+    the constrained layout keeps it clear of the neighbouring panel.
+    """
     ax.imshow(image)
-    ax.set_axis_off()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
 
 
-def show_wcam(ax, explanation, title=None, colorbar: bool = True) -> None:
-    """Draw a WCAM's ``map`` (jet colour map) with its sub-band boundaries on ``ax``."""
-    im = ax.imshow(explanation.map, cmap="jet", interpolation="nearest")
+def show_wcam(ax, explanation, title=None, colorbar: bool = True, norm=None):
+    """Draw a WCAM's ``map`` (viridis) with its sub-band boundaries on ``ax``.
+
+    ``norm`` is the colour scale (:func:`~spectral_attribution.plots.style.shared_norm`
+    of the maps compared; by default this map's, from 0). A map of
+    negligible range on that scale is drawn flat with its range written
+    (:func:`~spectral_attribution.plots.style.draw_map`). ``colorbar`` adds a
+    colour bar labelled "Sobol' total index". Returns the ``AxesImage``.
+    """
+    norm = shared_norm([explanation.map]) if norm is None else norm
+    im = draw_map(ax, explanation.map, norm, interpolation="nearest")
     draw_subbands(ax, subbands_of(explanation))
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=9)
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=INDEX_LABEL)
+    return im
 
 
-def show_overlay(ax, image, heat, title=None, alpha: float = 0.5) -> None:
-    """Draw ``heat`` ``(h, w)`` over ``image`` ``(H, W, 3)`` (stretched to it, colour scale from 0)."""
+def show_overlay(ax, image, heat, title=None, alpha: float = 0.5, norm=None):
+    """Draw ``heat`` ``(h, w)`` over ``image`` ``(H, W, 3)`` (stretched to it).
+
+    Colour scale ``norm`` (by default this map's, from 0: a nearly uniform
+    map must not look contrasted; see
+    :func:`~spectral_attribution.plots.style.draw_map`). Returns the
+    ``AxesImage`` of the heat map, or ``None`` without one.
+    """
     ax.imshow(image)
+    im = None
     if heat is not None:
         heat = np.asarray(heat, dtype=np.float32)
-        # Colour scale from 0: a nearly uniform map must not look contrasted.
-        ax.imshow(heat, cmap="jet", alpha=alpha, interpolation="bilinear",
-                  vmin=min(0.0, float(heat.min())), vmax=max(float(heat.max()), 1e-12),
-                  extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
+        norm = shared_norm([heat]) if norm is None else norm
+        im = draw_map(ax, heat, norm, alpha=alpha, interpolation="bilinear",
+                      extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=9)
+    return im
 
 
 def level_key(level: str):
-    """Sort key: approximation, then ``level_j`` by decreasing ``j`` (coarsest first)."""
-    if level == "approximation":
-        return (0, 0)
-    try:
-        return (1, -int(str(level).rsplit("_", 1)[-1]))
-    except ValueError:
-        return (2, str(level))
+    """Sort key: approximation, then ``level_j`` by decreasing ``j`` (coarsest first)
+    (:func:`~spectral_attribution.studies.labels.level_sort_key`)."""
+    return level_sort_key(level)

@@ -24,6 +24,16 @@ from .._common import atomic_path, read_table
 from ..data import load_image
 from ..studies.corruption import corrupted_copy
 from .common import as_hwc, save_figure, show_image, show_overlay, show_wcam
+from .style import (
+    INDEX_LABEL,
+    SPATIAL_LABEL,
+    add_colorbar,
+    draw_map,
+    finish,
+    new_figure,
+    shared_norm,
+    styled,
+)
 
 __all__ = [
     "plot_explanation",
@@ -34,6 +44,7 @@ __all__ = [
 ]
 
 
+@styled
 def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
     """One image and its explanation: image, WCAM in the dyadic layout, spatial WCAM.
 
@@ -55,43 +66,59 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+        Each map on its own scale from 0 (viridis) with a colour bar
+        labelled "Sobol' total index"; a map of negligible range is drawn
+        flat with its range written
+        (:func:`~spectral_attribution.plots.style.draw_map`).
     """
     image = as_hwc(image)
     method = getattr(explanation, "method", "wcam")
     panels = 3 if method in ("wcam", "wam") else 2
-    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.4), squeeze=False)
+    fig, axes = new_figure(1, panels, figsize=(3.3 * panels, 3.6))
     axes = axes[0]
     show_image(axes[0], image, "image")
     if method in ("wcam", "wam"):
         name = "WCAM" if method == "wcam" else "WAM"
         show_wcam(axes[1], explanation, f"{name} (dyadic layout)")
-        show_overlay(axes[2], image, explanation.spatial, f"spatial {name}")
+        if show_overlay(axes[2], image, explanation.spatial, f"spatial {name}") is not None:
+            add_colorbar(fig, shared_norm([explanation.spatial]), [axes[2]], SPATIAL_LABEL,
+                         fraction=0.046, pad=0.04)
     elif method == "spatial-sobol":
         show_overlay(axes[1], image, explanation.map, "spatial Sobol'")
+        add_colorbar(fig, shared_norm([explanation.map]), [axes[1]], INDEX_LABEL,
+                     fraction=0.046, pad=0.04)
     else:
         indices = np.asarray(explanation.indices)
         if indices.ndim == 1:
             axes[1].plot(np.arange(len(indices)), indices, marker="o")
             axes[1].set_xlabel("ring (0 = zero frequency)")
-            axes[1].set_ylabel("Sobol' total index")
+            axes[1].set_ylabel(INDEX_LABEL)
             axes[1].set_title("Fourier-CAM")
         else:
-            im = axes[1].imshow(explanation.map, cmap="jet")
+            im = draw_map(axes[1], explanation.map, shared_norm([explanation.map]))
             axes[1].set_title("Fourier-CAM (centred spectrum)")
             axes[1].axis("off")
-            fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.04)
+            fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.04, label=INDEX_LABEL)
     if title is None:
         title = (f"predicted {explanation.predicted} (logit {explanation.predicted_score:.2f})"
                  + ("" if explanation.target == explanation.predicted
                     else f", explained {explanation.target} (logit {explanation.score:.2f})"))
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title, "n = 1 image")
 
 
+@styled
 def plot_wcam_gallery(images: Sequence[np.ndarray], explanations, row_labels: Sequence[str],
-                      model_names: Sequence[str]):
+                      model_names: Sequence[str], n_note: str | None = None):
     """Gallery of WCAMs: rows are images (e.g. a clean image then its corrupted copies), columns models.
+
+    Colour scales: the WCAMs of all panels share one scale, and the spatial
+    WCAMs another, both from 0 (:func:`~spectral_attribution.plots.style.shared_norm`),
+    each with one labelled colour bar: panels are compared across
+    classifiers and corruptions, so a map with 100 times smaller indices
+    looks 100 times darker instead of being stretched to the same contrast.
+    A map whose range is below
+    :data:`~spectral_attribution.plots.style.FLAT_FRACTION` of its scale is
+    drawn flat with its range written on the panel.
 
     Parameters
     ----------
@@ -104,13 +131,15 @@ def plot_wcam_gallery(images: Sequence[np.ndarray], explanations, row_labels: Se
         ``R`` strings (e.g. ``"clean"``, ``"fog, severity 3"``).
     model_names:
         ``M`` strings.
+    n_note:
+        Footnote's count (default ``"n = R images shown"``).
 
     Returns
     -------
     matplotlib.figure.Figure
         ``R`` rows x ``1 + 2 M`` columns: the image, then per model the
         WCAM in the dyadic layout (sub-band boundaries drawn) and the spatial
-        WCAM over the image.
+        WCAM over the image; two colour bars at the right.
     """
     nb_rows, nb_models = len(images), len(model_names)
     if len(explanations) != nb_rows or len(row_labels) != nb_rows:
@@ -120,24 +149,34 @@ def plot_wcam_gallery(images: Sequence[np.ndarray], explanations, row_labels: Se
         if len(row) != nb_models:
             raise ValueError(f"row {r} has {len(row)} explanations for {nb_models} models")
     cols = 1 + 2 * nb_models
-    fig, axes = plt.subplots(nb_rows, cols, figsize=(2.1 * cols, 2.2 * nb_rows), squeeze=False)
+    every = [e for row in explanations for e in row]
+    wcam_norm = shared_norm(e.map for e in every)
+    spatial_norm = shared_norm(getattr(e, "spatial", None) for e in every)
+    fig, axes = new_figure(nb_rows, cols, figsize=(2.0 * cols + 1.6, 2.1 * nb_rows + 0.8))
+    spatial_im = None
     for r in range(nb_rows):
         image = as_hwc(images[r])
-        show_image(axes[r, 0], image, "image" if r == 0 else None)
-        axes[r, 0].text(-0.08, 0.5, row_labels[r], transform=axes[r, 0].transAxes, rotation=90,
-                        ha="right", va="center", fontsize=9)
+        show_image(axes[r, 0], image, "image" if r == 0 else None, ylabel=row_labels[r])
         for m in range(nb_models):
             e = explanations[r][m]
             show_wcam(axes[r, 1 + 2 * m], e, f"{model_names[m]}\nWCAM" if r == 0 else None,
-                       colorbar=False)
-            show_overlay(axes[r, 2 + 2 * m], image, e.spatial,
-                          f"{model_names[m]}\nspatial WCAM" if r == 0 else None)
-    fig.tight_layout()
-    return fig
+                                colorbar=False, norm=wcam_norm)
+            im = show_overlay(axes[r, 2 + 2 * m], image, getattr(e, "spatial", None),
+                              f"{model_names[m]}\nspatial WCAM" if r == 0 else None,
+                              norm=spatial_norm)
+            spatial_im = im if im is not None else spatial_im
+    add_colorbar(fig, wcam_norm, axes, INDEX_LABEL + " (WCAM)")
+    if spatial_im is not None:
+        add_colorbar(fig, spatial_norm, axes, SPATIAL_LABEL)
+    return finish(fig, "WCAMs of clean images and of their corrupted copies",
+                  n_note or f"n = {nb_rows} images shown",
+                  ["one colour scale per kind of map, shared by every panel",
+                   "white lines: wavelet sub-bands (approximation top left)"])
 
 
+@styled
 def plot_reconstructions(images: Sequence[np.ndarray], reconstructions: Sequence[np.ndarray],
-                         labels: Sequence[str]):
+                         labels: Sequence[str], n_note: str | None = None):
     """Images next to their reconstruction at the reconstruction depth.
 
     Parameters
@@ -147,6 +186,8 @@ def plot_reconstructions(images: Sequence[np.ndarray], reconstructions: Sequence
         returned by :func:`spectral_attribution.metrics.keep_top_k`).
     labels:
         ``R`` captions (e.g. ``"tench, depth 12 (1.5 %)"``).
+    n_note:
+        Footnote's count (default ``"n = R images shown"``).
 
     Returns
     -------
@@ -157,12 +198,15 @@ def plot_reconstructions(images: Sequence[np.ndarray], reconstructions: Sequence
         raise ValueError(f"got {len(images)} images, {len(reconstructions)} reconstructions "
                          f"and {len(labels)} labels")
     n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5.0), squeeze=False)
+    fig, axes = new_figure(2, n, figsize=(2.4 * n + 0.4, 5.4))
     for i in range(n):
-        show_image(axes[0, i], as_hwc(images[i]), "image")
-        show_image(axes[1, i], as_hwc(reconstructions[i]), labels[i])
-    fig.tight_layout()
-    return fig
+        show_image(axes[0, i], as_hwc(images[i]), None, ylabel="image" if i == 0 else None)
+        show_image(axes[1, i], as_hwc(reconstructions[i]), None,
+                   ylabel="reconstruction" if i == 0 else None)
+        axes[1, i].set_xlabel(labels[i], fontsize=8)
+    return finish(fig, "Reconstructions from the most important grid cells of the WCAM",
+                  n_note or f"n = {n} images shown",
+                  ["depth: fewest cells whose wavelet coefficients restore the prediction"])
 
 
 def render_from_results(results_dir: str | os.PathLike, model: str, image_id: str,

@@ -27,6 +27,7 @@ from ..studies.corruption import corrupted_copy
 from ..studies.reconstruction import depth_and_robustness
 from .claims import plot_claims
 from .common import save_figure
+from .style import value_label
 from .explanations import plot_reconstructions, plot_wcam_gallery
 from .study_figures import (
     plot_depth_orders,
@@ -81,8 +82,12 @@ def wcam_gallery(samples: pd.DataFrame, *, results_dir, models: Sequence[str], n
             rows_images.append(img.permute(1, 2, 0).numpy())
             rows_exps.append([results.load_explanation(results_dir, m, row["image_id"], "corrupted")
                               for m in models])
-            labels.append(f"{row['corruption']}, severity {int(row['severity'])}")
-    return plot_wcam_gallery(rows_images, rows_exps, labels, models)
+            labels.append(f"{value_label('corruption', row['corruption'])}, "
+                          f"severity {int(row['severity'])}")
+    nb_clean = min(int(nb_images), len(samples))
+    note = (f"n = {nb_clean} of {len(samples)} clean images shown, "
+            f"with {len(labels) - nb_clean} corrupted copies")
+    return plot_wcam_gallery(rows_images, rows_exps, labels, models, n_note=note)
 
 
 def reconstructions(samples: pd.DataFrame, reconstruction: pd.DataFrame, *, results_dir,
@@ -113,9 +118,11 @@ def reconstructions(samples: pd.DataFrame, reconstruction: pd.DataFrame, *, resu
         images.append(image.permute(1, 2, 0).numpy())
         recs.append(rec.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy())
         share = f"{100 * k / int(row['dim']):.1f} %"
-        labels.append(f"{row['image_id']}: depth {k} ({share})" if found
-                      else f"{row['image_id']}: not restored")
-    return plot_reconstructions(images, recs, labels)
+        labels.append(f"{row['image_id']}: depth {k} cells\n({share} of the grid)"
+                      if found else f"{row['image_id']}: not restored\n(all cells kept)")
+    total = int(((reconstruction["model"] == first) & (reconstruction["condition"] == "clean")).sum())
+    return plot_reconstructions(images, recs, labels,
+                                n_note=f"n = {len(images)} of {total} clean images shown ({first})")
 
 
 def depth_vs_robustness(reconstruction: pd.DataFrame, per_image: pd.DataFrame):

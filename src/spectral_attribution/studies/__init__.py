@@ -37,6 +37,9 @@ module                                             functions
 :mod:`~spectral_attribution.studies.methods`       :func:`compare_methods` (WAM vs WCAM),
                                                    :func:`methods_table`, :func:`rank_agreement`,
                                                    :func:`detail_cells`
+                                                   units) for tables and figures
+:mod:`~spectral_attribution.studies.table_format`  :class:`TableFormat`, :class:`Column`:
+                                                   how a table is shown to readers
 :mod:`~spectral_attribution.studies.tables`        :func:`write_table`, the registry
                                                    :data:`TABLES`, :func:`build_table`,
                                                    :func:`make_table`
@@ -65,7 +68,14 @@ from .faithfulness import faithfulness, faithfulness_scores, faithfulness_table
 from .methods import compare_methods, detail_cells, methods_table, rank_agreement
 from .noise import wcam_noise, wcam_noise_table
 from .reconstruction import depth_and_robustness, reconstruction_summary, sufficient_reconstruction
-from .tables import TABLES, TableMaker, build_table, make_table, write_table
+from .table_format import Column, TableFormat
+from .tables import (
+    TABLES,
+    TableMaker,
+    build_table,
+    make_table,
+    write_table,
+)
 from .zoom import (
     PAPER_ZOOM_VIEWS,
     ZOOM_VIEWS,
@@ -111,6 +121,8 @@ __all__ = [
     "rank_agreement",
     "detail_cells",
     "write_table",
+    "TableFormat",
+    "Column",
     "TableMaker",
     "TABLES",
     "build_table",
