@@ -114,8 +114,12 @@ def test_cuda_on_a_machine_without_it_is_one_line(photo, tmp_path, capsys, monke
     assert re.search(r"device 'cuda': (this torch build .* has no CUDA support|no CUDA GPU is "
                      r"visible on this machine)", line)
     assert not (tmp_path / "o").exists()
-    line = _fails(capsys, ["explain", str(photo), "--out", str(tmp_path / "o"), "--device", "gpu0"])
-    assert "device 'gpu0' is not a torch device name" in line
+    # a name that is no device at all is refused when the command line is read (parameters' rule)
+    with pytest.raises(SystemExit) as info:
+        main(["explain", str(photo), "--out", str(tmp_path / "o"), "--device", "gpu0"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "argument --device: device must be cpu, cuda, cuda:K or mps, got 'gpu0'")
 
 
 def test_out_naming_an_existing_file(photo, tmp_path, capsys):
@@ -127,8 +131,13 @@ def test_out_naming_an_existing_file(photo, tmp_path, capsys):
 
 
 def test_a_grid_beyond_the_design_limit_names_the_grid_and_its_limit(photo, tmp_path, capsys):
-    line = _fails(capsys, ["explain", str(photo), "--out", str(tmp_path / "o"), "--grid-size", "500"])
-    assert "(e.g. a 500 x 500 grid)" in line and "a grid of at most 102 x 102 cells" in line
+    with pytest.raises(SystemExit) as info:  # refused when the command line is read
+        main(["explain", str(photo), "--out", str(tmp_path / "o"), "--grid-size", "500"])
+    assert info.value.code == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line == ("spectral-attribution: error: --grid-size 500 gives 2 x 250000 Sobol' dimensions, "
+                    "more than the 21201 SciPy supports; the maximum --grid-size is 102")
+    assert not (tmp_path / "o").exists()
 
 
 def test_folders_urls_and_missing_files(photo, tmp_path, capsys):
@@ -251,10 +260,10 @@ def test_version(capsys):
 
 @pytest.mark.parametrize("option, value, message", [
     ("--nb-design", "6", "nb_design must be a power of two"),
-    ("--nb-design", "0", "nb_design must be a positive integer"),
-    ("--grid-size", "0", "grid_size must be a positive integer"),
+    ("--nb-design", "0", "nb_design must be a power of two >= 2, got 0"),
+    ("--grid-size", "0", "grid_size must be an integer >= 1, got 0"),
     ("--grid-size", "two", "expected an integer, got 'two'"),
-    ("--batch-size", "-3", "expected a positive integer, got -3"),
+    ("--batch-size", "-3", "batch_size must be an integer >= 1, got -3"),
 ])
 def test_parameters_are_checked_at_parse_time_with_the_librarys_rules(capsys, option, value, message):
     with pytest.raises(SystemExit) as info:

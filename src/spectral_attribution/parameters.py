@@ -348,7 +348,8 @@ def argtype(check: Callable[..., Any], convert: Callable[[str], Any] = int, **kw
         try:
             value = convert(text)
         except (TypeError, ValueError):
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}") from None
+            kind = {int: "an integer", float: "a number"}.get(convert, "a valid value")
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
         try:
             return check(value, **kwargs)
         except ValueError as exc:
