@@ -242,8 +242,10 @@ def test_the_schema_lists_the_package_s_names():
     assert wcam["autocast"]["enum"] == list(parameters.PRECISIONS)
     assert wcam["nb_design"]["enum"] == [2 ** k for k in range(1, 31)]
     names = SCHEMA["properties"]["corruptions"]["properties"]["names"]
-    assert names["items"]["enum"] == list(parameters.CORRUPTIONS)
-    assert names["default"] == list(parameters.STANDARD_CORRUPTIONS)
+    as_set, as_list = names["oneOf"]
+    assert as_list["items"]["enum"] == list(parameters.CORRUPTIONS)
+    assert as_set["enum"] == ["standard-15", "extra-4", "all-19"]
+    assert names["default"] == "standard-15"
 
 
 def test_one_credentials_variable_everywhere():

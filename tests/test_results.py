@@ -122,6 +122,12 @@ def test_load_explanation_finds_image_across_shards(tmp_path):
 
 
 def test_wam_shards_keep_their_attributions_in_their_own_folder(tmp_path):
+    # the folder's recorded configuration declares one model, one shard, the smoothgrad variant
+    results.write_run_config({"models": [{"nickname": "m", "name": "toy"}],
+                              "data": {"n_images": 2}, "wcam": {"shard_size": 10},
+                              "corruptions": {"explain": {"per_image": 0}},
+                              "methods": ["wcam", {"method": "wam", "variant": "smoothgrad"}]},
+                             tmp_path)
     exps = _exps(2)
     for k, e in enumerate(exps):
         e.method = "wam"
@@ -133,7 +139,7 @@ def test_wam_shards_keep_their_attributions_in_their_own_folder(tmp_path):
     assert got.method == "wam" and got.attributions.dtype == np.float32
     manifest = results.load_manifest(tmp_path, "m", "smoothgrad", method="wam")
     assert manifest["wall_time_s"].tolist() == [1.5, 2.5]
-    with pytest.raises(FileNotFoundError, match=r"variant 'gradient'.*variants of 'm': \['smoothgrad'\]"):
+    with pytest.raises(FileNotFoundError, match=r"computes no 'gradient' variant \(variants: \['smoothgrad'\]\)"):
         results.load_explanation(tmp_path, "m", "a", "gradient", method="wam")
     exps[0].attributions = None
     with pytest.raises(ValueError, match="some explanations have 'attributions' and others do not"):

@@ -13,9 +13,14 @@ from toys import LowPassModel
 
 
 def test_a_grid_beyond_scipys_sobol_dimensions_names_the_grid_and_its_limit():
+    # the explainer applies the parameter rule of the grid first (named, with its maximum) ...
+    with pytest.raises(ValueError, match=r"grid_size 500 gives 2 x 250000 Sobol' dimensions, more "
+                                         r"than the 21201 SciPy supports; the maximum grid_size is 102"):
+        WCAM(LowPassModel(), grid_size=500, nb_design=2)
+    # ... and the design itself refuses any d beyond SciPy's dimensions
     with pytest.raises(ValueError, match=r"d = 250,000 inputs \(e\.g\. a 500 x 500 grid\).*"
                                          r"at most 21,201 dimensions.*at most 102 x 102 cells"):
-        WCAM(LowPassModel(), grid_size=500, nb_design=2)
+        sobol.SobolDesign.create(250_000, 2)
     sobol.SobolDesign.create(sobol.MAX_DIM, 2)              # the largest design SciPy draws
     with pytest.raises(ValueError, match="d <= 10,600"):
         sobol.SobolDesign.create(sobol.MAX_DIM + 1, 2)

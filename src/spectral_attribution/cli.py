@@ -164,7 +164,7 @@ def add_explain_options(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--batch-size", type=VALIDATORS["batch_size"], default=64,
                     help="images per forward pass")
     ex.add_argument("--device", type=VALIDATORS["device"], default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
-    ex.add_argument("--autocast", choices=("none", "bfloat16", "float16"), default="bfloat16",
+    ex.add_argument("--autocast", choices=("none", "float32", "bfloat16", "float16"), default="bfloat16",
                     help="mixed precision of the forward passes (bfloat16: rank correlation "
                          "with float32 WCAMs above 0.9, see README)")
     ex.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,

@@ -383,9 +383,12 @@ def explainer_params(config: dict, kind: str) -> dict:
 
 
 def corruption_params(config: dict) -> dict:
-    """``{"names", "severities"}`` of the corruption baseline (``corruptions`` section)."""
+    """``{"names", "severities"}`` of the corruption baseline (``corruptions`` section);
+    ``names`` a set name (``"standard-15"``, ``"extra-4"``, ``"all-19"``) or a list."""
     c = config["corruptions"]
-    return _canonical({"names": list(c["names"]), "severities": [int(s) for s in c["severities"]]})
+    names = c["names"]  # a set name ("standard-15") stays a name: the study resolves it
+    return _canonical({"names": names if isinstance(names, str) else list(names),
+                       "severities": [int(s) for s in c["severities"]]})
 
 
 def selection_params(config: dict) -> dict:
