@@ -343,7 +343,7 @@ def test_the_recorded_configuration_reproduces_the_run(resumed_run):
 
 @pytest.mark.parametrize("edit, shown", [
     (("  n_images: 2\n", "  n_images: 1\n"), "data.n_images: 2 there, 1 now"),
-    (("    per_image: 1\n", "    per_image: 0\n"), "corruptions.explain: {'per_image': 1, "),
+    (("seed: 0\n", "seed: 1\n"), "seed: 0 there, 1 now"),
 ])
 def test_another_configuration_is_refused_before_any_job(resumed_run, tmp_path, edit, shown):
     workdir = resumed_run["workdir"]

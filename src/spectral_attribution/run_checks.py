@@ -50,8 +50,11 @@ from . import results
 __all__ = ["IDENTITY_KEYS", "ConfigurationMismatch", "identity", "differences",
            "check_results_folder", "check_shards", "at_start", "record", "incomplete_marker"]
 
-#: Configuration keys that decide which results exist: a results folder holds
-#: the results of one value of each. Dotted paths into the configuration.
+#: Configuration keys that decide which images and shard files exist: a results
+#: folder holds the results of one value of each. Dotted paths into the
+#: configuration. Other settings (grids, designs, corruptions, study settings)
+#: are params of the rules that read them: Snakemake recomputes exactly what
+#: depends on them, in the same files, so they may change within a folder.
 IDENTITY_KEYS = (
     "seed",
     "data.source",
@@ -61,9 +64,6 @@ IDENTITY_KEYS = (
     "data.skip_bad_images",
     "models",
     "wcam.shard_size",
-    "corruptions.names",
-    "corruptions.severities",
-    "corruptions.explain",
 )
 
 
