@@ -1,6 +1,6 @@
 # Tables of the studies, from the study tables only (no model): CSV for
 # programs (snake_case columns, numbers), Markdown, LaTeX and HTML for readers
-# (headers in words, "mean ± SD", captions). The report shows the HTML page,
+# (headers in words, "mean [low, high]" with its 95 % CI, captions). The report shows the HTML page,
 # which links to the CSV and LaTeX files.
 
 
@@ -90,8 +90,9 @@ rule table_claims:
     input:
         unpack(claims_inputs),
     output:
-        report(
-            multiext("results/tables/claims", ".csv", ".md", ".tex"),
+        multiext("results/tables/claims", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/claims.html",
             caption="../report/table_claims.rst",
             category="Tables",
         ),
@@ -109,8 +110,9 @@ rule table_wcam_noise:
     input:
         wcam_noise="results/studies/wcam_noise.csv",
     output:
-        report(
-            multiext("results/tables/wcam_noise", ".csv", ".md", ".tex"),
+        multiext("results/tables/wcam_noise", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/wcam_noise.html",
             caption="../report/table_wcam_noise.rst",
             category="Tables",
         ),
@@ -130,8 +132,9 @@ rule table_depth_robustness:
         depth_baselines="results/studies/depth_baselines.csv",
         per_image="results/studies/robustness_per_image.csv",
     output:
-        report(
-            multiext("results/tables/depth_robustness", ".csv", ".md", ".tex"),
+        multiext("results/tables/depth_robustness", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/depth_robustness.html",
             caption="../report/table_depth_robustness.rst",
             category="Tables",
         ),
@@ -149,8 +152,9 @@ rule table_methods:
     input:
         methods="results/studies/methods.csv",
     output:
-        report(
-            multiext("results/tables/methods", ".csv", ".md", ".tex"),
+        multiext("results/tables/methods", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/methods.html",
             caption="../report/table_methods.rst",
             category="Tables",
         ),
