@@ -163,7 +163,7 @@ def test_study_figures_name_their_definitions(tmp_path):
                          "scale_contribution": 0.25 if name in mapping else np.nan})
     fig = P.plot_zoom(pd.DataFrame(rows))
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
-        "approximation", "level_3", "level_2", "level_1"]
+        "approximation", "detail level 3", "detail level 2", "detail level 1"]
     assert "physical scale" in fig.axes[0].get_title()
     _saved(fig, tmp_path, "zoom_paper")
     # robustness: the title names the set, a line separates the extras
