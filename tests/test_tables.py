@@ -10,6 +10,7 @@ import pytest
 
 from spectral_attribution import studies as S
 from spectral_attribution._common import read_table
+from spectral_attribution.studies.table_format import display_table
 from synthetic_tables import _per_image, synthetic_inputs
 
 
@@ -156,7 +157,8 @@ def test_zoom_table_per_physical_scale_pairs_level_j_with_the_zoomed_level_j_plu
 def test_faithfulness_table_shows_mean_and_ci(tmp_path):
     faith = pd.DataFrame({"model": ["m"] * 4, "image_id": ["a", "a", "b", "b"],
                           "method": ["wcam", "spatial-sobol"] * 2, "mu_fidelity": [0.2, 0.1, 0.4, 0.1],
-                          "insertion_auc": [0.5] * 4, "deletion_auc": [0.1] * 4})
+                          "insertion_auc": [0.5] * 4, "deletion_auc": [0.1] * 4,
+                          "mu_fidelity_approximation_kept": [0.5, np.nan, 0.7, np.nan]})
     paths = S.make_table("faithfulness", {"faithfulness": faith}, tmp_path / "faithfulness")
     csv = read_table(paths["csv"])
     assert csv.loc[0, "mu_fidelity"] == "0.300 [0.200, 0.400]" and csv.loc[0, "nb_images"] == 2
@@ -164,6 +166,10 @@ def test_faithfulness_table_shows_mean_and_ci(tmp_path):
     assert header[3] == "mu-fidelity, mean [95 % CI]"
     assert rows[0][:3] == ["m", "WCAM", "2"] and rows[1][1] == "spatial Sobol'"
     assert rows[1][3] == "0.100 [0.100, 0.100]"
+    # a metric the method has no value for: NaN in the CSV, its reason for readers
+    assert csv.loc[0, "mu_fidelity_approximation_kept"] == "0.600 [0.500, 0.700]"
+    assert np.isnan(csv.loc[1, "mu_fidelity_approximation_kept"])
+    assert rows[1][4] == "n/a (undefined for this method)"
 
 
 def test_claims_table_reads_as_sentences(tmp_path):
@@ -178,6 +184,11 @@ def test_claims_table_reads_as_sentences(tmp_path):
     assert rows[0][4] == f"{first['baseline']} ({first['baseline_value']:.3f})"
     assert rows[0][5] == f"{first['margin']:.3f} [{first['margin_low']:.3f}, {first['margin_high']:.3f}]"
     assert rows[0][6].endswith(f"(Wilcoxon, n = {first['n']})")
+    undefined = S.claims_table(inputs["reconstruction"].iloc[:2], None,
+                               inputs["per_image"].iloc[:1], n_resamples=99)
+    shown = display_table(undefined, S.TABLES["claims"].format)
+    rho = shown[shown["quantity (statistic over images)"].str.startswith("Spearman")].iloc[0]
+    assert rho["WCAM"] == "n/a (a correlation needs ≥ 2 images with distinct values)"
     for row, (_, line) in zip(rows, csv.iterrows()):
         assert row[7] == line["verdict"] + (" (strongest baseline)" if line["strongest"] else "")
 

@@ -229,6 +229,12 @@ FAITHFULNESS_FORMAT = TableFormat(
                     "output, or the approximation-kept variant of a spatial method)."))
 
 
+def _undefined(row: pd.Series) -> str:
+    if str(row.get("statistic")) == "rho":
+        return "n/a (a correlation needs ≥ 2 images with distinct values)"
+    return "n/a (no image with both values)"
+
+
 def _claim_value(row: pd.Series, column: str) -> str:
     value = row.get(column)
     return "n/a" if pd.isna(value) else f"{float(value):.3f}"
@@ -244,12 +250,13 @@ CLAIMS_FORMAT = TableFormat(
              Column("quantity", header="quantity (statistic over images)",
                     render=lambda r: f"{r['quantity']}, {r['statistic']}"),
              Column("wcam", header="WCAM", render=lambda r: _claim_value(r, "wcam"),
-                    missing="n/a (no image)"),
+                    missing=_undefined),
              Column("baseline", header="baseline (its value)",
                     render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')})"),
-             _ci("margin", "margin", missing="n/a (no paired image)", statistic="estimate"),
+             _ci("margin", "margin", missing=_undefined, statistic="estimate"),
              Column("p", header="p (test, n)", render=lambda r: _p(r, "p", "n", "test"),
-                    missing="n/a (too few images for the test)"),
+                    missing=lambda r: f"n/a (too few images for the test, n = {int(r['n'])})"
+                    if pd.notna(r.get("n")) else "n/a (too few images for the test)"),
              Column("verdict", header="verdict",
                     render=lambda r: str(r["verdict"]) + (" (strongest baseline)"
                                                           if bool(r.get("strongest")) else ""))],
