@@ -57,7 +57,7 @@ def plot_claims(claims: pd.DataFrame):
     several_models = claims["model"].nunique() > 1
     several_conditions = claims["condition"].nunique() > 1
     heights = [max(1, int((claims["claim"] == c).sum())) for c in claim_names] or [1]
-    fig, axes = new_figure(len(heights), 1, figsize=(9.5, 0.3 * sum(heights) + 1.0 * len(heights) + 0.8),
+    fig, axes = new_figure(len(heights), 1, figsize=(12, 0.3 * sum(heights) + 1.0 * len(heights) + 0.8),
                            gridspec_kw={"height_ratios": heights})
     handles = [plt.Line2D([], [], color=c, marker="o", linewidth=1.6) for c in VERDICT_COLOURS.values()]
     handles.append(plt.Line2D([], [], color="black", marker="o", markerfacecolor="white",
@@ -85,7 +85,7 @@ def plot_claims(claims: pd.DataFrame):
                 ax.plot([m], [y], marker="o", markersize=5, color=colour,
                         markerfacecolor=colour if strongest else "white")
         if not part["margin"].astype(float).notna().any():
-            ax.text(0.5, 0.5, "undefined on these images (e.g. fewer than 3, or a constant value)",
+            ax.text(0.5, 0.5, "undefined on these images\n(too few, or a constant value)",
                     transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.35")
         ax.set_yticks(ys, [_row_label(r, several_models, several_conditions)
                            for _, r in part.iterrows()], fontsize=7)

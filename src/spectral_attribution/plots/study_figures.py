@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import matplotlib
+import matplotlib.ticker
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -514,11 +515,9 @@ def plot_methods(df: pd.DataFrame):
         part = df[df["method"] == method]
         _ci_bars(ax, np.arange(len(metrics)) + offset(j, len(methods)),
                  [part[c] for c in metrics], width, colours[method])
-    ax.set_xticks(np.arange(len(metrics)),
-                  ["mu-fidelity\n(higher is better)", "insertion AUC\n(higher is better)",
-                   "deletion AUC\n(lower is better)"])
+    ax.set_xticks(np.arange(len(metrics)), ["mu-fidelity", "insertion AUC", "deletion AUC"])
     ax.axhline(0, color="0.6", linewidth=0.6)
-    ax.set_ylabel("score")
+    ax.set_ylabel("score (deletion AUC: lower is better)")
     ax.set_title("(c) faithfulness of the cell ranking")
 
     # (d) cost
@@ -534,6 +533,8 @@ def plot_methods(df: pd.DataFrame):
         ax.text(j, y, text, ha="center", va="bottom", fontsize=7)
     if all(np.isfinite(v) and v > 0 for v in medians):
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_xticks(np.arange(len(methods)), [names[m] for m in methods], rotation=30)
     ax.set_ylabel("time per image (s, median)")
     ax.set_title("(d) cost per image")
