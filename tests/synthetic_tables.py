@@ -24,6 +24,8 @@ def _reconstruction():
                 rows.append({"model": m, "image_id": f"img{i}", "condition": cond, "dim": 64,
                              "depth": round((share + shift) * 64), "depth_share": share + shift,
                              "found": True, "random_depth_share_median": min(1.0, 2 * share + 0.1),
+                             "random_depth_median": min(64.0, round((2 * share + 0.1) * 64)),
+                             "random_found_share": 1.0,
                              "robustness": 0.5 if same else float(rng.uniform(0, 1))})
     return pd.DataFrame(rows)
 
@@ -58,10 +60,43 @@ def _faithfulness():
                          for meth in ("wcam", "spatial-sobol")])
 
 
+def _depth_baselines(recon):
+    """The coarse-to-fine depth of every image (twice the WCAM's, capped) and its confidence."""
+    return recon.assign(order="coarse_to_fine",
+                        depth=lambda f: np.minimum(2 * f["depth"], 64),
+                        depth_share=lambda f: np.minimum(2 * f["depth"], 64) / 64,
+                        confidence=lambda f: 0.3 + 0.1 * f["image_id"].str[-1].astype(int))[
+        ["model", "image_id", "condition", "order", "dim", "depth", "depth_share", "confidence"]]
+
+
+def _wcam_noise():
+    return pd.DataFrame([{"model": m, "image_id": f"img{i}", "grid_size": 8, "nb_design": 4,
+                          "levels": 3, "spearman": 0.5 + 0.1 * i, "same_top_cell": i % 2 == 0,
+                          "top_overlap": 0.25 * i} for m in ("model-a", "model-b") for i in range(3)])
+
+
+def _methods():
+    return pd.DataFrame([{"model": "model-a", "method": meth, "image_id": f"img{i}",
+                          "spearman": 1.0 if meth == "wcam" else 0.2 * i,
+                          "spearman_details": 1.0 if meth == "wcam" else 0.1 * i,
+                          "mu_fidelity": 0.1 * i, "insertion_auc": 0.5, "deletion_auc": 0.1,
+                          "share_approximation": 0.4 + 0.05 * i, "wall_time_s": 2.0 + i,
+                          "nb_forward": 65, "nb_backward": 0 if meth == "wcam" else 8}
+                         for meth in ("wcam", "wam-smoothgrad") for i in range(3)])
+
+
+def _claims(inputs):
+    return S.claims_table(inputs["reconstruction"], inputs["depth_baselines"], inputs["per_image"],
+                          inputs["zoom"], inputs["faithfulness"], n_resamples=99)
+
+
 def synthetic_inputs():
-    """One synthetic table per input name of :data:`plots.FIGURES`."""
+    """One synthetic table per input name of :data:`plots.FIGURES` and :data:`studies.TABLES`."""
     recon = _reconstruction()
     baseline = _baseline()
-    return {"reconstruction": recon.drop(columns="robustness"), "per_image": _per_image(recon),
-            "per_corruption": S.robustness_per_corruption(baseline), "zoom": _zoom(),
-            "faithfulness": _faithfulness()}
+    inputs = {"reconstruction": recon.drop(columns="robustness"), "per_image": _per_image(recon),
+              "per_corruption": S.robustness_per_corruption(baseline), "zoom": _zoom(),
+              "faithfulness": _faithfulness(), "depth_baselines": _depth_baselines(recon),
+              "wcam_noise": _wcam_noise(), "methods": _methods()}
+    inputs["claims"] = _claims(inputs)
+    return inputs

@@ -97,7 +97,8 @@ def test_every_method_is_scored_on_the_subsets_of_the_faithfulness_study():
     faith = S.faithfulness(model, x, ["p", "q"], wcams, **kw)
     df = S.compare_methods(model, x, ["p", "q"], wcams, {"copy": wcams}, **kw)
     mine = df[df["method"] == "wcam"].reset_index(drop=True)
-    faith = faith[faith["method"] == "wcam"].reset_index(drop=True)  # not its baselines' rows
+    faith = faith[faith["method"] == "wcam"].reset_index(drop=True)   # not its model-free baselines
+    assert len(faith) == 2
     for column in ("mu_fidelity", "insertion_auc", "deletion_auc"):
         np.testing.assert_allclose(mine[column], faith[column], rtol=1e-6)
         np.testing.assert_allclose(df[df["method"] == "copy"][column], faith[column], rtol=1e-6)
@@ -127,9 +128,10 @@ def test_methods_table_hand_computed():
                          "share_approximation": 0.2, "wall_time_s": times[i],
                          "nb_forward": fwd, "nb_backward": bwd})
     table = S.methods_table(pd.DataFrame(rows))
-    assert table.loc[("m", "wam-smoothgrad"), "spearman"] == "0.600 ± 0.141"
-    assert table.loc[("m", "wcam"), "spearman"] == "1.000 ± 0.000"
-    assert table.loc[("m", "wcam"), "mu_fidelity"] == "0.150 ± 0.071"
+    # mean [95 % percentile bootstrap CI]: two images, resampled means are the mean or either value
+    assert table.loc[("m", "wam-smoothgrad"), "spearman"] == "0.600 [0.500, 0.700]"
+    assert table.loc[("m", "wcam"), "spearman"] == "1.000 [1.000, 1.000]"     # constant: a point
+    assert table.loc[("m", "wcam"), "mu_fidelity"] == "0.150 [0.100, 0.200]"
     assert table.loc[("m", "wcam"), "wall_time_s"] == 20.0
     assert table.loc[("m", "wam-smoothgrad"), ["nb_forward", "nb_backward", "nb_images"]].tolist() == [17, 16, 2]
     built = S.build_table("methods", {"methods": pd.DataFrame(rows)})

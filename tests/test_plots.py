@@ -68,10 +68,15 @@ def test_methods_figure_from_the_registry(tmp_path):
                          "wall_time_s": t, "nb_forward": fwd, "nb_backward": bwd})
     fig = P.draw_figure("methods", {"methods": pd.DataFrame(rows)})
     assert len(fig.axes) == 4
-    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["approximation", "level 2", "level 1"]
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["approximation", "detail level 2", "detail level 1"]
     assert fig.axes[3].get_yscale() == "log"
-    assert "17 fwd\n+ 16 bwd" in [t.get_text() for t in fig.axes[3].texts]
-    assert "3 images" in fig._suptitle.get_text()
+    assert "17 forward\n+ 16 backward" in [t.get_text() for t in fig.axes[3].texts]
+    footnote = " ".join(fig._supxlabel.get_text().split())
+    assert "n = 3 images" in footnote and "95 % bootstrap CI" in footnote
+    # (c): bars are the means over images, WCAM first; constant values give no whisker
+    heights = [p.get_height() for p in fig.axes[2].patches]
+    assert heights == pytest.approx([0.3, 0.6, 0.2, 0.3, 0.6, 0.2])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["WCAM", "WAM (integrated gradients)"]
     _saved(fig, tmp_path, "methods")
 
 
@@ -163,7 +168,7 @@ def test_study_figures_name_their_definitions(tmp_path):
                          "scale_contribution": 0.25 if name in mapping else np.nan})
     fig = P.plot_zoom(pd.DataFrame(rows))
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
-        "approximation", "level_3", "level_2", "level_1"]
+        "approximation", "detail level 3", "detail level 2", "detail level 1"]
     assert "physical scale" in fig.axes[0].get_title()
     _saved(fig, tmp_path, "zoom_paper")
     # robustness: the title names the set, a line separates the extras
@@ -171,7 +176,7 @@ def test_study_figures_name_their_definitions(tmp_path):
                           "same_as_clean": bool((i + s) % 2)}
                          for i in range(2) for c in ("fog", "contrast", "spatter") for s in (1, 5)])
     fig = P.plot_robustness(base)
-    assert fig._suptitle.get_text() == "corruptions: 3 of all-19"
+    assert fig._suptitle.get_text() == "Robustness to ImageNet-C corruptions (3 of all-19)"
     assert [line.get_ydata()[0] for line in fig.axes[0].get_lines()] == [1.5]
     _saved(fig, tmp_path, "robustness_sets")
     # depth orders: censored depths (d + 1) stay on the plot, above the line at 1

@@ -270,9 +270,13 @@ def test_a_uniform_map_gives_the_same_approximation_share_in_both_views():
         "approximation": "approximation", "level_3": "level_2", "level_2": "level_1", "level_1": ""}
     assert math.isnan(zoo.loc[("img0", "level_1"), "scale_contribution"])
     table = S.zoom_table(df)
-    assert table.loc["mean", "zoomed approximation"] == "0.333 [0.333, 0.333]"
-    assert table.loc["mean", "approximation regular - zoomed"] == "0.000 [0.000, 0.000]"
-    assert "zoomed level_1" not in table.columns and "physical scale" in table.attrs["notes"][0]
+    # one row per physical scale, named by the regular view's level; zoomed level_1 left out
+    assert table["level"].tolist() == ["approximation", "level_2", "level_1"]
+    approx = table.set_index(["model", "level"]).loc[("mean", "approximation")]
+    assert approx["zoomed"] == "0.333 [0.333, 0.333]"
+    assert approx["difference_zoomed"] == "0.000 [0.000, 0.000]"
+    assert table["zoomed"].tolist() == ["0.333 [0.333, 0.333]"] * 3
+    assert "physical scale" in table.attrs["notes"][0]
     # a map on the approximation alone gives 1 per physical scale in both views
     regular, zoomed = np.zeros((8, 8)), np.zeros((8, 8))   # grid cells of 4 px on 32 px
     regular[:2, :2] = 1.0   # the 8-px approximation block at J = 2
@@ -302,7 +306,7 @@ def test_zoom_explains_the_same_class_in_both_views_and_counts_changed_predictio
     assert (per["target"] == 0).all() and (per["target_source"] == "prediction").all()
     assert list(per["prediction_changed"]) == [False, False, True, True]
     table = S.zoom_table(df)
-    assert table.loc["mean", "zoomed prediction changed"] == "2 of 2"
+    assert "mean, zoomed view: 2 of 2 images" in table.attrs["notes"][-1]
     # policy "label": the label in every view; unknown label -> the regular view's prediction
     df = S.zoom_study(model, pils, IDS, grid_size=4, nb_design=4, views=views, labels=[1, -1],
                       target_policy="label")
@@ -347,19 +351,20 @@ def test_zoom_table_hand_computed():
         "contribution": [0.8, 0.6, 0.5, 0.7, 1.0, 1.0, 0.2, 0.4],
     })
     table = S.zoom_table(df)
-    assert list(table.columns) == ["regular approximation", "zoomed approximation",
-                                   "approximation regular - zoomed",
-                                   "approximation regular - zoomed p (n)"]
+    assert list(table.columns) == ["model", "level", "nb_images", "regular", "zoomed",
+                                   "difference_zoomed", "wilcoxon_p_zoomed", "wilcoxon_n_zoomed"]
     assert "1/" not in table.attrs["notes"][0]   # no J given: no uniform-map value claimed
+    table = table.set_index("model")
     # two images: the bootstrap means are the mean of one, or of both -> [min, max]
-    assert table.loc["m", "regular approximation"] == "0.700 [0.600, 0.800]"
-    assert table.loc["n", "zoomed approximation"] == "0.300 [0.200, 0.400]"
+    assert table.loc["m", "regular"] == "0.700 [0.600, 0.800]"
+    assert table.loc["n", "zoomed"] == "0.300 [0.200, 0.400]"
     # paired differences regular - zoomed: m (0.3, -0.1), n (0.8, 0.6)
-    assert table.loc["m", "approximation regular - zoomed"] == "0.100 [-0.100, 0.300]"
-    assert table.loc["n", "approximation regular - zoomed"] == "0.700 [0.600, 0.800]"
+    assert table.loc["m", "difference_zoomed"] == "0.100 [-0.100, 0.300]"
+    assert table.loc["n", "difference_zoomed"] == "0.700 [0.600, 0.800]"
     # Wilcoxon, exact on 2 pairs: both positive -> p = 2 / 4; one each way -> p = 1
-    assert table.loc["n", "approximation regular - zoomed p (n)"] == "0.5 (2)"
-    assert table.loc["m", "approximation regular - zoomed p (n)"] == "1 (2)"
+    assert table.loc["n", "wilcoxon_p_zoomed"] == pytest.approx(0.5)
+    assert table.loc["m", "wilcoxon_p_zoomed"] == pytest.approx(1.0)
+    assert table["wilcoxon_n_zoomed"].tolist() == [2, 2] and table["nb_images"].tolist() == [2, 2]
 
 
 # -- faithfulness ------------------------------------------------------------------
@@ -412,8 +417,8 @@ def test_write_table_outputs_parse_back(tmp_path):
     indexed = S.write_table(S.zoom_table(pd.DataFrame({
         "model": ["m"], "view": ["regular"], "level": ["approximation"], "level_order": [0],
         "contribution": [0.5]})), tmp_path / "zoom")
-    back = pd.read_csv(indexed["csv"], index_col=0)
-    assert back.index.name == "model" and back.loc["m", "regular approximation"] == "0.500 [0.500, 0.500]"
+    back = pd.read_csv(indexed["csv"])
+    assert back.loc[0, "model"] == "m" and back.loc[0, "regular"] == "0.500 [0.500, 0.500]"
 
 
 def test_depth_and_robustness_is_the_one_join_for_every_use():

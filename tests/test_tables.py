@@ -10,6 +10,7 @@ import pytest
 
 from spectral_attribution import studies as S
 from spectral_attribution._common import read_table
+from spectral_attribution.studies.table_format import display_table
 from synthetic_tables import _per_image, synthetic_inputs
 
 
@@ -42,10 +43,10 @@ def test_html_page_shows_the_table_once_and_links_csv_and_latex(tmp_path):
     assert set(links) == {"robustness.csv", "robustness.tex"}
     assert base64.b64decode(links["robustness.csv"]) == paths["csv"].read_bytes()
     assert base64.b64decode(links["robustness.tex"]) == paths["tex"].read_bytes()
-    assert "mean ± SD: over the n images" in page
+    assert "mean [low, high]: the mean over images and its 95 % percentile-bootstrap" in page
 
 
-def test_robustness_table_defines_pm_and_says_why_a_cell_is_empty(tmp_path):
+def test_robustness_table_shows_the_ci_and_says_why_a_cell_is_empty(tmp_path):
     per_image = pd.DataFrame({"model": ["m", "m", "n"], "image_id": ["a", "b", "a"],
                               "robustness": [0.5, 1.0, 0.25]})
     per_corr = pd.DataFrame({"model": ["m", "m", "n"], "corruption": ["fog", "gaussian_noise", "fog"],
@@ -53,69 +54,154 @@ def test_robustness_table_defines_pm_and_says_why_a_cell_is_empty(tmp_path):
     paths = S.make_table("robustness", {"per_image": per_image, "per_corruption": per_corr},
                          tmp_path / "robustness")
     header, rows = _md_rows(paths["md"])
-    assert header[2] == "robustness, mean ± SD (share of copies)"
-    assert rows[0][2] == f"0.750 ± {np.std([0.5, 1.0], ddof=1):.3f}" and rows[0][3] == "Gaussian noise"
-    assert rows[1][2] == "0.250 ± n/a (1 image)"
+    assert header[3] == "robustness (share of copies), mean [95 % CI]"
+    # two images: the resampled means are 0.5, 0.75 and 1, so the percentile CI is [0.5, 1]
+    assert rows[0][3] == "0.750 [0.500, 1.000]" and rows[0][4] == "Gaussian noise"
+    assert rows[1][3] == "0.250 [0.250, 0.250]"                          # 1 image: a point
     md = paths["md"].read_text()
-    assert "Note: mean ± SD: over the n images" in md and "Table: Robustness per classifier" in md
+    assert "Note: mean [low, high]: the mean over images" in md and "Table: Robustness per classifier" in md
+    assert "speckle noise, Gaussian blur" in md
     tex = paths["tex"].read_text()
-    assert "0.750 $\\pm$ 0.354" in tex and "\\label{tab:robustness}" in tex
+    assert "0.750 [0.500, 1.000]" in tex and "\\label{tab:robustness}" in tex
     csv = read_table(paths["csv"])
     assert np.isnan(csv.loc[1, "robustness_std"]) and csv.loc[0, "robustness_mean"] == 0.75
+    assert csv.loc[0, ["robustness_low", "robustness_high"]].tolist() == [0.5, 1.0]
 
 
 def test_reconstruction_table_says_why_a_fit_is_missing(tmp_path):
     recon = pd.DataFrame({"model": ["m"] * 4, "image_id": ["a", "b", "a", "b"],
                           "condition": ["clean", "clean", "corrupted", "corrupted"],
-                          "depth_share": [0.1, 0.3, 0.2, np.nan], "found": [True, True, True, False],
-                          "random_depth_share_median": [0.5, 0.7, 0.6, np.nan]})
+                          "depth": [1, 3, 2, 11], "depth_share": [0.1, 0.3, 0.2, 1.1],
+                          "found": [True, True, True, False],
+                          "random_depth_median": [5, 7, 6, 11],
+                          "random_depth_share_median": [0.5, 0.7, 0.6, 1.1],
+                          "random_found_share": [1.0, 1.0, 1.0, 0.0]})
     per_image = pd.DataFrame({"model": ["m", "m"], "image_id": ["a", "b"], "robustness": [0.9, 0.4]})
     paths = S.make_table("reconstruction", {"reconstruction": recon, "per_image": per_image},
                          tmp_path / "reconstruction")
     header, rows = _md_rows(paths["md"])
-    slope = header.index("slope (robustness per share of cells)")
-    assert rows[0][slope] == "n/a (fit needs ≥ 3 restored images)"        # 2 clean images
+    slope = header.index("slope of robustness on depth (Pearson r)")
+    assert rows[0][slope] == "n/a (fit needs ≥ 3 images with distinct depths and robustness)"  # 2 images
     assert rows[1][slope] == "n/a (fit on clean images only)"
     assert rows[0][1] == "clean images" and rows[1][1] == "corrupted copies"
-    assert rows[1][header.index("restored (share of images)")] == "0.500"
+    assert rows[1][header.index("restored by the WCAM order (share of images)")] == "0.500"
+    # median of two values, resampled: either value or their mean -> [low, high] the two values
+    assert rows[0][header.index("depth, WCAM order (share of cells), median [95 % CI]")] == \
+        "0.200 [0.100, 0.300]"
+    random = [h for h in header if h.startswith("depth, random orders")][0]
+    assert rows[1][header.index(random)] == "0.850 [0.600, 1.100] (0.50)"   # share of draws restoring
+    assert rows[0][header.index("Wilcoxon p, WCAM vs random (n)")] == "0.5 (n = 2)"
     assert "$\\geq$ 3" in paths["tex"].read_text()
+    assert len(header) <= 8
 
 
-def test_zoom_table_is_long_and_narrow_with_known_values(tmp_path):
-    zoom = pd.DataFrame({
+def _zoom_rows():
+    return pd.DataFrame({
         "model": ["m"] * 6, "image_id": ["a", "b", "a", "b", "a", "b"],
         "view": ["regular", "regular", "zoomed", "zoomed", "zoomed", "zoomed"],
         "level": ["approximation"] * 4 + ["level_4"] * 2,
-        "level_order": [0, 0, 0, 0, 1, 1], "contribution": [0.8, 0.6, 0.5, 0.7, 0.5, 0.3]})
-    table = S.zoom_summary(zoom)
-    assert list(table.columns) == ["model", "level", "nb_images", "regular_mean", "regular_sd",
-                                   "zoomed_mean", "zoomed_sd", "difference_mean", "difference_sd"]
+        "level_order": [0, 0, 0, 0, 1, 1], "contribution": [0.8, 0.6, 0.5, 0.7, 0.5, 0.3],
+        "prediction_changed": [False, False, True, False, True, False]})
+
+
+def test_zoom_table_is_long_and_narrow_with_known_values(tmp_path):
+    zoom = _zoom_rows()
+    table = S.zoom_table(zoom)
+    assert list(table.columns) == ["model", "level", "nb_images", "regular", "zoomed",
+                                   "difference_zoomed", "wilcoxon_p_zoomed", "wilcoxon_n_zoomed"]
+    assert table["level"].tolist() == ["approximation", "level_4"]             # coarsest first
     approx = table.iloc[0]
-    assert approx["level"] == "approximation" and approx["regular_mean"] == pytest.approx(0.7)
-    assert approx["zoomed_mean"] == pytest.approx(0.6)
-    assert approx["difference_mean"] == pytest.approx(-0.1)                  # (-0.3 + 0.1) / 2
-    assert approx["difference_sd"] == pytest.approx(np.std([-0.3, 0.1], ddof=1))
-    assert np.isnan(table.iloc[1]["regular_mean"])
+    assert approx["regular"] == "0.700 [0.600, 0.800]" and approx["zoomed"] == "0.600 [0.500, 0.700]"
+    # regular - zoomed per image: 0.3 and -0.1; mean 0.1, CI the two values
+    assert approx["difference_zoomed"] == "0.100 [-0.100, 0.300]"
+    assert approx["wilcoxon_p_zoomed"] == pytest.approx(1.0) and approx["wilcoxon_n_zoomed"] == 2
+    assert pd.isna(table.iloc[1]["regular"]) and pd.isna(table.iloc[1]["difference_zoomed"])
+    assert "m, zoomed view: 1 of 2 images" in " ".join(table.attrs["notes"])
     paths = S.make_table("zoom", {"zoom": zoom}, tmp_path / "zoom")
     header, rows = _md_rows(paths["md"])
-    assert len(header) == 6 and header[3:] == ["regular view, mean ± SD", "zoomed view, mean ± SD",
-                                               "zoomed − regular, mean ± SD"]
+    assert header == ["classifier", "wavelet level", "images (n)", "regular view, mean [95 % CI]",
+                      "zoomed view, mean [95 % CI]", "regular − zoomed, mean [95 % CI]",
+                      "Wilcoxon p, regular vs zoomed"]
+    assert rows[0] == ["m", "approximation", "2", "0.700 [0.600, 0.800]", "0.600 [0.500, 0.700]",
+                       "0.100 [-0.100, 0.300]", "1"]
     assert rows[1][:2] == ["m", "detail level 4"]
     assert rows[1][3] == "n/a (no such level in this view)" and rows[1][5] == "n/a (level in one view only)"
-    assert rows[0][5] == f"-0.100 ± {np.std([-0.3, 0.1], ddof=1):.3f}"
+    assert "Note: Prediction changed from the regular view: m, zoomed view: 1 of 2 images." in \
+        paths["md"].read_text()
 
 
-def test_faithfulness_table_keeps_numbers_in_the_csv(tmp_path):
+def test_zoom_table_per_physical_scale_pairs_level_j_with_the_zoomed_level_j_plus_1():
+    # the paper's views: J = 3 at Resize 256, J = 4 at Resize 512; one image
+    rows = []
+    for view, levels, mapping, values in (
+            ("regular", 3, {"approximation": "approximation", "level_3": "level_3",
+                            "level_2": "level_2", "level_1": "level_1"}, [0.4, 0.3, 0.2, 0.1]),
+            ("zoomed", 4, {"approximation": "approximation", "level_4": "level_3",
+                           "level_3": "level_2", "level_2": "level_1"}, [0.1, 0.2, 0.3, 0.4, None])):
+        names = ["approximation"] + [f"level_{j}" for j in range(levels, 0, -1)]
+        for k, name in enumerate(names):
+            rows.append({"model": "a", "image_id": "x", "view": view, "levels": levels, "level": name,
+                         "level_order": k, "contribution": 0.2, "scale_level": mapping.get(name, ""),
+                         "scale_contribution": np.nan if values[k] is None else values[k]})
+    table = S.zoom_table(pd.DataFrame(rows))
+    assert table["level"].tolist() == ["approximation", "level_3", "level_2", "level_1"]
+    assert table["regular"].tolist() == ["0.400 [0.400, 0.400]", "0.300 [0.300, 0.300]",
+                                         "0.200 [0.200, 0.200]", "0.100 [0.100, 0.100]"]
+    assert table["zoomed"].tolist() == ["0.100 [0.100, 0.100]", "0.200 [0.200, 0.200]",
+                                        "0.300 [0.300, 0.300]", "0.400 [0.400, 0.400]"]
+    assert table["difference_zoomed"].tolist() == ["0.300 [0.300, 0.300]", "0.100 [0.100, 0.100]",
+                                                   "-0.100 [-0.100, -0.100]", "-0.300 [-0.300, -0.300]"]
+    assert "physical scale" in table.attrs["notes"][0]
+
+
+def test_faithfulness_table_shows_mean_and_ci(tmp_path):
     faith = pd.DataFrame({"model": ["m"] * 4, "image_id": ["a", "a", "b", "b"],
                           "method": ["wcam", "spatial-sobol"] * 2, "mu_fidelity": [0.2, 0.1, 0.4, 0.1],
-                          "insertion_auc": [0.5] * 4, "deletion_auc": [0.1] * 4})
+                          "insertion_auc": [0.5] * 4, "deletion_auc": [0.1] * 4,
+                          "mu_fidelity_approximation_kept": [0.5, np.nan, 0.7, np.nan]})
     paths = S.make_table("faithfulness", {"faithfulness": faith}, tmp_path / "faithfulness")
     csv = read_table(paths["csv"])
-    assert csv.loc[0, "mu_fidelity_mean"] == pytest.approx(0.3)
-    assert csv.loc[0, "mu_fidelity_sd"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
+    assert csv.loc[0, "mu_fidelity"] == "0.300 [0.200, 0.400]" and csv.loc[0, "nb_images"] == 2
     header, rows = _md_rows(paths["md"])
+    assert header[3] == "mu-fidelity, mean [95 % CI]"
     assert rows[0][:3] == ["m", "WCAM", "2"] and rows[1][1] == "spatial Sobol'"
-    assert rows[1][3] == "0.100 ± 0.000"
+    assert rows[1][3] == "0.100 [0.100, 0.100]"
+    # a metric the method has no value for: NaN in the CSV, its reason for readers
+    assert csv.loc[0, "mu_fidelity_approximation_kept"] == "0.600 [0.500, 0.700]"
+    assert np.isnan(csv.loc[1, "mu_fidelity_approximation_kept"])
+    assert rows[1][4] == "n/a (undefined for this method)"
+
+
+def test_claims_table_reads_as_sentences(tmp_path):
+    inputs = synthetic_inputs()
+    paths = S.make_table("claims", {k: inputs[k] for k in S.TABLES["claims"].inputs}, tmp_path / "claims")
+    header, rows = _md_rows(paths["md"])
+    assert header == ["classifier", "claim (image set)", "quantity (statistic over images)", "WCAM",
+                      "baseline (its value)", "margin, estimate [95 % CI]", "p (test, n)", "verdict"]
+    csv = read_table(paths["csv"])
+    first = csv.iloc[0]
+    assert rows[0][1] == "a: few coefficients suffice (clean images)"
+    assert rows[0][4] == f"{first['baseline']} ({first['baseline_value']:.3f})"
+    assert rows[0][5] == f"{first['margin']:.3f} [{first['margin_low']:.3f}, {first['margin_high']:.3f}]"
+    assert rows[0][6].endswith(f"(Wilcoxon, n = {first['n']})")
+    undefined = S.claims_table(inputs["reconstruction"].iloc[:2], None,
+                               inputs["per_image"].iloc[:1], n_resamples=99)
+    shown = display_table(undefined, S.TABLES["claims"].format)
+    rho = shown[shown["quantity (statistic over images)"].str.startswith("Spearman")].iloc[0]
+    assert rho["WCAM"] == "n/a (a correlation needs ≥ 2 images with distinct values)"
+    for row, (_, line) in zip(rows, csv.iterrows()):
+        assert row[7] == line["verdict"] + (" (strongest baseline)" if line["strongest"] else "")
+
+
+def test_methods_and_noise_tables_fit_in_eight_columns(tmp_path):
+    inputs = synthetic_inputs()
+    paths = S.make_table("wcam_noise", {"wcam_noise": inputs["wcam_noise"]}, tmp_path / "noise")
+    header, rows = _md_rows(paths["md"])
+    assert rows[0][:4] == ["model-a", "grid 8, 4 designs, J = 3", "3", "0.600 [0.500, 0.700]"]
+    paths = S.make_table("methods", {"methods": inputs["methods"]}, tmp_path / "methods")
+    header, rows = _md_rows(paths["md"])
+    assert rows[1][1] == "WAM (SmoothGrad)" and rows[1][-1] == "3 s; 65 forward, 8 backward"
+    assert rows[0][3] == "1.000 [1.000, 1.000]"
 
 
 @pytest.mark.parametrize("name", sorted(S.TABLES))
@@ -133,8 +219,9 @@ def test_every_registry_table_reads_as_words(name, tmp_path):
     assert all(cell and cell.lower() != "nan" for row in rows for cell in row)
     tex = paths["tex"].read_text()
     assert re.search(r"\\caption\{[^}]+\}", tex) and f"\\label{{tab:{name}}}" in tex
-    if any("±" in h for h in header):
-        assert "Note: mean ± SD" in paths["md"].read_text()
+    if any("[95 % CI]" in h for h in header):
+        assert re.search(r"Note: (mean|median|estimate) \[low, high\]", paths["md"].read_text())
+    assert not any("±" in h for h in header)                              # every summary is a CI
     assert paths["html"].read_text().count("<table") == 1
 
 

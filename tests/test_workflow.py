@@ -185,7 +185,10 @@ def test_tiny_run_tables_hold_plausible_values(resumed_run):
     np.testing.assert_allclose(sums, 1.0, atol=1e-6)
     assert set(zoom["view"]) == {"regular", "zoomed"} and set(zoom["levels"]) == {4}
     assert (zoom.groupby("image_id")["target"].nunique() == 1).all()   # one class in both views
-    assert "zoomed prediction changed" in pd.read_csv(tables / "zoom.csv").columns
+    zoom_table = pd.read_csv(tables / "zoom.csv")      # long form: one row per model and level
+    assert list(zoom_table.columns[:5]) == ["model", "level", "nb_images", "regular", "zoomed"]
+    assert zoom_table["level"].tolist() == ["approximation"] + [f"level_{j}" for j in range(4, 0, -1)]
+    assert "Prediction changed from the regular view" in (tables / "zoom.md").read_text()
     faith = pd.read_csv(workdir / "results" / "studies" / "faithfulness.csv")
     assert set(faith["method"]) == {"wcam", "spatial-sobol"}
     assert faith["mu_fidelity"].between(-1, 1).all()

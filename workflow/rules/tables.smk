@@ -1,6 +1,6 @@
 # Tables of the studies, from the study tables only (no model): CSV for
 # programs (snake_case columns, numbers), Markdown, LaTeX and HTML for readers
-# (headers in words, "mean ± SD", captions). The report shows the HTML page,
+# (headers in words, "mean [low, high]" with its 95 % CI, captions). The report shows the HTML page,
 # which links to the CSV and LaTeX files.
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import matplotlib
+import matplotlib.ticker
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -425,6 +426,24 @@ def plot_faithfulness(df: pd.DataFrame):
 
 
 
+def _mean_ci(values) -> tuple[float, float, float]:
+    """Mean of ``values`` (NaN left out) and its 95 % seeded percentile bootstrap CI."""
+    from ..stats import bootstrap_ci
+
+    e = bootstrap_ci(pd.Series(values).astype(float), "mean", seed=0)
+    return e.estimate, e.low, e.high
+
+
+def _ci_bars(ax, x, values, width, colour):
+    """Bars of the means with their 95 % CI as error bars (a NaN mean draws nothing)."""
+    stats = np.array([_mean_ci(v) for v in values], dtype=float).reshape(-1, 3)
+    means = stats[:, 0]
+    err = np.vstack([means - stats[:, 1], stats[:, 2] - means])
+    ok = np.isfinite(means)
+    ax.bar(np.asarray(x)[ok], means[ok], width, yerr=np.nan_to_num(err[:, ok]), capsize=2,
+           color=colour, ecolor="black")
+
+
 @styled
 def plot_methods(df: pd.DataFrame):
     """WAM against WCAM (:func:`studies.compare_methods`): agreement, scale, faithfulness, cost.
@@ -439,20 +458,27 @@ def plot_methods(df: pd.DataFrame):
     -------
     matplotlib.figure.Figure
         Four panels: (a) Spearman rank correlation of each method's pooled
-        map with the WCAM, over all cells and over detail cells (one point
-        per image); (b) share of the map's mass per wavelet level (mean over
-        images); (c) mu-fidelity, insertion and deletion AUC (bars: mean
-        over images, whiskers: standard deviation); (d) median wall time per
-        image (log scale), annotated with the forward / backward passes.
+        map with the WCAM, over all cells and over detail cells (points:
+        images; bars: mean); (b) share of the map's mass per wavelet level
+        and (c) mu-fidelity, insertion and deletion AUC (bars: mean over
+        images with its 95 % seeded bootstrap CI); (d) median wall time per
+        image (log scale when every time is positive), annotated with the
+        forward / backward passes. One legend for the figure, outside the
+        panels; the footnote gives n and what the error bars are.
     """
     require_columns(df, ["method", "spearman", "spearman_details", "mu_fidelity",
                          "insertion_auc", "deletion_auc", "wall_time_s", "nb_forward",
                          "nb_backward", "image_id"], "methods table")
     methods = list(dict.fromkeys(df["method"]))
-    colours = dict(zip(methods, plt.get_cmap("tab10").colors))
+    colours = {m: f"C{i}" for i, m in enumerate(methods)}
+    names = {m: value_label("method", m) for m in methods}
     n_images = df["image_id"].nunique()
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    fig, axes = new_figure(1, 4, figsize=(14.5, 3.8))
+    axes = axes[0]
     width = 0.8 / max(len(methods), 1)
+
+    def offset(j: int, count: int) -> float:
+        return (j - (count - 1) / 2) * 0.8 / max(count, 1)
 
     # (a) agreement with the WCAM, per image
     ax = axes[0]
@@ -460,46 +486,39 @@ def plot_methods(df: pd.DataFrame):
     for k, column in enumerate(("spearman", "spearman_details")):
         for j, method in enumerate(others):
             values = df.loc[df["method"] == method, column].astype(float).dropna()
-            x = k + (j - (len(others) - 1) / 2) * 0.8 / max(len(others), 1)
-            ax.scatter(np.full(len(values), x), values, color=colours[method], s=14, alpha=0.7,
-                       label=method if k == 0 else None)
+            x = k + offset(j, len(others))
+            ax.scatter(np.full(len(values), x), values, color=colours[method], s=16, alpha=0.7,
+                       edgecolors="black", linewidths=0.4)
             if len(values):
                 ax.hlines(values.mean(), x - 0.12, x + 0.12, color="black", linewidth=1.5)
-    ax.axhline(0, color="grey", linewidth=0.6)
+    ax.axhline(0, color="0.6", linewidth=0.6)
     ax.set_xticks([0, 1], ["all cells", "detail cells"])
-    ax.set_ylim(-1, 1)
-    ax.set_ylabel("Spearman ρ with the WCAM")
-    ax.set_title("(a) rank agreement of pooled maps\n(points: images, bars: mean)", fontsize=9)
-    if others:
-        ax.legend(fontsize=7, loc="lower left")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("Spearman rho with the WCAM")
+    ax.set_title("(a) rank agreement with the WCAM\n(points: images; bars: mean)")
 
     # (b) share of the mass per level
     ax = axes[1]
     levels = sorted([c[len("share_"):] for c in df.columns if c.startswith("share_")], key=level_key)
     for j, method in enumerate(methods):
         part = df[df["method"] == method]
-        means = [float(part[f"share_{lvl}"].astype(float).mean()) for lvl in levels]
-        ax.bar(np.arange(len(levels)) + (j - (len(methods) - 1) / 2) * width, means, width,
-               color=colours[method], label=method)
-    ax.set_xticks(np.arange(len(levels)),
-                  [lvl.replace("level_", "level ") for lvl in levels], fontsize=8)
+        _ci_bars(ax, np.arange(len(levels)) + offset(j, len(methods)),
+                 [part[f"share_{lvl}"] for lvl in levels], width, colours[method])
+    ax.set_xticks(np.arange(len(levels)), [level_label(lvl) for lvl in levels], rotation=30)
     ax.set_ylabel("share of the map's mass")
-    ax.set_title("(b) where in scale (mean over images)", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title("(b) mass per wavelet level")
 
     # (c) faithfulness
     ax = axes[2]
-    names = {"mu_fidelity": "μ-fidelity ↑", "insertion_auc": "insertion ↑", "deletion_auc": "deletion ↓"}
+    metrics = ("mu_fidelity", "insertion_auc", "deletion_auc")
     for j, method in enumerate(methods):
         part = df[df["method"] == method]
-        means = [float(part[c].astype(float).mean()) for c in names]
-        stds = [float(part[c].astype(float).std()) if len(part) > 1 else 0.0 for c in names]
-        ax.bar(np.arange(len(names)) + (j - (len(methods) - 1) / 2) * width, means, width,
-               yerr=stds, capsize=2, color=colours[method], label=method)
-    ax.set_xticks(np.arange(len(names)), list(names.values()), fontsize=8)
-    ax.axhline(0, color="grey", linewidth=0.6)
-    ax.set_title("(c) faithfulness of the cell ranking\n(mean ± std over images)", fontsize=9)
-    ax.legend(fontsize=7)
+        _ci_bars(ax, np.arange(len(metrics)) + offset(j, len(methods)),
+                 [part[c] for c in metrics], width, colours[method])
+    ax.set_xticks(np.arange(len(metrics)), ["mu-fidelity", "insertion AUC", "deletion AUC"])
+    ax.axhline(0, color="0.6", linewidth=0.6)
+    ax.set_ylabel("score (deletion AUC: lower is better)")
+    ax.set_title("(c) faithfulness of the cell ranking")
 
     # (d) cost
     ax = axes[3]
@@ -509,14 +528,18 @@ def plot_methods(df: pd.DataFrame):
     for j, method in enumerate(methods):
         part = df[df["method"] == method]
         fwd, bwd = int(part["nb_forward"].median()), int(part["nb_backward"].median())
-        label = f"{fwd} fwd" + (f"\n+ {bwd} bwd" if bwd else "")
+        text = f"{fwd} forward" + (f"\n+ {bwd} backward" if bwd else "")
         y = medians[j] if np.isfinite(medians[j]) and medians[j] > 0 else 1.0
-        ax.text(j, y, label, ha="center", va="bottom", fontsize=7)
+        ax.text(j, y, text, ha="center", va="bottom", fontsize=7)
     if all(np.isfinite(v) and v > 0 for v in medians):
         ax.set_yscale("log")
-    ax.set_xticks(np.arange(len(methods)), methods, rotation=20, fontsize=8)
-    ax.set_ylabel("wall time per image (s, median)")
-    ax.set_title("(d) cost per image", fontsize=9)
-    fig.suptitle(f"WAM against WCAM on the same grid and class ({n_images} images)", fontsize=10)
-    fig.tight_layout()
-    return fig
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.set_xticks(np.arange(len(methods)), [names[m] for m in methods], rotation=30)
+    ax.set_ylabel("time per image (s, median)")
+    ax.set_title("(d) cost per image")
+    figure_legend(fig, [Patch(facecolor=colours[m]) for m in methods], [names[m] for m in methods],
+                  title=label("method"))
+    return finish(fig, "WAM against WCAM on the same images, grid and class",
+                  count_note(n_images), [ERRORBARS["ci95"] + " (panels b, c)",
+                                         "times measured on the run's machine"])

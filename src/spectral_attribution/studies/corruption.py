@@ -371,7 +371,7 @@ def robustness_table(per_image: pd.DataFrame, per_corruption: pd.DataFrame) -> p
     table.attrs["notes"] = [
         "Robustness: share of an image's corrupted copies on which the model keeps its clean "
         "prediction. standard-15: ImageNet-C's 15 benchmark corruptions (the paper's); extra-4: "
-        "speckle_noise, gaussian_blur, spatter, saturate; 'K of SET': K corruptions of that set."]
+        "speckle noise, Gaussian blur, spatter, saturate; 'K of SET': K corruptions of that set."]
     return table
 
 

@@ -243,7 +243,7 @@ def faithfulness_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.D
         Index ``model, method``; columns ``mu_fidelity``,
         ``mu_fidelity_approximation_kept`` (when present), ``insertion_auc``,
         ``deletion_auc`` as ``"mean [low, high]"`` strings with ``digits``
-        decimals, and ``nb_images``.
+        decimals (NaN where no image has a value), and ``nb_images``.
     """
     cols = ["mu_fidelity", "insertion_auc", "deletion_auc"]
     require_columns(df, ["model", "method"] + cols)
@@ -253,7 +253,10 @@ def faithfulness_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.D
     for (model, method), part in df.groupby(["model", "method"], sort=False):
         row = {"model": model, "method": method}
         for c in cols:
-            row[c] = bootstrap_ci(part[c].astype(float), "mean", seed=seed).format(digits)
+            values = part[c].astype(float)
+            # no finite value (e.g. the approximation-kept variant of a spatial method): NaN
+            row[c] = (bootstrap_ci(values, "mean", seed=seed).format(digits)
+                      if values.notna().any() else float("nan"))
         row["nb_images"] = int(part["image_id"].nunique()) if "image_id" in part else len(part)
         rows.append(row)
     return pd.DataFrame(rows, columns=["model", "method", *cols, "nb_images"]).set_index(["model", "method"])

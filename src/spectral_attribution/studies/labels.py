@@ -66,6 +66,46 @@ COLUMNS: dict[str, str] = {
     "mu_fidelity": "mu-fidelity (Spearman correlation)",
     "insertion_auc": "insertion AUC (higher is better)",
     "deletion_auc": "deletion AUC (lower is better)",
+    "mu_fidelity_approximation_kept": "mu-fidelity, approximation kept (Spearman correlation)",
+    # corruption sets, targets, depths
+    "corruptions": "corruption set",
+    "nb_corruptions": "corruptions (n)",
+    "target_policy": "class explained",
+    "depth_median": "median depth, WCAM order (grid cells)",
+    "random_found_share": "random orders that restore (share)",
+    # intervals and tests
+    "wilcoxon_p": "Wilcoxon p (WCAM vs random orders)",
+    "wilcoxon_n": "images in the Wilcoxon test (n)",
+    "wilcoxon_statistic": "Wilcoxon statistic",
+    "spearman": "Spearman rho",
+    "slope_low": "slope, lower 95 % bound",
+    "slope_high": "slope, upper 95 % bound",
+    # claims
+    "claim": "claim of the paper",
+    "quantity": "quantity compared",
+    "statistic": "statistic over images",
+    "wcam": "WCAM",
+    "baseline": "baseline",
+    "baseline_value": "baseline's value",
+    "margin": "margin (> 0 favours the claim)",
+    "test": "paired test",
+    "test_statistic": "test statistic",
+    "verdict": "verdict",
+    "strongest": "strongest baseline",
+    # WCAM estimation noise
+    "grid_size": "grid size",
+    "nb_design": "designs",
+    "levels": "wavelet levels (J)",
+    "spearman_min": "lowest Spearman rho",
+    "same_top_cell": "same most important cell (share of images)",
+    "top_overlap": "overlap of the top cells (share)",
+    # methods
+    "predictor": "predictor of robustness",
+    "spearman_details": "Spearman rho with the WCAM, detail cells",
+    "share_approximation": "share of mass on the approximation",
+    "wall_time_s": "time per image (s, median)",
+    "nb_forward": "forward passes per image",
+    "nb_backward": "backward passes per image",
 }
 
 #: Shorter names for table headers and panel titles, where the long one does not fit.
@@ -82,7 +122,10 @@ SHORT: dict[str, str] = {
 _VALUES: dict[str, dict[str, str]] = {
     "condition": {"clean": "clean images", "corrupted": "corrupted copies"},
     "method": {"wcam": "WCAM", "spatial-sobol": "spatial Sobol'", "wam": "WAM",
-               "fourier-cam": "Fourier-CAM"},
+               "fourier-cam": "Fourier-CAM", "level-prior": "level prior",
+               "random-attribution": "random attribution", "centre-prior": "centre prior",
+               "wam-gradient": "WAM (gradient)", "wam-smoothgrad": "WAM (SmoothGrad)",
+               "wam-integratedgrad": "WAM (integrated gradients)"},
     "view": {"regular": "regular view", "zoomed": "zoomed view"},
 }
 
@@ -92,7 +135,12 @@ _PROPER = {"gaussian": "Gaussian", "jpeg": "JPEG"}
 def label(column: str) -> str:
     """``column`` in words with its unit (:data:`COLUMNS`); unknown: underscores → spaces."""
     column = str(column)
-    return COLUMNS.get(column, column.replace("_", " "))
+    if column in COLUMNS:
+        return COLUMNS[column]
+    for suffix, bound in (("_low", "lower"), ("_high", "upper")):  # bounds of a 95 % CI
+        if column.endswith(suffix) and column[: -len(suffix)] in COLUMNS:
+            return f"{COLUMNS[column[: -len(suffix)]]}, {bound} 95 % bound"
+    return column.replace("_", " ")
 
 
 def short_label(column: str) -> str:

@@ -191,18 +191,23 @@ def compare_methods(model, images, image_ids: Sequence[str], wcam_explanations,
     return pd.DataFrame(rows)
 
 
-def methods_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Mean (± std) of each comparison metric per model and method, with the cost.
+def methods_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Mean of each comparison metric per model and method with its 95 % CI, and the cost.
 
     Returns
     -------
     pandas.DataFrame
         Index ``model, method``; columns ``spearman, spearman_details,
         mu_fidelity, insertion_auc, deletion_auc, share_approximation`` as
-        ``"mean ± std"`` strings over the images (NaN values left out),
-        ``wall_time_s`` (median seconds per image), ``nb_forward``,
-        ``nb_backward`` (per image) and ``nb_images``.
+        ``"mean [low, high]"`` strings over the images with ``digits``
+        decimals (95 % seeded percentile bootstrap over images,
+        :func:`~spectral_attribution.stats.bootstrap_ci`; NaN values left
+        out; NaN when no image has a value), ``wall_time_s`` (median seconds
+        per image), ``nb_forward``, ``nb_backward`` (per image, median) and
+        ``nb_images``.
     """
+    from ..stats import bootstrap_ci
+
     require_columns(df, ["model", "method", "image_id", *METRICS, "wall_time_s", "nb_forward",
                          "nb_backward"], "methods table")
     rows = []
@@ -210,7 +215,8 @@ def methods_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         row = {"model": model, "method": method}
         for c in METRICS:
             values = part[c].astype(float)
-            row[c] = f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+            row[c] = (bootstrap_ci(values, "mean", seed=seed).format(digits)
+                      if values.notna().any() else np.nan)
         row["wall_time_s"] = float(part["wall_time_s"].astype(float).median())
         row["nb_forward"] = int(part["nb_forward"].median())
         row["nb_backward"] = int(part["nb_backward"].median())

@@ -123,8 +123,9 @@ def wcam_noise_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.Dat
     rows = []
     for key, part in df.groupby(keys, sort=False):
         rows.append({**dict(zip(keys, key)), "nb_images": len(part),
-                     "spearman": bootstrap_ci(part["spearman"].astype(float), "mean",
-                                              seed=seed).format(digits),
+                     "spearman": (bootstrap_ci(part["spearman"].astype(float), "mean",
+                                               seed=seed).format(digits)
+                                  if part["spearman"].notna().any() else float("nan")),
                      "spearman_min": float(part["spearman"].min()),
                      "same_top_cell": float(part["same_top_cell"].astype(bool).mean()),
                      "top_overlap": float(part["top_overlap"].mean())})

@@ -282,8 +282,9 @@ def reconstruction_summary(recon: pd.DataFrame, per_image: pd.DataFrame) -> pd.D
 
 #: The footnote on the intervals and the paired test of :func:`reconstruction_summary`.
 INTERVAL_NOTE = ("Intervals: 95 % percentile bootstrap over images (seeded) of the medians; "
-                 "wilcoxon_p: Wilcoxon signed-rank test of the per-image depth shares, WCAM order "
-                 "vs random orders (zero differences per Pratt), on wilcoxon_n images.")
+                 "Wilcoxon p: two-sided signed-rank test of the per-image depth shares, WCAM order "
+                 "vs the median of the random orders (zero differences per Pratt); n: the images "
+                 "paired.")
 
 
 def _with_intervals(out: pd.DataFrame, recon: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

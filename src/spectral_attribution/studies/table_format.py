@@ -3,8 +3,10 @@
 A table has two faces. Its **CSV** is for programs: snake_case column
 names, one number per cell, NaN where a value does not exist. Its
 **Markdown, LaTeX and HTML** renderings are for readers: headers in words
-with units (:mod:`spectral_attribution.studies.labels`), a mean and its
-spread in one cell ``"0.750 ± 0.120"`` with a note that says what ``±`` is,
+with units (:mod:`spectral_attribution.studies.labels`), an estimate and its
+95 % confidence interval in one cell ``"0.750 [0.610, 0.880]"`` (or a mean
+and its spread ``"0.750 ± 0.120"``) with a note that says what the brackets
+or ``±`` are,
 a NaN cell replaced by why it is empty (``"n/a (1 image)"``), a caption,
 and (LaTeX) a ``\\label{tab:<name>}``.
 
@@ -29,12 +31,20 @@ import pandas as pd
 from .labels import label, value_label
 
 __all__ = ["Column", "TableFormat", "display_table", "to_markdown", "to_latex", "to_html",
-           "latex_escape", "PM_SD", "one_image"]
+           "latex_escape", "PM_SD", "one_image", "format_p"]
 
 #: What "±" means in the tables whose spreads are standard deviations.
 PM_SD = "mean ± SD: over the n images (SD with n - 1 degrees of freedom)"
 
 Reason = str | Callable[[pd.Series], str]
+
+
+def format_p(p) -> str:
+    """A p-value as a reader wants it: ``"0.031"``, ``"0.42"``, ``"< 0.001"``; NaN as ``"n/a"``."""
+    if p is None or pd.isna(p):
+        return "n/a"
+    p = float(p)
+    return "< 0.001" if p < 0.001 else f"{p:.2g}" if p >= 0.01 else f"{p:.3f}"
 
 
 def one_image(row: pd.Series, count: str = "nb_images") -> str:
@@ -70,6 +80,13 @@ class Column:
     paren, paren_fmt, paren_name:
         Optional column shown in parentheses after the value, formatted with
         ``paren_fmt`` and named ``paren_name`` (``"-0.62 (p = 0.01)"``).
+    ci:
+        Optional ``(low, high)`` columns of the value's confidence interval,
+        shown after it as ``"0.420 [0.310, 0.530]"`` (a NaN bound: ``"[n/a]"``).
+    render:
+        Optional function ``row -> text`` that makes the whole cell (for
+        cells combining several columns); a NaN ``source`` still gives
+        ``missing``.
     """
 
     source: str
@@ -82,6 +99,8 @@ class Column:
     paren: str | None = None
     paren_fmt: str = ".2g"
     paren_name: str = ""
+    ci: tuple[str, str] | None = None
+    render: Callable[[pd.Series], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,10 +152,16 @@ def _cell(row: pd.Series, col: Column) -> str:
     value = row[col.source]
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return _reason(col.missing, row)
+    if col.render is not None:
+        return col.render(row)
     if isinstance(value, str):
         text = value_label(col.source, value) if col.words else value
     else:
         text = _number(value, col.fmt)
+    if col.ci is not None and all(c in row.index for c in col.ci):
+        low, high = (row[c] for c in col.ci)
+        text += (" [n/a]" if pd.isna(low) or pd.isna(high)
+                 else f" [{_number(low, col.fmt)}, {_number(high, col.fmt)}]")
     if col.spread is not None and col.spread in row.index:
         spread = row[col.spread]
         text += " ± " + (_reason(col.spread_missing, row) if pd.isna(spread)

@@ -28,7 +28,7 @@ from .._common import read_table, write_text
 from .corruption import robustness_table
 from .claims import claims_table, depth_robustness_fits
 from .faithfulness import faithfulness_table
-from .labels import label
+from .labels import label, value_label
 from .methods import methods_table
 from .noise import wcam_noise_table
 from .reconstruction import reconstruction_summary
@@ -37,12 +37,13 @@ from .table_format import (
     Column,
     TableFormat,
     display_table,
+    format_p,
     to_html,
     to_latex,
     to_markdown,
 )
 
-__all__ = ["write_table", "TableMaker", "TABLES", "build_table", "make_table", "CI_NOTE"]
+__all__ = ["write_table", "TableMaker", "TABLES", "build_table", "make_table", "CI_NOTE", "ci_note"]
 
 
 def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str = ".4g",
@@ -114,55 +115,210 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
 
 
 # -- the workflow's tables: how they are shown ------------------------------------------
-#: What "[low, high]" means in every summary table.
-CI_NOTE = ("mean [low, high]: the mean over images and its 95 % percentile-bootstrap "
-           "confidence interval (9,999 resamples over images, seeded; a single image gives a "
-           "point interval)")
+def ci_note(statistic: str = "mean") -> str:
+    """What ``"<statistic> [low, high]"`` means in a summary table."""
+    return (f"{statistic} [low, high]: the {statistic} over images and its 95 % percentile-bootstrap "
+            "confidence interval (9,999 resamples of the images, seeded; a single image or a "
+            "constant sample gives a point interval)")
 
 
-def _every_column(df: pd.DataFrame) -> list[Column]:
-    """Every column of the table, headers in words (:func:`~.labels.label`)."""
-    return [Column(c, fmt=None, missing="n/a (not computed for this row)") for c in df.columns]
+#: What "[low, high]" means in the tables of means.
+CI_NOTE = ci_note("mean")
+_CI = "mean [95 % CI]"
 
 
-def _format(caption: str, *notes: str) -> TableFormat:
-    return TableFormat(caption=caption, columns=_every_column, notes=(CI_NOTE, *notes))
+def _ci(source: str, header: str, fmt: str = ".3f", missing: str = "n/a (no image has a value)",
+        statistic: str = "mean") -> Column:
+    """An estimate with its interval: a ``"mean [low, high]"`` string column, or a numeric
+    ``source`` with its ``source_low`` / ``source_high`` bounds."""
+    return Column(source, header=f"{header}, {statistic} [95 % CI]", fmt=fmt, missing=missing,
+                  ci=(f"{source}_low", f"{source}_high"), words=False)
 
 
-ROBUSTNESS_FORMAT = _format(
-    "Robustness per classifier and corruption set: the share of an image's corrupted copies "
-    "that keep its clean prediction (1: the prediction never changes).",
-    "standard-15: the 15 corruptions of ImageNet-C's benchmark (the paper's); extra-4: its "
-    "4 held-out ones")
-RECONSTRUCTION_FORMAT = _format(
-    "Sufficient reconstruction per classifier and image set: share of images whose prediction "
-    "is restored, and reconstruction depths (share of the grid cells) with the WCAM's order "
-    "and with random orders, over the same images.",
-    "depth: fewest grid cells, added in the order's sequence, whose wavelet coefficients "
-    "restore the prediction; an image never restored counts with the censored depth d + 1")
-ZOOM_FORMAT = _format(
-    "Level contributions of the WCAM per classifier, view and wavelet level (share of the "
-    "total index per coefficient; the levels of one image and view sum to 1), their paired "
-    "difference between the views, and how often the prediction changes between views.")
-FAITHFULNESS_FORMAT = _format(
-    "Faithfulness per classifier and attribution method (WCAM and spatial Sobol', each with "
-    "its model-free baselines): mu-fidelity (Spearman correlation between the summed indices "
-    "of removed cells and the drop of the target's score), and the areas under the "
-    "insertion and deletion curves.")
-CLAIMS_FORMAT = _format(
-    "The paper's claims against their strongest model-free baselines: the WCAM's value, each "
-    "baseline's, the margin with its 95 % CI, the paired Wilcoxon test and the verdict.")
-WCAM_NOISE_FORMAT = _format(
-    "Estimation noise of the WCAM: rank agreement of two WCAMs of the same image with design "
-    "seeds s and s + 1, at the configured grid, levels and number of designs.")
-DEPTH_ROBUSTNESS_FORMAT = _format(
-    "Robustness against reconstruction depth, and against its confounders (the coarse-to-fine "
-    "depth, the clean prediction's confidence): fits and Spearman correlations over the clean "
-    "images.",
-    "n/a: the fit needs at least 3 images with distinct values")
-METHODS_FORMAT = _format(
-    "WAM against WCAM on the same images, grid and class: rank agreement of the pooled maps, "
-    "share of mass per wavelet level, faithfulness and cost per image.")
+def _p(row: pd.Series, p: str = "p", n: str | None = None, test: str | None = None) -> str:
+    text = format_p(row.get(p))
+    extra = [str(row[test]).replace("wilcoxon", "Wilcoxon").replace("spearman", "Spearman")
+             if test and pd.notna(row.get(test)) else None,
+             f"n = {int(row[n])}" if n and pd.notna(row.get(n)) else None]
+    extra = [e for e in extra if e]
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _fit_missing(row: pd.Series) -> str:
+    if str(row.get("condition", "clean")) != "clean":
+        return "n/a (fit on clean images only)"
+    return "n/a (fit needs ≥ 3 images with distinct depths and robustness)"
+
+
+ROBUSTNESS_FORMAT = TableFormat(
+    caption="Robustness per classifier and corruption set: the share of an image's corrupted "
+            "copies that keep its clean prediction (1: the prediction never changes), and the "
+            "corruption and severity of lowest robustness.",
+    columns=[Column("model"), Column("corruptions", header="corruption set"),
+             Column("nb_images", header="images (n)", fmt=None),
+             Column("robustness_mean", header=f"robustness (share of copies), {_CI}",
+                    ci=("robustness_low", "robustness_high"), missing="n/a (no image)"),
+             Column("worst_corruption"), Column("worst_severity", header="its severity (1-5)", fmt=None),
+             Column("worst_robustness", header="its robustness (share of images)")],
+    notes=(CI_NOTE, "The SD over images is in the CSV (robustness_std)."))
+
+RECONSTRUCTION_FORMAT = TableFormat(
+    caption="Sufficient reconstruction per classifier and image set: share of images whose "
+            "prediction the WCAM order restores, and median reconstruction depths (share of the "
+            "grid cells) with the WCAM's order and with random orders, over the same images; for "
+            "the clean images, the fit of robustness on depth.",
+    columns=[Column("model"), Column("condition"),
+             Column("nb_images", header="images (n)", fmt=None),
+             Column("found_share", header="restored by the WCAM order (share of images)"),
+             _ci("depth_share_median", "depth, WCAM order (share of cells)", statistic="median"),
+             Column("random_depth_share_median",
+                    header="depth, random orders (share of cells), median [95 % CI] "
+                           "(share of draws that restore)",
+                    ci=("random_depth_share_median_low", "random_depth_share_median_high"),
+                    paren="random_found_share", paren_fmt=".2f", words=False,
+                    missing="n/a (no random draws)"),
+             Column("wilcoxon_p", header="Wilcoxon p, WCAM vs random (n)",
+                    render=lambda r: _p(r, "wilcoxon_p", "wilcoxon_n"),
+                    missing="n/a (no paired images)"),
+             Column("slope", header="slope of robustness on depth (Pearson r)", paren="r",
+                    paren_name="r", fmt=".3f", missing=_fit_missing)],
+    notes=(ci_note("median"),
+           "depth: fewest grid cells, added in the order's sequence, whose wavelet coefficients "
+           "restore the prediction. Random orders: each image's median over its draws, then the "
+           "median over images. Intercept and p of the fit are in the CSV."))
+
+
+def _zoom_columns(df: pd.DataFrame) -> list[Column]:
+    views = [c[len("difference_"):] for c in df.columns if c.startswith("difference_")]
+    first = [c for c in df.columns if c not in ("model", "level", "nb_images")
+             and not c.startswith(("difference_", "wilcoxon_"))]
+    cols = [Column("model"), Column("level"), Column("nb_images", header="images (n)", fmt=None)]
+    cols += [Column(v, header=f"{value_label('view', v)}, {_CI}", words=False,
+                    missing="n/a (no such level in this view)") for v in first]
+    for v in views:
+        cols.append(Column(f"difference_{v}", header=f"{first[0]} − {v}, {_CI}", words=False,
+                           missing="n/a (level in one view only)"))
+        cols.append(Column(f"wilcoxon_p_{v}", header=f"Wilcoxon p, {first[0]} vs {v}",
+                           render=lambda r, v=v: format_p(r[f"wilcoxon_p_{v}"]),
+                           missing="n/a (level in one view only)"))
+    return cols
+
+
+ZOOM_FORMAT = TableFormat(
+    caption="Level contributions of the WCAM per classifier and wavelet level (approximation "
+            "first, then the coarsest to the finest details) in each view, and their paired "
+            "difference between the views.",
+    columns=_zoom_columns, notes=(CI_NOTE,))
+
+
+def _method_columns(metrics: Mapping[str, str]):
+    return [_ci(c, h, missing="n/a (undefined for this method)") for c, h in metrics.items()]
+
+
+FAITHFULNESS_FORMAT = TableFormat(
+    caption="Faithfulness per classifier and attribution method (WCAM and spatial Sobol', each "
+            "with its model-free baselines): mu-fidelity (Spearman correlation between the "
+            "summed indices of removed cells and the drop of the target's score), and the areas "
+            "under the insertion and deletion curves.",
+    columns=[Column("model"), Column("method"), Column("nb_images", header="images (n)", fmt=None),
+             *_method_columns({"mu_fidelity": "mu-fidelity",
+                               "mu_fidelity_approximation_kept": "mu-fidelity, approximation kept",
+                               "insertion_auc": "insertion AUC (higher is better)",
+                               "deletion_auc": "deletion AUC (lower is better)"})],
+    notes=(CI_NOTE, "n/a: a metric the method has no value for (e.g. mu-fidelity of a constant "
+                    "output, or the approximation-kept variant of a spatial method)."))
+
+
+def _undefined(row: pd.Series) -> str:
+    if str(row.get("statistic")) == "rho":
+        return "n/a (a correlation needs ≥ 2 images with distinct values)"
+    return "n/a (no image with both values)"
+
+
+def _claim_value(row: pd.Series, column: str) -> str:
+    value = row.get(column)
+    return "n/a" if pd.isna(value) else f"{float(value):.3f}"
+
+
+CLAIMS_FORMAT = TableFormat(
+    caption="The paper's claims against their model-free baselines: the WCAM's value, the "
+            "baseline's, the margin (> 0 favours the claim) with its 95 % CI, the paired test "
+            "and the verdict.",
+    columns=[Column("model"),
+             Column("claim", header="claim (image set)",
+                    render=lambda r: f"{r['claim']} ({value_label('condition', r['condition'])})"),
+             Column("quantity", header="quantity (statistic over images)",
+                    render=lambda r: f"{r['quantity']}, {r['statistic']}"),
+             Column("wcam", header="WCAM", render=lambda r: _claim_value(r, "wcam"),
+                    missing=_undefined),
+             Column("baseline", header="baseline (its value)",
+                    render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')})"),
+             _ci("margin", "margin", missing=_undefined, statistic="estimate"),
+             Column("p", header="p (test, n)", render=lambda r: _p(r, "p", "n", "test"),
+                    missing=lambda r: f"n/a (too few images for the test, n = {int(r['n'])})"
+                    if pd.notna(r.get("n")) else "n/a (too few images for the test)"),
+             Column("verdict", header="verdict",
+                    render=lambda r: str(r["verdict"]) + (" (strongest baseline)"
+                                                          if bool(r.get("strongest")) else ""))],
+    notes=("estimate [low, high]: the margin over images and its 95 % confidence interval "
+           "(percentile bootstrap, 9,999 resamples of the images, seeded); WCAM and baseline: "
+           "their values over the same images (median, mean or rho, as the quantity says).",))
+
+
+def _configuration(row: pd.Series) -> str:
+    return (f"grid {int(row['grid_size'])}, {int(row['nb_design'])} designs, "
+            f"J = {int(row['levels'])}")
+
+
+WCAM_NOISE_FORMAT = TableFormat(
+    caption="Estimation noise of the WCAM: rank agreement of two WCAMs of the same image with "
+            "design seeds s and s + 1, at the configured grid, levels and number of designs.",
+    columns=[Column("model"),
+             Column("grid_size", header="configuration", render=_configuration),
+             Column("nb_images", header="images (n)", fmt=None),
+             _ci("spearman", "Spearman rho between seeds"),
+             Column("spearman_min", header="lowest Spearman rho"),
+             Column("same_top_cell", header="same most important cell (share of images)"),
+             Column("top_overlap", header="overlap of the top cells (share, mean)")],
+    notes=(CI_NOTE,))
+
+DEPTH_ROBUSTNESS_FORMAT = TableFormat(
+    caption="Robustness against reconstruction depth, and against its possible confounders "
+            "(the coarse-to-fine depth, the clean prediction's confidence): least-squares fits "
+            "and Spearman correlations over the clean images.",
+    columns=[Column("model"), Column("predictor", words=False),
+             Column("n", header="images in the fit (n)", fmt=None),
+             Column("slope", header="slope, estimate [95 % t interval]",
+                    ci=("slope_low", "slope_high"),
+                    missing="n/a (the fit needs ≥ 3 images with distinct values)"),
+             Column("r", header="Pearson r (p)",
+                    render=lambda r: f"{float(r['r']):.3f} (p {'' if format_p(r['p']).startswith('<') else '= '}"
+                                     f"{format_p(r['p'])})",
+                    missing="n/a (the fit needs ≥ 3 images with distinct values)"),
+             _ci("spearman", "Spearman rho", missing="n/a (needs ≥ 2 images with distinct values)",
+                 statistic="estimate")],
+    notes=("estimate [low, high]: for the slope, its 95 % t interval (n - 2 degrees of freedom); "
+           "for Spearman rho, its 95 % percentile-bootstrap interval (9,999 resamples of the "
+           "images, seeded).",))
+
+
+def _cost(row: pd.Series) -> str:
+    return (f"{float(row['wall_time_s']):.3g} s; {int(row['nb_forward'])} forward, "
+            f"{int(row['nb_backward'])} backward")
+
+
+METHODS_FORMAT = TableFormat(
+    caption="WAM against WCAM on the same images, grid and class: rank agreement of the pooled "
+            "maps with the WCAM, share of mass on the approximation, faithfulness and cost per "
+            "image.",
+    columns=[Column("model"), Column("method"), Column("nb_images", header="images (n)", fmt=None),
+             *_method_columns({"spearman": "Spearman rho with the WCAM",
+                               "share_approximation": "share on the approximation",
+                               "mu_fidelity": "mu-fidelity",
+                               "insertion_auc": "insertion AUC"}),
+             Column("wall_time_s", header="cost per image (median)", render=_cost)],
+    notes=(CI_NOTE, "Left out here, in the CSV: the rank agreement on the detail cells only "
+                    "(spearman_details) and the deletion AUC (deletion_auc)."))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ import math
 import warnings
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from .. import metrics
@@ -50,6 +51,7 @@ from ..explainers import WCAM
 from ..targets import check_target_policy, explained_classes, record_target, target_source_of
 from ..stats import bootstrap_ci, wilcoxon_test
 from ..transforms import WaveletTransform
+from .labels import level_sort_key
 
 __all__ = ["ZOOM_VIEWS", "PAPER_ZOOM_VIEWS", "ZOOM_COLUMNS", "aligned_grid_sizes", "zoom_study",
            "zoom_table", "zoom_measure", "zoom_differences"]
@@ -318,89 +320,113 @@ def zoom_measure(df: pd.DataFrame) -> str:
     return "contribution" if df["levels"].nunique() <= 1 else "scale_contribution"
 
 
-def zoom_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """The zoom table: models x (view, level), plus how often the prediction changes.
+def zoom_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.DataFrame:
+    """The zoom table, long form: one row per model and level, one column per view.
 
     The values are the per-coefficient level contributions when every view
     has the same ``J`` (``contribution``), else the contributions per
-    physical scale (``scale_contribution``; levels outside the common scales
+    physical scale (``scale_contribution``; rows are the physical scales,
+    named by the first view's level, and levels outside the common scales
     are left out) -- :func:`zoom_measure`; see the module notes.
 
     Parameters
     ----------
     df:
         Output of :func:`zoom_study` (several models concatenated).
+    digits:
+        Decimals of the ``"mean [low, high]"`` strings.
+    seed:
+        Seed of every bootstrap.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``model``; one column per ``view`` and ``level`` named
-        ``"<view> <level>"`` (e.g. ``"regular approximation"``,
-        ``"zoomed level_4"``), in view order then level order, holding
-        ``"mean [low, high]"`` strings over images with ``digits`` decimals
-        (the 95 % percentile bootstrap interval of the mean over images,
-        seeded; a point interval for a single image); then, for each view
-        after the first, ``"approximation <first> - <view>"``: the mean
-        paired difference over images (:func:`zoom_differences`) with its
-        interval, and ``"... p (n)"``: the Wilcoxon signed-rank p-value of
-        those differences and the number of images; then, for each view
-        after the first, ``"<view> prediction changed"``: ``"k of n"``
-        images whose prediction in that view differs from the first view's
-        (when ``df`` has ``prediction_changed``). ``attrs["notes"]`` says
-        which measure and which class.
+        One row per model and level (approximation first, then the detail
+        levels from the coarsest to the finest), columns ``model, level,
+        nb_images`` (images of the model), then one column per view (named
+        as the view, e.g. ``regular``, ``zoomed``; view order) holding the
+        mean over images ``"mean [low, high]"`` with ``digits`` decimals
+        (95 % percentile bootstrap interval over images, seeded; a point
+        interval for a single image; NaN where the view has no such level),
+        then, for each view ``v`` after the first, ``difference_<v>``: the
+        mean paired difference ``first - v`` over the images with the level
+        in both views (:func:`zoom_differences`) with its interval (NaN when
+        the level is in one view only), ``wilcoxon_p_<v>`` (Wilcoxon
+        signed-rank p-value of those differences, in ``[0, 1]``) and
+        ``wilcoxon_n_<v>`` (the images paired). ``attrs["notes"]`` says which
+        measure, which class, and (when ``df`` has ``prediction_changed``)
+        how many images change prediction between the views, per model.
 
     Raises
     ------
     KeyError
         A column is missing (named).
     """
-    require_columns(df, ["model", "view", "level", "level_order", "contribution"])
+    require_columns(df, ["model", "view", "level", "contribution"])
     measure = zoom_measure(df) if "levels" in df else "contribution"
-    if measure == "scale_contribution":
-        require_columns(df, ["scale_contribution"])
-        df = df[df["scale_contribution"].notna()]
-    views = list(dict.fromkeys(df["view"]))
-    view_rank = {v: i for i, v in enumerate(views)}
-    stats = (df.groupby(["model", "view", "level"], sort=False)
-             .agg(order=("level_order", "first"), mean=(measure, "mean"), std=(measure, "std"))
-             .reset_index())
-    stats["view_rank"] = stats["view"].map(view_rank)
-    columns = (stats[["view_rank", "view", "order", "level"]].drop_duplicates()
-               .sort_values(["view_rank", "order"]))
-    models = list(dict.fromkeys(df["model"]))
-    table = pd.DataFrame(index=pd.Index(models, name="model"))
-    for _, c in columns.iterrows():
-        part = stats[(stats["view"] == c["view"]) & (stats["level"] == c["level"])].set_index("model")
-        values = df[(df["view"] == c["view"]) & (df["level"] == c["level"])]
-        table[f"{c['view']} {c['level']}"] = [
-            bootstrap_ci(values.loc[values["model"] == m, measure].astype(float)).format(digits)
-            if m in part.index else "" for m in models]
-    _add_differences(table, df, views, measure, models, digits)
-    if "prediction_changed" in df:
-        per_image = df.drop_duplicates(["model", "image_id", "view"])
-        for view in views[1:]:
-            counts = per_image[per_image["view"] == view].groupby("model")["prediction_changed"]
-            table[f"{view} prediction changed"] = [
-                f"{int(counts.sum()[m])} of {int(counts.size()[m])}" if m in counts.size() else ""
-                for m in models]
+    full = df
+    if measure == "scale_contribution":  # one row per physical scale, named as in the first view
+        require_columns(df, ["scale_contribution", "scale_level"])
+        df = df[df["scale_contribution"].notna()].assign(level=lambda f: f["scale_level"])
+    views = list(dict.fromkeys(full["view"]))
+    models = list(dict.fromkeys(full["model"]))
+    levels = sorted(dict.fromkeys(df["level"]), key=level_sort_key)
+    diffs = {v: zoom_differences(full, (views[0], v), measure) if "image_id" in df else None
+             for v in views[1:]}
+    rows = []
+    for model in models:
+        part = df[df["model"] == model]
+        nb_images = (full.loc[full["model"] == model, "image_id"].nunique() if "image_id" in full
+                     else np.nan)
+        for level in levels:
+            row = {"model": model, "level": level, "nb_images": nb_images}
+            for view in views:
+                values = part.loc[(part["view"] == view) & (part["level"] == level), measure]
+                row[view] = (bootstrap_ci(values.astype(float), seed=seed).format(digits)
+                             if len(values) else np.nan)
+            for view, d in diffs.items():
+                d = (pd.Series(dtype=float) if d is None else
+                     d.loc[(d["model"] == model) & (d["level"] == level), "difference"].astype(float))
+                test = wilcoxon_test(d) if len(d) else None
+                row[f"difference_{view}"] = bootstrap_ci(d, seed=seed).format(digits) if len(d) else np.nan
+                row[f"wilcoxon_p_{view}"] = test.p if test else np.nan
+                row[f"wilcoxon_n_{view}"] = test.n if test else 0
+            if any(pd.notna(row[v]) for v in views):
+                rows.append(row)
+    columns = (["model", "level", "nb_images", *views]
+               + [f"{k}_{v}" for v in views[1:] for k in ("difference", "wilcoxon_p", "wilcoxon_n")])
+    table = pd.DataFrame(rows, columns=columns)
     notes = []
     if measure == "contribution":
-        levels = sorted(df["levels"].unique()) if "levels" in df else []
+        js = sorted(full["levels"].unique()) if "levels" in full else []
         notes.append("Level contributions per coefficient, normalised to sum to 1 over each view's "
-                     "levels" + (f" (J = {levels[0]} in every view: a uniform map gives "
-                                 f"1/{levels[0] + 1} to every level of every view)."
-                                 if len(levels) == 1 else "."))
+                     "levels" + (f" (J = {js[0]} in every view: a uniform map gives "
+                                 f"1/{js[0] + 1} to every level of every view)."
+                                 if len(js) == 1 else "."))
     else:
         notes.append("Contributions per physical scale: each level's importance per coefficient, "
-                     "normalised over the scales every view holds (a regular level j covers the "
-                     "band of the zoomed level j + 1; the zoomed view's finest level is left out); "
-                     "a uniform map gives the same value to every scale of every view.")
-    if "target_policy" in df and len(df):
-        policy = ",".join(sorted(set(df["target_policy"].astype(str))))
-        notes.append(f"The same class is explained in every view (target policy: {policy}); "
-                     f"'prediction changed' counts the images whose prediction differs from the "
-                     f"{views[0]} view's.")
+                     "normalised over the scales every view holds; a row is one physical scale, "
+                     f"named by the {views[0]} view's level (its level j is the band of the other "
+                     "view's level j + 1; the zoomed view's finest level is left out); a uniform "
+                     "map gives the same value to every scale of every view.")
+    if len(views) > 1:
+        notes.append(f"Difference: {views[0]} view minus the other view, per image, then the mean "
+                     "over the images with the level in both views; Wilcoxon p: two-sided "
+                     "signed-rank test of those differences (zero differences per Pratt).")
+    if "target_policy" in full and len(full):
+        policy = ",".join(sorted(set(full["target_policy"].astype(str))))
+        notes.append(f"The same class is explained in every view (target policy: {policy}).")
+    if "prediction_changed" in full and "image_id" in full and len(views) > 1:
+        per_image = full.drop_duplicates(["model", "image_id", "view"])
+        counts = []
+        for model in models:
+            for view in views[1:]:
+                changed = per_image.loc[(per_image["model"] == model) & (per_image["view"] == view),
+                                        "prediction_changed"].astype(bool)
+                counts.append(f"{model}, {view} view: {int(changed.sum())} of {len(changed)} images")
+        notes.append(f"Prediction changed from the {views[0]} view: " + "; ".join(counts) + ".")
     table.attrs["notes"] = notes
+    table.attrs["views"] = views
     return table
 
 
@@ -449,22 +475,3 @@ def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None,
     out = out.rename(columns={f"{measure}_a": "first", f"{measure}_b": "second"})
     out["difference"] = out["first"] - out["second"]
     return out.assign(first_view=views[0], second_view=views[1], measure=measure)
-
-
-def _add_differences(table: pd.DataFrame, df: pd.DataFrame, views: list, measure: str,
-                     models: list, digits: int) -> None:
-    """Columns of the paired difference of the approximation between the first view and each other."""
-    if "image_id" not in df.columns:  # no pairing possible
-        return
-    for view in views[1:]:
-        diffs = zoom_differences(df, (views[0], view), measure)
-        diffs = diffs[diffs["level"] == "approximation"]
-        name = f"approximation {views[0]} - {view}"
-        cells, tests = [], []
-        for m in models:
-            d = diffs.loc[diffs["model"] == m, "difference"].astype(float)
-            test = wilcoxon_test(d)
-            cells.append(bootstrap_ci(d).format(digits) if len(d) else "")
-            tests.append(f"{test.p:.3g} ({test.n})" if len(d) else "")
-        table[name] = cells
-        table[f"{name} p (n)"] = tests
