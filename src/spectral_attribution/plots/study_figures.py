@@ -14,7 +14,6 @@ import warnings
 
 import matplotlib
 import matplotlib.ticker
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
