@@ -94,12 +94,12 @@ TOLERANCE = 1e-3
 #: (device type, resolved precision is float32). See the module docstring.
 AUTO_ORDER = {
     ("cpu", True): ("openvino", "onnxruntime", "eager"),
-    ("cpu", False): ("eager",),
+    ("cpu", False): ("openvino", "eager"),
     ("cuda", True): ("eager",),
     ("cuda", False): ("eager",),
 }
 _CPU_ONLY = ("onnxruntime", "openvino")
-_FLOAT32_ONLY = ("onnxruntime", "openvino")
+_FLOAT32_ONLY = ("onnxruntime",)
 _PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
 
 
@@ -413,8 +413,10 @@ def _build_openvino(model, device, precision, example, batch_size, cache) -> _Ru
     if cache is not None:
         core.set_property({"CACHE_DIR": str(Path(cache) / "openvino")})
     # The CPU plugin's default inference precision is bfloat16 on CPUs with
-    # AVX512-BF16/AMX: machine-dependent numbers. Force float32.
-    config = {"INFERENCE_PRECISION_HINT": "f32", "EXECUTION_MODE_HINT": "ACCURACY",
+    # AVX512-BF16/AMX: machine-dependent numbers. Set it to the precision asked.
+    hint = {"float32": "f32", "bfloat16": "bf16"}[precision]
+    config = {"INFERENCE_PRECISION_HINT": hint,
+              "EXECUTION_MODE_HINT": "ACCURACY" if precision == "float32" else "PERFORMANCE",
               "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
     compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
     if temporary:
@@ -452,6 +454,15 @@ def _check_request(backend: str, device: torch.device, precision: str) -> None:
         raise ValueError(f"backend 'cuda_graphs' needs a CUDA device; device is {device}")
     if backend in _FLOAT32_ONLY and precision != "float32":
         raise ValueError(f"backend {backend!r} runs in float32 only; precision is {precision!r}")
+    if backend == "openvino" and precision != "float32" and not _openvino_reduced_ok(precision):
+        raise ValueError(f"backend 'openvino' runs {precision} only on CPUs with native bfloat16 "
+                         f"(cpu_has_native_bfloat16() is False here); use precision='float32'")
+
+
+def _openvino_reduced_ok(precision: str) -> bool:
+    # OpenVINO's bfloat16 kernels need AVX512-BF16/AMX (with oneDNN's ISA capped
+    # below that, its CPU plugin crashes instead of falling back).
+    return precision == "bfloat16" and cpu_has_native_bfloat16()
 
 
 class ForwardPass:
@@ -564,7 +575,9 @@ class ForwardPass:
         shape = tuple(x.shape[1:])
         if self.requested_backend == "auto":
             candidates = AUTO_ORDER.get((self.device.type, self.precision == "float32"), ("eager",))
-            candidates = [c for c in candidates if c in available_backends(self.device)]
+            candidates = [c for c in candidates if c in available_backends(self.device)
+                          and (c != "openvino" or self.precision == "float32"
+                               or _openvino_reduced_ok(self.precision))]
         else:
             candidates = [self.requested_backend]
         reference, own_error = None, 0.0
