@@ -167,6 +167,7 @@ def test_a_failing_export_or_compile_falls_back_to_eager_with_a_warning(monkeypa
 
 
 def test_auto_moves_on_to_the_next_candidate_when_one_fails(monkeypatch, tmp_path):
+    monkeypatch.setattr(bk, "AUTO_MIN_EAGER_S", 0.0)
     monkeypatch.setitem(bk._BUILDERS, "openvino", _raise)
     monkeypatch.setattr(bk, "available_backends", lambda device: ["eager", "onnxruntime", "openvino"])
     model = LowPassModel()
@@ -175,6 +176,14 @@ def test_auto_moves_on_to_the_next_candidate_when_one_fails(monkeypatch, tmp_pat
         forward = bk.make_forward(model, "auto", example=x, cache=tmp_path)
     expected = "onnxruntime" if HAS["onnxruntime"] else "eager"
     assert forward.settings()["backend"] == expected
+
+
+@pytest.mark.parametrize("threshold, expected", [(1.0, "eager"), (0.0, "first available")])
+def test_auto_keeps_eager_for_models_too_cheap_to_gain_from_an_export(monkeypatch, threshold, expected):
+    monkeypatch.setattr(bk, "AUTO_MIN_EAGER_S", threshold)
+    order = [b for b in bk.AUTO_ORDER["cpu", True] if b in bk.available_backends("cpu")]
+    forward = bk.make_forward(LowPassModel(), "auto", example=images(2), cache=False)
+    assert forward.settings()["backend"] == (order[0] if expected == "first available" else "eager")
 
 
 def test_a_backend_that_disagrees_is_not_used(monkeypatch):

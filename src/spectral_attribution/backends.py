@@ -36,12 +36,15 @@ Two independent choices govern how the explainers run a classifier:
     ``auto`` follows a fixed order (no timed probe: it would cost several
     forward passes per model and process, and would make the choice depend on
     the load of the machine) and takes the first candidate that builds and
-    agrees (:data:`AUTO_ORDER`): on the CPU in float32, OpenVINO, then ONNX
-    Runtime, then eager; this order comes from ``benchmarks/engine.py`` on an
-    AVX-512/AMX Xeon and on the same CPU limited to AVX2 (README,
+    agrees (:data:`AUTO_ORDER`): on the CPU, OpenVINO, then ONNX Runtime
+    (float32 only), then eager; this order comes from ``benchmarks/engine.py``
+    on an AVX-512/AMX Xeon and on the same CPU limited to AVX2 (README,
     "Performance"). ``torch.compile`` is left out of ``auto`` on the CPU (its
     first compilation takes minutes on two cores) and everything but eager is
     left out on CUDA until measured there; both are available explicitly.
+    ``auto`` also keeps eager for models whose eager forward pass costs less
+    than :data:`AUTO_MIN_EAGER_S` per image (toy models: an export would cost
+    more than it saves).
 
 Compilation and export happen once per model, backend, precision, device and
 input shape in a process (in-process cache), and the ONNX file that ONNX
@@ -72,6 +75,7 @@ __all__ = [
     "PRECISIONS",
     "BACKENDS",
     "AUTO_ORDER",
+    "AUTO_MIN_EAGER_S",
     "TOLERANCE",
     "AUTOCAST_DTYPES",
     "BackendFallbackWarning",
@@ -98,8 +102,12 @@ AUTO_ORDER = {
     ("cuda", True): ("eager",),
     ("cuda", False): ("eager",),
 }
+#: ``auto`` keeps eager for models faster than this per image (seconds, eager
+#: float32, first batch): toy models, where an export would cost more than it saves.
+AUTO_MIN_EAGER_S = 2e-3
 _CPU_ONLY = ("onnxruntime", "openvino")
 _FLOAT32_ONLY = ("onnxruntime",)
+_STATIC_BATCH = ("compile", "cuda_graphs")  # compiled for one batch size: padded
 _PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
 
 
@@ -278,6 +286,7 @@ class _Runner:
     disk_cache_hit: bool = False
     cached_file: Path | None = None   # the on-disk export it was read from
     max_abs_diff: float = 0.0         # vs eager float32 on the check batch
+    agreed: bool = False              # passed the agreement check
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.static_batch is None:
@@ -550,8 +559,8 @@ class ForwardPass:
 
     # -- building -----------------------------------------------------------
     def _key(self, name: str, x: torch.Tensor) -> tuple:
-        return (name, self.precision, str(self.device), tuple(x.shape[1:]),
-                self.batch_size or len(x), str(self.cache))
+        static = self.batch_size or len(x) if name in _STATIC_BATCH else None
+        return (name, self.precision, str(self.device), tuple(x.shape[1:]), static, str(self.cache))
 
     def _get(self, x: torch.Tensor, name: str) -> _Runner:
         """Runner ``name`` for ``x``'s shape, from the in-process cache or built now (unchecked)."""
@@ -573,60 +582,63 @@ class ForwardPass:
 
     def _build(self, x: torch.Tensor) -> _Runner:
         shape = tuple(x.shape[1:])
-        if self.requested_backend == "auto":
+        auto = self.requested_backend == "auto"
+        if auto:
             candidates = AUTO_ORDER.get((self.device.type, self.precision == "float32"), ("eager",))
             candidates = [c for c in candidates if c in available_backends(self.device)
                           and (c != "openvino" or self.precision == "float32"
                                or _openvino_reduced_ok(self.precision))]
         else:
             candidates = [self.requested_backend]
-        reference, own_error = None, 0.0
-        for name in candidates:
-            if name == "eager":
-                break
-            per_model = _RUNNERS.get(self.model, {})
+        candidates = [c for c in candidates if c != "eager"]
+        per_model = _RUNNERS.get(self.model, {})
+        for name in candidates:  # built and checked earlier in this process
             cached = per_model.get(self._key(name, x))
-            if cached is not None and cached.max_abs_diff <= self._allowed(own_error):
-                self._runners[shape] = cached  # checked when it was built
+            if cached is not None and cached.agreed:
+                self._runners[shape] = cached
                 return cached
-            if reference is None:
-                reference = self._reference(x)
-                if self.precision != "float32":
-                    # Reduced precision: a backend may differ from float32 as much
-                    # as eager at that precision does, twice over at most.
-                    own_error = float((_build_eager(self.model, self.device, self.precision, x, 0, None)(x)
-                                       - reference).abs().max())
+        reference = allowed = None
+        if candidates:
+            t0 = time.perf_counter()
+            reference = self._reference(x)
+            seconds_per_image = (time.perf_counter() - t0) / len(x)
+            if auto and seconds_per_image < AUTO_MIN_EAGER_S:
+                candidates = []  # nothing to gain that would pay for an export
+            allowed = self.tolerance
+            if candidates and self.precision != "float32":
+                # Reduced precision: a backend may differ from float32 as much
+                # as eager at that precision does, twice over at most.
+                own = _build_eager(self.model, self.device, self.precision, x, 0, None)(x)
+                allowed = max(self.tolerance, 2.0 * float((own - reference).abs().max()))
+        for name in candidates:
+            last = name == candidates[-1]
+            then = "using eager PyTorch" if last else "trying the next candidate"
             try:
                 runner = self._get(x, name)
                 diff = self._diff(runner, x, reference)
-                if not diff <= self._allowed(own_error) and runner.cached_file is not None:
-                    # A stale exported file (the key missed something): export once more.
+                if not diff <= allowed and runner.cached_file is not None:
+                    # A stale exported file (its key missed something): export once more.
                     runner.cached_file.unlink(missing_ok=True)
                     _RUNNERS.get(self.model, {}).pop(self._key(name, x), None)
                     runner = self._get(x, name)
                     diff = self._diff(runner, x, reference)
             except Exception as err:
-                warnings.warn(f"backend {name!r} could not be built for inputs of shape {shape} "
-                              f"({type(err).__name__}: {err}); "
-                              + ("trying the next candidate" if name != candidates[-1] else "using eager PyTorch"),
-                              BackendFallbackWarning, stacklevel=3)
                 _RUNNERS.get(self.model, {}).pop(self._key(name, x), None)
+                warnings.warn(f"backend {name!r} could not be built for inputs of shape {shape} "
+                              f"({type(err).__name__}: {err}); {then}", BackendFallbackWarning, stacklevel=4)
                 continue
             runner.max_abs_diff = diff
-            if diff <= self._allowed(own_error):
+            if diff <= allowed:
+                runner.agreed = True
                 self._runners[shape] = runner
                 return runner
             _RUNNERS.get(self.model, {}).pop(self._key(name, x), None)
             warnings.warn(f"backend {name!r} disagrees with eager PyTorch float32 on inputs of shape "
-                          f"{shape}: max abs logit difference {diff:.3g} > {self._allowed(own_error):.3g}; "
-                          + ("trying the next candidate" if name != candidates[-1] else "using eager PyTorch"),
-                          BackendFallbackWarning, stacklevel=3)
+                          f"{shape}: max abs logit difference {diff:.3g} > {allowed:.3g}; {then}",
+                          BackendFallbackWarning, stacklevel=4)
         runner = self._get(x, "eager")
         self._runners[shape] = runner
         return runner
-
-    def _allowed(self, own_error: float) -> float:
-        return max(self.tolerance, 2.0 * own_error)
 
     @staticmethod
     def _diff(runner: _Runner, x: torch.Tensor, reference: torch.Tensor) -> float:
