@@ -97,7 +97,7 @@ def photographs(model: ModelWrapper, batch: int) -> torch.Tensor:
 def forward_table(args) -> dict:
     """Images/s of every precision x backend, side by side (interleaved repeats)."""
     out = {"cpu": backends.cpu_info(), "torch": torch.__version__, "models": {}}
-    labels = [m for m in MODES if m[2] in args.backends]
+    labels = [m for m in MODES if m[2] in args.backends and m[1] in args.precisions]
     for model_name in args.bench_models:
         model = get_model(model_name, args.device)
         per_model = out["models"][model_name] = {}
@@ -325,6 +325,8 @@ def main() -> None:
     parser.add_argument("--batch-sizes", nargs="*", type=int, default=[32, 128])
     parser.add_argument("--backends", nargs="*", default=[b for b in backends.BACKENDS if b != "auto"],
                         help="backends of the forward-pass table")
+    parser.add_argument("--precisions", nargs="*", default=["float32", "bfloat16"],
+                        help="precisions of the forward-pass table")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--memory-model", default="efficientnet-lite0")
     parser.add_argument("--skip", nargs="*", default=[], choices=("forward", "ratio", "throughput", "memory"))

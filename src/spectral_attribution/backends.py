@@ -479,7 +479,7 @@ class ForwardPass:
 
     Built by :func:`make_forward`; call it with ``x``, a ``(B, C, H, W)``
     float32 tensor of pixel values in ``[0, 1]`` on any device, to get
-    ``(B, K)`` float32 logits on ``x``'s device. Any ``B`` works (backends
+    ``(B, K)`` float32 logits on :attr:`device`. Any ``B`` works (backends
     with static shapes pad the last batch and split larger ones); each new
     ``(C, H, W)`` builds (and checks) the backend once for that shape.
     """
@@ -528,7 +528,8 @@ class ForwardPass:
         ``backend`` and ``precision`` are resolved values (never ``"auto"``);
         ``backend`` is ``"+"``-joined when input shapes ended on different
         backends. ``max_abs_logit_diff`` is the largest difference from eager
-        float32 found by the agreement checks (0.0 for eager). Before any
+        float32 found by the agreement checks (0.0 for eager, which is not
+        checked, at any precision). Before any
         call, the backend is built on a random example of the model's input
         size (``preprocessing.crop``, else 224 x 224).
         """
