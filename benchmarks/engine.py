@@ -118,8 +118,11 @@ def forward_table(args) -> dict:
                         continue
                 setup = time.perf_counter() - t0
                 used = f.settings()["backend"]
-                with torch.inference_mode():
-                    diff = float((f(x) - reference).abs().max())
+                if used == "eager":  # not checked by make_forward at reduced precision
+                    with torch.inference_mode():
+                        diff = float((f(x) - reference).abs().max())
+                else:  # the agreement check ran on this very batch
+                    diff = f.settings()["max_abs_logit_diff"]
                 rows[label] = {"backend": used, "setup_s": setup, "max_abs_logit_diff": diff,
                                "fell_back": bool(caught) or used != backend, "times_s": []}
                 forwards[label] = f
