@@ -418,9 +418,7 @@ def _build_openvino(model, device, precision, example, batch_size, cache) -> _Ru
     import openvino as ov
 
     path, hit, temporary = _onnx_file(model, tuple(example.shape[1:]), cache)
-    core = ov.Core()
-    if cache is not None:
-        core.set_property({"CACHE_DIR": str(Path(cache) / "openvino")})
+    core = ov.Core()  # no CACHE_DIR: compiling takes about a second; parallel jobs would share blobs
     # The CPU plugin's default inference precision is bfloat16 on CPUs with
     # AVX512-BF16/AMX: machine-dependent numbers. Set it to the precision asked.
     hint = {"float32": "f32", "bfloat16": "bf16"}[precision]
