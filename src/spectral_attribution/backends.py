@@ -25,9 +25,11 @@ Two independent choices govern how the explainers run a classifier:
     What executes the network: ``"eager"`` (PyTorch, NCHW), ``"channels_last"``
     (PyTorch on a channels-last copy of the model), ``"compile"``
     (``torch.compile``, inductor), ``"onnxruntime"`` (ONNX Runtime, CPU
-    execution provider), ``"openvino"`` (OpenVINO, CPU plugin, float32
-    inference precision forced) and ``"cuda_graphs"`` (one captured CUDA graph
-    per input shape); or ``"auto"``. A backend other than eager is used only
+    execution provider), ``"openvino"`` (OpenVINO, CPU plugin, its inference
+    precision set to the one asked: its default is bfloat16 on CPUs with
+    AVX512-BF16/AMX) and ``"cuda_graphs"`` (one captured CUDA graph per input
+    shape; written for CUDA but never run by its author, who had no GPU); or
+    ``"auto"``. A backend other than eager is used only
     if its logits agree with eager float32 PyTorch on the first real batch it
     sees (max abs difference <= ``tolerance``, 1e-3 by default); otherwise,
     or when it fails to build or to run, the forward pass falls back to eager
@@ -42,9 +44,10 @@ Two independent choices govern how the explainers run a classifier:
     on the same CPU limited to AVX2 (``benchmarks/results/backends.md``): in
     float32 both are 8 to 12 times faster than eager PyTorch on
     EfficientNet-Lite0 and 1.2 to 3.9 times on ResNet-50, ONNX Runtime ahead
-    in 5 of 6 comparisons; only OpenVINO runs bfloat16. ``torch.compile`` is left out of ``auto`` on the CPU (its
-    first compilation takes minutes on two cores) and everything but eager is
-    left out on CUDA until measured there; both are available explicitly.
+    in 5 of 6 comparisons; only OpenVINO runs bfloat16. ``torch.compile`` is
+    left out of ``auto`` on the CPU (its first compilation takes minutes per
+    batch size on two cores) and everything but eager is left out on CUDA
+    until measured there; both are available explicitly.
     ``auto`` also keeps eager for models whose eager forward pass costs less
     than :data:`AUTO_MIN_EAGER_S` per image (toy models: an export would cost
     more than it saves).
@@ -52,8 +55,10 @@ Two independent choices govern how the explainers run a classifier:
 Compilation and export happen once per model, backend, precision, device and
 input shape in a process (in-process cache), and the ONNX file that ONNX
 Runtime and OpenVINO read is also cached on disk, in :func:`cache_dir`, under a
-key made of the weights' SHA-256 (which is why a cached file that fails the
-agreement check is exported again instead of trusted).
+key made of the weights' SHA-256, the module classes, the input shape and the
+torch version. The key cannot see attributes outside the state dict, so a
+cached file is checked like a fresh one, and exported again when it disagrees;
+parameter-free modules are never cached on disk.
 """
 
 from __future__ import annotations
