@@ -262,7 +262,11 @@ class _PixelNetwork(nn.Module):
     def __init__(self, wrapper):
         super().__init__()
         self.network = wrapper.network
-        self.mean, self.std = wrapper.mean, wrapper.std
+        if wrapper.mean is None:
+            self.mean = self.std = None
+        else:  # buffers, so that the export cache key sees the normalisation
+            self.register_buffer("mean", wrapper.mean)
+            self.register_buffer("std", wrapper.std)
 
     def forward(self, x):
         if self.mean is not None:
