@@ -1,6 +1,8 @@
 # One-command entry points; see README.md.
 #   make run    set up, then run the workflow end to end on the embedded default
 #   make test   set up, then run the test suite (what CI runs)
+#   make test-slurm  the workflow on a one-node SLURM cluster started for the
+#               test and stopped after it (as root; installs slurm-wlm, munge)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +12,7 @@ TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 CORES ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: setup run test lint bench clean-results
+.PHONY: setup run test test-slurm lint bench clean-results
 
 setup: $(VENV)/.installed
 
@@ -26,6 +28,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-slurm: setup
+	ci/slurm/test.sh $(BIN)/python
 
 lint: setup
 	$(BIN)/snakemake --lint --configfile $(CONFIG)

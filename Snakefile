@@ -23,6 +23,19 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+# results/ holds the results of one configuration (recorded in results/config.yaml
+# when a run starts): another one is refused here, naming the keys. Finished
+# shards are checked against their manifests: a corrupted one is set aside and
+# recomputed, one finished by an orphaned job is kept (spectral_attribution.run_checks).
+from spectral_attribution import run_checks
+
+run_checks.at_start(config, main_process=workflow.is_main_process, exit_on_mismatch=True)
+
+
+onstart:
+    run_checks.record(config)
+
+
 report: "workflow/report/workflow.rst"
 
 
@@ -34,6 +47,7 @@ include: "workflow/rules/corruptions.smk"
 include: "workflow/rules/reconstruction.smk"
 include: "workflow/rules/zoom.smk"
 include: "workflow/rules/faithfulness.smk"
+include: "workflow/rules/baselines.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 

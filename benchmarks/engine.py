@@ -45,6 +45,7 @@ from torch import nn
 
 from spectral_attribution import backends
 from spectral_attribution.explainers import WCAM
+from spectral_attribution.row_updates import RowUpdater
 from spectral_attribution.models import ModelWrapper, Preprocessing, load_model
 
 CACHE = "/tmp/spectral-attribution-bench"  # embedded photographs, exported models
@@ -175,7 +176,7 @@ def overhead_ratio(args) -> dict:
         done = 0
         while done < n_forward:
             b = min(args.batch_size, n_forward - done)
-            explainer._logits(batch[:b])  # same dtype, layout and autocast as the WCAM
+            explainer.forward.logits(batch[:b])  # same dtype, layout and autocast as the WCAM
             done += b
         sync(args.device)
 
@@ -183,7 +184,7 @@ def overhead_ratio(args) -> dict:
         explainer(image)
         sync(args.device)
 
-    explainer._logits(batch)  # warm-up (cudnn autotuning, oneDNN primitives)
+    explainer.forward.logits(batch)  # warm-up (cudnn autotuning, oneDNN primitives)
     times = {"bare": [], "wcam": []}
     for _ in range(args.repeats):  # interleaved, so that drift hits both sides
         for name, fn in (("bare", bare), ("wcam", wcam)):
@@ -228,9 +229,9 @@ def perturbation_throughput(args) -> dict:
 
     def engine():
         # What a WCAM does per image: cached A images, then row updates.
-        cache = explainer._start_image(ctx)
+        updater = RowUpdater(pert, explainer.design, ctx, args.batch_size, device)
         for start in range(0, total, args.batch_size):
-            trivial(explainer._perturbed_rows(ctx, cache, start, min(start + args.batch_size, total)))
+            trivial(updater.rows(start, min(start + args.batch_size, total)))
         sync(device)
         return total
 
@@ -281,7 +282,7 @@ def memory_child(grid: int, model_name: str, device: str, batch_size: int, autoc
     explainer = WCAM(model, grid_size=grid, nb_design=8, batch_size=batch_size,
                      device=device, progress=False, **mode_kwargs(autocast, False, None))
     image = torch.rand(1, 3, 224, 224)
-    explainer._logits(image.to(device).expand(batch_size, -1, -1, -1))  # warm-up
+    explainer.forward.logits(image.to(device).expand(batch_size, -1, -1, -1))  # warm-up
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()

@@ -1,24 +1,32 @@
-"""Headline numbers of the studies on a sample of real ImageNet photographs (CPU-sized).
+"""Headline numbers of the corruption and reconstruction studies on real photographs (CPU-sized).
 
-Reports, for one model (``efficientnet-lite0`` by default) on ``N`` images of
-a labelled folder (``../shared/data/imagenet-sample`` by default, sampled
-without replacement with a seed):
+For one model (``efficientnet-lite0`` by default) on ``N`` images of a
+labelled folder (``../shared/data/imagenet-sample`` by default, sampled
+without replacement with a seed), this runs what the workflow runs:
 
-* mean robustness of the clean predictions over the ImageNet-C corruptions;
-* median reconstruction depth (share of the cells) with the WCAM order and
-  with random orders (median over draws, then over images), and the share of
-  images whose label is restored at all;
-* the depth-robustness linear fit;
-* mean approximation share (per-coefficient level contribution, and share of
-  mass) in the regular view (Resize 256, CenterCrop 224, J = 3) and the
-  zoomed view (Resize 512, CenterCrop 224, J = 4).
+* the corruption baseline (``--corruptions``, severities ``--severities``)
+  and the robustness of each clean prediction;
+* one corrupted copy per image (severities ``--explain-severities``, copies
+  whose prediction changed first, as ``corruptions.explain`` of the
+  configuration);
+* WCAMs of the clean images and of the copies, with the target policy
+  ``--target-policy``;
+* the reconstruction depth of every WCAM, with the WCAM order and random
+  orders, and the library's own summary (``studies.reconstruction_summary``)
+  and depth-robustness fit.
 
-Small settings by default (grid 8, 4 designs, bfloat16 autocast,
-channels_last): the paper uses grid 28 and 8 designs, 100 images.
+The zoom study is ``benchmarks/zoom_numbers.py``.
+
+The script also runs on an older version of the package (put its ``src`` on
+``PYTHONPATH``): it then reproduces what that version's workflow did, WCAM
+targets the labels (``wcam.target: label``) and reconstructions scored
+against the model's prediction on the image, and summarises with that
+version's ``reconstruction_summary``. It reports, in both cases, how many
+images had a WCAM explained for one class and scored against another.
 
 Usage::
 
-    .venv/bin/python benchmarks/study_numbers.py --n 16 --out benchmarks/results/study_numbers
+    python benchmarks/study_numbers.py --n 16 --out benchmarks/results/study_numbers
 
 Writes ``<out>/summary.json``, ``<out>/summary.md`` and the per-image tables.
 """
@@ -35,9 +43,26 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectral_attribution import data, metrics, studies
+import spectral_attribution
+from spectral_attribution import data, studies
 from spectral_attribution.explainers import WCAM
 from spectral_attribution.models import load_model
+
+try:  # the target policy (this version); absent in older versions
+    from spectral_attribution import targets as _targets
+except ImportError:
+    _targets = None
+
+STANDARD_15 = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur",
+               "motion_blur", "zoom_blur", "snow", "frost", "fog", "brightness", "contrast",
+               "elastic_transform", "pixelate", "jpeg_compression"]
+
+
+def _explain(explainer, images, labels, policy):
+    """WCAMs with the target policy (this version) or the old workflow's label targets."""
+    if _targets is None:
+        return explainer(images, [int(v) for v in labels])   # old workflow: wcam.target = label
+    return _targets.explain_with_policy(explainer, images, policy, labels)
 
 
 def main(argv=None) -> dict:
@@ -49,15 +74,20 @@ def main(argv=None) -> dict:
     p.add_argument("--model", default="efficientnet-lite0")
     p.add_argument("--grid", type=int, default=8)
     p.add_argument("--designs", type=int, default=4)
-    p.add_argument("--draws", type=int, default=5, help="random orders per image")
+    p.add_argument("--draws", type=int, default=3, help="random orders per image")
+    p.add_argument("--corruptions", default="standard-15",
+                   help="standard-15 (the paper's), or a comma-separated list")
     p.add_argument("--severities", default="1,3,5")
-    p.add_argument("--autocast", default="bfloat16", choices=["none", "bfloat16", "float16"])
+    p.add_argument("--explain-severities", default="3,5")
+    p.add_argument("--target-policy", default="prediction", choices=["prediction", "label"])
+    p.add_argument("--autocast", default="none", choices=["none", "bfloat16", "float16"])
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=str(here / "results" / "study_numbers"))
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     autocast = None if args.autocast == "none" else args.autocast
+    names = STANDARD_15 if args.corruptions == "standard-15" else args.corruptions.split(",")
     out = Path(args.out)
     t0 = time.time()
     timings = {}
@@ -70,71 +100,67 @@ def main(argv=None) -> dict:
     severities = [int(s) for s in args.severities.split(",")]
 
     t = time.time()
-    base = studies.corruption_baseline(model, x, ids, severities=severities, labels=labels,
-                                       seed=args.seed, autocast=autocast)
+    base = studies.corruption_baseline(model, x, ids, corruptions=names, severities=severities,
+                                       labels=labels, seed=args.seed, autocast=autocast)
     rob = studies.robustness_per_image(base)
+    chosen = studies.select_corrupted_copies(
+        base, per_image=1, severities=[int(s) for s in args.explain_severities.split(",")],
+        prefer_changed=True, seed=args.seed)
+    copies, copy_ids, copy_labels, extra = studies.corrupted_copies(x, ids, labels, chosen)
     timings["corruption_baseline_s"] = time.time() - t
 
     t = time.time()
     explainer = WCAM(model, grid_size=args.grid, nb_design=args.designs, levels=3, seed=args.seed,
                      autocast=autocast, channels_last=True, progress=False)
-    expls = explainer(x)
+    clean_expls = _explain(explainer, x, labels, args.target_policy)
+    copy_expls = _explain(explainer, copies, copy_labels, args.target_policy)
     timings["wcam_s"] = time.time() - t
 
     t = time.time()
-    recon = studies.sufficient_reconstruction(model, x, expls, ids, "clean",
-                                              nb_random_draws=args.draws, seed=args.seed,
-                                              autocast=autocast)
-    joined = studies.depth_and_robustness(recon, rob)
-    fit = metrics.depth_robustness_fit(joined)
+    common = dict(nb_random_draws=args.draws, seed=args.seed, autocast=autocast)
+    recon = pd.concat([
+        studies.sufficient_reconstruction(model, x, clean_expls, ids, conditions="clean", **common),
+        studies.sufficient_reconstruction(model, copies, copy_expls, copy_ids, conditions="corrupted",
+                                          extra_columns=pd.DataFrame(extra), **common),
+    ], ignore_index=True)
     timings["reconstruction_s"] = time.time() - t
-
-    t = time.time()
-    zoom, zoom_expls = studies.zoom_study(
-        model, pils, ids, grid_size=args.grid, nb_design=args.designs, seed=args.seed,
-        explainer_kwargs={"autocast": autocast, "channels_last": True}, return_explanations=True)
-    mass = pd.DataFrame([{"image_id": i, "view": view,
-                          "approximation_mass": metrics.approximation_share(e.map, e.subbands)}
-                         for view, es in zoom_expls.items() for i, e in zip(ids, es)])
-    timings["zoom_s"] = time.time() - t
-
-    approx = zoom[zoom["level"] == "approximation"].groupby("view")["contribution"]
-    found = recon["found"].to_numpy(bool)
+    summary_table = studies.reconstruction_summary(recon, rob)
+    scored = recon["target"] if "target" in recon else recon["reference_label"]
+    explained = pd.Series([e.target for e in clean_expls + copy_expls])
+    mismatch = recon.assign(mismatch=(explained.to_numpy() != scored.to_numpy()))
     summary = {
-        "settings": {"model": args.model, "n_images": len(ids), "images": args.images,
-                     "sample_seed": args.seed, "grid_size": args.grid, "nb_design": args.designs,
-                     "random_draws": args.draws, "severities": severities,
-                     "corruptions": int(base["corruption"].nunique()), "autocast": autocast,
-                     "channels_last": True, "threads": torch.get_num_threads(),
-                     "machine": platform.processor() or platform.machine()},
+        "settings": {"package": spectral_attribution.__file__, "model": args.model,
+                     "images": args.images, "image_ids": ids, "sample_seed": args.seed,
+                     "grid_size": args.grid, "nb_design": args.designs,
+                     "random_draws": args.draws, "corruptions": args.corruptions,
+                     "severities": severities, "explain_severities": args.explain_severities,
+                     "target_policy": args.target_policy if _targets is not None
+                     else "old workflow: WCAM of the label, depth scored against the prediction",
+                     "autocast": autocast, "channels_last": True,
+                     "threads": torch.get_num_threads(),
+                     "machine": platform.processor() or platform.machine(),
+                     "cpu_capability": torch.backends.cpu.get_cpu_capability()},
         "clean_accuracy": float(np.mean(rob["clean_prediction"] == rob["label"])),
         "mean_robustness": float(rob["robustness"].mean()),
-        "median_depth_share_wcam": float(recon["depth_share"].median()),
-        "median_depth_share_random": float(recon["random_depth_share_median"].median()),
-        "median_depth_cells_wcam": float(recon["depth"].median()),
-        "median_depth_cells_random": float(recon["random_depth_median"].median()),
-        "share_restored_wcam": float(found.mean()),
-        "share_restored_random_draws": float(recon["random_found_share"].mean()),
-        "share_images_wcam_shallower": float(np.mean(
-            recon["depth"].fillna(np.inf) < recon["random_depth_median"].fillna(np.inf))),
-        "depth_robustness_fit": fit.drop(columns="model").iloc[0].to_dict(),
-        "approximation_share_per_coefficient": {v: float(approx.mean()[v]) for v in approx.mean().index},
-        "approximation_share_mass": mass.groupby("view")["approximation_mass"].mean().to_dict(),
+        "explained_class_differs_from_scored_class": {
+            c: f"{int(part['mismatch'].sum())} of {len(part)}"
+            for c, part in mismatch.groupby("condition", sort=False)},
+        "reconstruction_summary": summary_table.to_dict(orient="records"),
         "timings_s": {k: round(v, 1) for k, v in timings.items()},
         "total_s": round(time.time() - t0, 1),
     }
     out.mkdir(parents=True, exist_ok=True)
     studies.write_table(rob, out / "robustness")
     studies.write_table(recon, out / "reconstruction")
-    studies.write_table(studies.zoom_table(zoom), out / "zoom")
-    studies.write_table(fit, out / "depth_robustness_fit")
+    studies.write_table(summary_table, out / "reconstruction_summary")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     lines = ["| quantity | value |", "| --- | --- |"]
     for k, v in summary.items():
-        if k != "settings":
+        if k not in ("settings", "reconstruction_summary"):
             lines.append(f"| {k} | {json.dumps(v, default=float)} |")
     (out / "summary.md").write_text(
-        "Settings: " + json.dumps(summary["settings"]) + "\n\n" + "\n".join(lines) + "\n")
+        "Settings: " + json.dumps(summary["settings"]) + "\n\n" + "\n".join(lines) + "\n\n"
+        + summary_table.to_markdown(index=False, floatfmt=".4g") + "\n")
     print(json.dumps(summary, indent=2, default=float))
     return summary
 

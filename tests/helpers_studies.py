@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import nn
 
-
-@dataclass
-class ToyContext:
-    size: tuple[int, int]
-    tensors: dict
+from spectral_attribution.perturbations import PerturbationContext
 
 
 class ToyPerturbation:
@@ -21,10 +15,10 @@ class ToyPerturbation:
     def __init__(self, dim: int):
         self.dim = dim
 
-    def prepare(self, values) -> ToyContext:
+    def prepare(self, values) -> PerturbationContext:
         v = torch.as_tensor(values, dtype=torch.float32).reshape(-1)
         assert v.numel() == self.dim
-        return ToyContext((1, self.dim), {"values": v})
+        return PerturbationContext((1, self.dim), {"values": v})
 
     def __call__(self, ctx, masks):
         return (masks * ctx.tensors["values"]).reshape(len(masks), 1, 1, self.dim)

@@ -1,5 +1,7 @@
 """The command line on a real photograph with the embedded default model."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ from PIL import Image
 from skimage import data
 
 from spectral_attribution.cli import build_parser, main
-from spectral_attribution.explainers import Explanation
+from spectral_attribution.explanation import Explanation
 
 
 @pytest.fixture
@@ -61,3 +63,215 @@ def test_help_documents_every_option():
     for option in ("--model", "--target", "--grid-size", "--nb-design", "--levels", "--wavelet",
                    "--device", "--out", "--autocast", "--channels-last", "--method"):
         assert option in text
+
+
+# --------------------------------------------------------------------------
+# Errors: one line on stderr, a documented exit status, never a traceback
+# --------------------------------------------------------------------------
+def _fails(capsys, argv, status=2):
+    """Run the CLI; check the status and that stderr is one line; return that line."""
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("spectral-attribution: error")
+    return lines[0]
+
+
+def test_cuda_on_a_machine_without_it_is_one_line(photo, tmp_path, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    line = _fails(capsys, ["explain", str(photo), "--out", str(tmp_path / "o"), "--device", "cuda"])
+    assert re.search(r"device 'cuda': (this torch build .* has no CUDA support|no CUDA GPU is "
+                     r"visible on this machine)", line)
+    assert not (tmp_path / "o").exists()
+    line = _fails(capsys, ["explain", str(photo), "--out", str(tmp_path / "o"), "--device", "gpu0"])
+    assert "device 'gpu0' is not a torch device name" in line
+
+
+def test_out_naming_an_existing_file(photo, tmp_path, capsys):
+    target = tmp_path / "taken.txt"
+    target.write_text("keep me")
+    line = _fails(capsys, ["explain", str(photo), "--out", str(target)])
+    assert line.endswith(f"--out {target} is an existing file; give a folder (created if missing)")
+    assert target.read_text() == "keep me"
+
+
+def test_a_grid_beyond_the_design_limit_names_the_grid_and_its_limit(photo, tmp_path, capsys):
+    line = _fails(capsys, ["explain", str(photo), "--out", str(tmp_path / "o"), "--grid-size", "500"])
+    assert "(e.g. a 500 x 500 grid)" in line and "a grid of at most 102 x 102 cells" in line
+
+
+def test_folders_urls_and_missing_files(photo, tmp_path, capsys):
+    line = _fails(capsys, ["explain", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert line.endswith(f"{tmp_path}: a folder, not an image file; give the image files "
+                         f"(e.g. {tmp_path}/*.jpg)")
+    url = "https://example.com/images//cat%20photo.jpg?size=large"
+    line = _fails(capsys, ["explain", url, "--out", str(tmp_path / "o")])
+    assert f"URLs are not supported: {url};" in line          # printed as given, not mangled
+    line = _fails(capsys, ["explain", "http://x.org/a.png", "--out", str(tmp_path / "o")])
+    assert "http://x.org/a.png" in line
+    line = _fails(capsys, ["explain", str(photo), str(tmp_path / "absent.png"), "--out",
+                           str(tmp_path / "o")])
+    assert line.endswith(f"no such image file: {tmp_path / 'absent.png'}")
+
+
+def test_undecodable_and_oversized_images(tmp_path, capsys):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not an image")
+    assert f"cannot decode image file {bad}" in _fails(capsys, ["explain", str(bad), "--out",
+                                                                 str(tmp_path / "o")])
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (6000, 20)).save(strip)
+    line = _fails(capsys, ["explain", str(strip), "--out", str(tmp_path / "o")])
+    assert "strip.png is 6000 x 20 pixels: aspect ratio 300:1 exceeds the limit of 50:1" in line
+
+
+def test_a_file_that_is_not_a_checkpoint(photo, tmp_path, capsys):
+    page = tmp_path / "weights.pt"
+    page.write_text("<!DOCTYPE html><html><body>Quota exceeded</body></html>")
+    line = _fails(capsys, ["explain", str(photo), "--out", str(tmp_path / "o"), "--model",
+                           "custom:resnet18", "--checkpoint", str(page), "--no-progress"])
+    assert f"{page} is not a checkpoint: it is an HTML page" in line
+
+
+def test_unknown_model(photo, tmp_path, capsys):
+    line = _fails(capsys, ["explain", str(photo), "--out", str(tmp_path / "o"), "--model", "resnet5"])
+    assert "unknown model 'resnet5'" in line
+
+
+def test_show_on_a_corrupted_shard_names_it(tmp_path, capsys):
+    from spectral_attribution import results
+    from spectral_attribution.explanation import Explanation
+
+    e = Explanation("wcam", np.zeros((2, 2), np.float32), np.zeros((8, 8), np.float32), None,
+                    target=1, predicted=1, score=0.0, predicted_score=0.0, settings={})
+    shard = results.write_shard(tmp_path / "results" / "wcam" / "m" / "clean" / "shard-000.npz",
+                                [e], ["cat"])[0]
+    results.write_run_config({"seed": 0, "data": {"n_images": 1}, "wcam": {"shard_size": 1},
+                              "models": [{"nickname": "m"}]}, tmp_path / "results")
+    shard.write_bytes(shard.read_bytes()[:200])
+    line = _fails(capsys, ["show", str(tmp_path / "results"), "--model", "m", "--image", "cat",
+                           "--out", str(tmp_path / "x.png")])
+    assert f"shard {shard} is corrupted: 200 bytes" in line and "recompute it" in line
+    line = _fails(capsys, ["show", str(tmp_path / "nothing"), "--model", "m", "--image", "cat"])
+    assert line.endswith(f"results folder not found: {tmp_path / 'nothing'}")
+
+
+def test_an_internal_failure_exits_1_with_one_line_and_debug_shows_the_traceback(
+        photo, tmp_path, capsys, monkeypatch):
+    from spectral_attribution import models
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the network fell over")
+
+    monkeypatch.setattr(models, "load_model", broken)
+    argv = ["explain", str(photo), "--out", str(tmp_path / "o"), "--grid-size", "2"]
+    line = _fails(capsys, argv, status=1)
+    assert line == ("spectral-attribution: error (RuntimeError): the network fell over "
+                    "(--debug shows the traceback)")
+    assert main(["--debug", *argv]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and err.rstrip().endswith("the network fell over")
+
+
+def test_exit_status_of_the_installed_command(tmp_path):
+    """The console script returns main()'s status to the shell."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "spectral_attribution.cli", "explain",
+                           str(tmp_path / "nope.jpg"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"spectral-attribution: error: no such image file: {tmp_path / 'nope.jpg'}"
+    bad_option = subprocess.run([sys.executable, "-m", "spectral_attribution.cli", "explain", "x.jpg",
+                                 "--out", "o", "--nb-design", "6"], capture_output=True, text=True,
+                                timeout=120)
+    assert bad_option.returncode == 2
+    assert bad_option.stderr.strip().splitlines()[-1] == (
+        "spectral-attribution explain: error: argument --nb-design: nb_design must be a power of "
+        "two (Sobol' sequences are balanced on powers of two), got 6")
+
+
+# --------------------------------------------------------------------------
+# --help, --version, parse-time checks
+# --------------------------------------------------------------------------
+def _help(command):
+    return build_parser()._subparsers._group_actions[0].choices[command].format_help()
+
+
+def test_help_shows_required_options_as_required_and_defaults_once():
+    text = " ".join(_help("explain").split())
+    assert "required: --out DIR output folder (created if missing)" in text
+    assert "(default: None)" not in text
+    assert text.count("default: the predicted class") == 1 and "--target TARGET class index" in text
+    assert "(default: 28)" in text and "(default: efficientnet-lite0)" in text
+    show = " ".join(_help("show").split())
+    assert "required: --model MODEL" in show and "(default: None)" not in show
+
+
+def test_version(capsys):
+    from spectral_attribution import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"spectral-attribution {__version__}"
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--nb-design", "6", "nb_design must be a power of two"),
+    ("--nb-design", "0", "nb_design must be a positive integer"),
+    ("--grid-size", "0", "grid_size must be a positive integer"),
+    ("--grid-size", "two", "expected an integer, got 'two'"),
+    ("--batch-size", "-3", "expected a positive integer, got -3"),
+])
+def test_parameters_are_checked_at_parse_time_with_the_librarys_rules(capsys, option, value, message):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["explain", "x.jpg", "--out", "o", option, value])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# models
+# --------------------------------------------------------------------------
+def test_models_table_fits_100_columns_with_details_on_request(capsys):
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert lines[0].split() == ["MODEL", "INPUT", "OFFLINE", "DESCRIPTION"]
+    row = next(line for line in lines if line.startswith("robustbench:Linf:Wong2020Fast "))
+    assert row.split()[1:3] == ["-/288", "no"] or row.split()[1:3] == ["-/288", "yes"]
+    assert main(["models", "resnet50"]) == 0
+    details = capsys.readouterr().out
+    assert "resize:        232" in details and "resnet50-11ad3fa6.pth" in details
+    assert max(len(line) for line in details.splitlines()) <= 100
+    assert main(["models", "--verbose"]) == 0
+    assert capsys.readouterr().out.count("\nname:") == len(lines) - 5 - 1  # every model, in full
+    assert "did you mean resnet50" in _fails(capsys, ["models", "resnet5"])
+
+
+# --------------------------------------------------------------------------
+# Progress when stderr is not a terminal
+# --------------------------------------------------------------------------
+def test_explain_reports_forward_passes_and_a_final_line_per_image(photo, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["explain", str(photo), str(photo), "--grid-size", "2", "--nb-design", "2",
+                 "--batch-size", "4", "--out", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("2 images: wcam, grid 2, 2 designs: 12 forward passes per image (24 in all), "
+                      "batch 4, on cpu")
+    assert all(re.match(r"\[\d\d:\d\d:\d\d\] image ", line) for line in err[1:])  # log lines, timed
+    err = [line[11:] for line in err]
+    done = [line for line in err if ": done: " in line]
+    assert [line.split(": wcam: done: ")[0] for line in done] == [
+        "image 1 of 2 (chelsea photo.jpg)", "image 2 of 2 (chelsea photo.jpg)"]
+    assert any(line.startswith("image 1 of 2 (chelsea photo.jpg): wcam: first 4 of 12 forward "
+                               "passes in ") for line in err)
+    assert main(["explain", str(photo), "--grid-size", "2", "--nb-design", "2", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""

@@ -91,3 +91,29 @@ def test_corrupt_many_yields_every_copy(image_u8):
     name, sev, seed, img = copies[0]
     np.testing.assert_array_equal(img, corrupt(image_u8, name, sev, seed))
     assert check_severity(np.int64(4)) == 4
+
+
+def test_corruption_sets_and_their_labels():
+    from pathlib import Path
+
+    import yaml
+
+    from spectral_attribution.corruptions import (
+        CORRUPTION_SETS, corruption_set_label, corruption_set_of, resolve_corruptions,
+    )
+
+    assert resolve_corruptions("standard-15") == STANDARD_CORRUPTIONS == resolve_corruptions(None)
+    assert resolve_corruptions("extra-4") == ("speckle_noise", "gaussian_blur", "spatter", "saturate")
+    assert resolve_corruptions("all-19") == CORRUPTIONS and len(CORRUPTION_SETS["all-19"]) == 19
+    assert resolve_corruptions(["fog", "saturate"]) == ("fog", "saturate")
+    with pytest.raises(ValueError, match="'standard-16'.*standard-15"):
+        resolve_corruptions("standard-16")
+    with pytest.raises(ValueError, match="twice.*fog"):
+        resolve_corruptions(["fog", "fog"])
+    assert [corruption_set_label(CORRUPTION_SETS[k]) for k in CORRUPTION_SETS] == list(CORRUPTION_SETS)
+    assert corruption_set_label(["saturate", "spatter"]) == "2 of extra-4"
+    assert corruption_set_label(["fog", "spatter", "fog"]) == "2 of all-19"
+    assert corruption_set_of("fog") == "standard-15" and corruption_set_of("spatter") == "extra-4"
+    # the embedded default keeps its 6 corruptions, and they are named as such
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
+    assert corruption_set_label(config["corruptions"]["names"]) == "6 of standard-15"

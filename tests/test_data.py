@@ -32,19 +32,20 @@ def test_rgb_round_trip_is_exact(tmp_path):
 
 
 def test_greyscale_is_replicated(tmp_path):
-    a = np.array([[0, 100, 255]], dtype=np.uint8)
+    a = np.array([[0, 100, 255]] * 2, dtype=np.uint8)  # 2 rows: 1-pixel sides are refused
     out = np.asarray(D.load_image(_save(tmp_path, Image.fromarray(a, "L"), "grey.png")))
-    assert out.shape == (1, 3, 3)
+    assert out.shape == (2, 3, 3)
     np.testing.assert_array_equal(out[..., 0], a)
     np.testing.assert_array_equal(out[..., 1], a)
     np.testing.assert_array_equal(out[..., 2], a)
 
 
 def test_palette_without_and_with_transparency(tmp_path):
-    p = Image.new("P", (2, 1))
+    p = Image.new("P", (2, 2))
     p.putpalette([255, 0, 0, 0, 0, 255] + [0] * (256 * 3 - 6))
-    p.putpixel((0, 0), 0)
-    p.putpixel((1, 0), 1)
+    for row in (0, 1):
+        p.putpixel((0, row), 0)
+        p.putpixel((1, row), 1)
     out = np.asarray(D.load_image(_save(tmp_path, p, "pal.png")))
     np.testing.assert_array_equal(out[0], [[255, 0, 0], [0, 0, 255]])
     # index 1 transparent -> composited on white
@@ -53,7 +54,7 @@ def test_palette_without_and_with_transparency(tmp_path):
 
 
 def test_rgba_is_composited_on_white(tmp_path):
-    a = np.array([[[255, 0, 0, 255], [255, 0, 0, 0], [0, 0, 0, 128]]], dtype=np.uint8)
+    a = np.array([[[255, 0, 0, 255], [255, 0, 0, 0], [0, 0, 0, 128]]] * 2, dtype=np.uint8)
     out = np.asarray(D.load_image(_save(tmp_path, Image.fromarray(a, "RGBA"), "rgba.png"))).astype(int)
     np.testing.assert_array_equal(out[0, 0], [255, 0, 0])
     np.testing.assert_array_equal(out[0, 1], [255, 255, 255])  # fully transparent: white, not red
@@ -61,7 +62,7 @@ def test_rgba_is_composited_on_white(tmp_path):
 
 
 def test_la_is_composited_on_white(tmp_path):
-    a = np.array([[[0, 0], [0, 255]]], dtype=np.uint8)
+    a = np.array([[[0, 0], [0, 255]]] * 2, dtype=np.uint8)
     out = np.asarray(D.load_image(_save(tmp_path, Image.fromarray(a, "LA"), "la.png")))
     np.testing.assert_array_equal(out[0], [[255, 255, 255], [0, 0, 0]])
 
@@ -76,7 +77,7 @@ def test_cmyk_jpeg_becomes_rgb(tmp_path):
 
 
 def test_sixteen_bit_is_scaled_not_clipped(tmp_path):
-    a = np.array([[0, 257, 32768, 65535]], dtype=np.uint16)
+    a = np.array([[0, 257, 32768, 65535]] * 2, dtype=np.uint16)
     im = Image.fromarray(a)
     assert im.mode.startswith("I;16")
     path = _save(tmp_path, im, "deep.png")
@@ -367,3 +368,113 @@ def test_imagenet_sample_folder(imagenet_sample):
     grey = [p for p in good["path"] if Image.open(p).mode != "RGB"]
     assert grey, "the sample is documented to contain greyscale JPEGs"
     assert D.load_image(grey[0]).mode == "RGB"
+
+
+# --------------------------------------------------------------------------
+# Size guards: refused from the header, before any pixel is decoded
+# --------------------------------------------------------------------------
+def _png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that declares ``width x height`` (8-bit RGB) but holds no pixel data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("width, height, message", [
+    (100_000, 100_000, r"huge.png declares more pixels than the limit of 89,478,485"),
+    (10_000, 10_000, r"huge.png is 10000 x 10000 pixels \(100,000,000 pixels\): more than the "
+                     r"limit of 89,478,485 pixels"),
+    (1, 100_000, r"huge.png is 1 x 100000 pixels: a side is shorter than the minimum of 2 pixels"),
+    (2, 100_000, r"huge.png is 2 x 100000 pixels: aspect ratio 50,000:1 exceeds the limit of 50:1"),
+    (1, 1, r"huge.png is 1 x 1 pixels: a side is shorter than the minimum of 2 pixels"),
+])
+def test_image_size_guards_name_the_file_and_the_limit(tmp_path, width, height, message):
+    path = _png_header(tmp_path / "huge.png", width, height)
+    with pytest.raises(D.ImageSizeError, match=message):
+        D.load_image(path)
+    assert issubclass(D.ImageSizeError, ImageDecodeError)  # skip_bad_images leaves them out too
+
+
+def test_size_limits_at_the_bounds(tmp_path):
+    limits = D.SizeLimits(max_pixels=600, max_aspect=4, min_side=3)
+    D.check_image_size(12, 3, "ok", limits)         # aspect 4, side 3, 36 pixels: inside
+    D.check_image_size(24, 25, "ok", limits)        # 600 pixels
+    with pytest.raises(D.ImageSizeError, match="601"):
+        D.check_image_size(601, 1 + 0 * 3, "x", D.SizeLimits(max_pixels=600, max_aspect=1000, min_side=1))
+    with pytest.raises(D.ImageSizeError, match="aspect ratio 5:1"):
+        D.check_image_size(15, 3, "x", limits)
+    with pytest.raises(D.ImageSizeError, match="minimum of 3"):
+        D.check_image_size(4, 2, "x", limits)
+
+
+def test_a_folder_is_not_an_image(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder, not an image file"):
+        D.load_image(tmp_path)
+
+
+# --------------------------------------------------------------------------
+# skip_bad_images: the sample holds n_images images that decode
+# --------------------------------------------------------------------------
+def _folder_with_bad(tmp_path, good=3, bad=2):
+    root = tmp_path / "imgs"
+    names = []
+    for k in range(good):
+        names.append(_img(root / f"good{k}.png", colour=(10 * k, 0, 0)).name)
+    for k in range(bad):
+        (root / f"bad{k}.png").write_bytes(b"not a png")
+        names.append(f"bad{k}.png")
+    pd.DataFrame({"file": names, "class_index": [1] * len(names)}).to_csv(root / "labels.csv", index=False)
+    return root
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_skip_bad_images_samples_until_n_good_images(tmp_path, seed):
+    root = _folder_with_bad(tmp_path)
+    config = {"source": "folder", "root": str(root), "n_images": 3, "seed": seed, "skip_bad_images": True}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        df = D.prepare_source(config, tmp_path / "out")
+    assert df["image_id"].tolist() == ["good0", "good1", "good2"]   # all 3 good ones, table order
+    skipped = df.attrs["skipped_images"]
+    assert set(skipped["image_id"]) <= {"bad0", "bad1"} and skipped["error"].dtype == object
+    assert skipped["error"].str.contains("cannot decode").all()
+
+
+def test_skip_bad_images_keeps_the_sample_when_every_image_decodes(tmp_path):
+    root = _folder_with_bad(tmp_path, good=6, bad=0)
+    table = D.labelled_folder(root)
+    good, bad = D.sample_good_images(table, 3, seed=4, skip_bad=True)
+    assert good.equals(D.sample_images(table, 3, seed=4)) and bad.empty
+
+
+def test_skip_bad_images_with_too_few_good_images_says_so(tmp_path):
+    root = _folder_with_bad(tmp_path, good=2, bad=3)
+    with pytest.raises(ValueError, match=r"only 2 of the 5 images of the source decode, fewer than "
+                                         r"n_images = 3; undecodable \(3\)"):
+        D.prepare_source({"source": "folder", "root": str(root), "n_images": 3,
+                          "skip_bad_images": True}, tmp_path / "out")
+
+
+def test_skip_bad_images_replacements_stay_in_the_label_when_stratified(tmp_path):
+    root = tmp_path / "imgs"
+    names, labels = [], []
+    for label, count in ((1, 4), (2, 4)):
+        for k in range(count):
+            names.append(_img(root / f"c{label}_{k}.png", colour=(k, label, 0)).name)
+            labels.append(label)
+    (root / "c1_0.png").write_bytes(b"broken")
+    (root / "c2_1.png").write_bytes(b"broken")
+    pd.DataFrame({"file": names, "class_index": labels}).to_csv(root / "labels.csv", index=False)
+    table = D.labelled_folder(root)
+    for seed in range(5):
+        good, bad = D.sample_good_images(table, 4, seed=seed, stratify=True, skip_bad=True)
+        assert sorted(good["label"]) == [1, 1, 2, 2]                 # strata kept
+        assert not good["image_id"].isin(["c1_0", "c2_1"]).any()

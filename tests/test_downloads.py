@@ -289,3 +289,20 @@ def test_imagenet_val_corrupted_archive_is_not_used(archives, tmp_path):
         D.imagenet_val(tmp_path, archives=meta, download_missing=False)
     assert (tmp_path / "ILSVRC2012_img_val.tar.corrupt").is_file()
     assert not (tmp_path / "val").exists()
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_extracted_validation_set_follows_the_umask(archives, tmp_path, mask):
+    import os
+    import stat
+
+    for name, data in archives.values():
+        (tmp_path / name).write_bytes(data)
+    old = os.umask(mask)
+    try:
+        D.imagenet_val(tmp_path, archives=_meta(archives), download_missing=False)
+    finally:
+        os.umask(old)
+    val = tmp_path / "val"
+    assert stat.S_IMODE(val.stat().st_mode) == 0o777 & ~mask      # not mkdtemp's 0700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in val.iterdir()} == {0o666 & ~mask}

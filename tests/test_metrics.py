@@ -32,14 +32,21 @@ def test_level_contributions_of_a_map_uniform_per_block():
     by_mass = M.level_contributions(m, bands, per_coefficient=False)
     masses = np.array([3 * 4, 2 * 12, 1 * 48])
     np.testing.assert_allclose(by_mass.values, masses / masses.sum())
-    assert M.approximation_share(m, bands) == pytest.approx(12 / 84)
-    assert M.approximation_share(m, bands, per_coefficient=True) == pytest.approx(0.5)
+    assert M.approximation_mass(m, bands) == pytest.approx(12 / 84)
+    assert M.approximation_share(m, bands) == pytest.approx(0.5)   # per coefficient
+    # normalised over some levels only: the others are NaN
+    part = M.level_contributions(m, bands, normalise_over=["approximation", "level_2"])
+    np.testing.assert_allclose(part.values, [3 / 5, 2 / 5, np.nan])
+    with pytest.raises(ValueError, match="level_3"):
+        M.level_contributions(m, bands, normalise_over=["level_3"])
 
 
 def test_level_contributions_uniform_map_and_zero_map():
     bands = WaveletTransform("haar", 3).subbands(16, 16)
     uniform = M.level_contributions(np.ones((16, 16)), bands)
     np.testing.assert_allclose(uniform.values, 0.25)
+    assert M.approximation_share(np.ones((16, 16)), bands) == 0.25          # 1 / (J + 1)
+    assert M.approximation_mass(np.ones((16, 16)), bands) == 1 / 64          # 4^-J
     assert M.level_contributions(np.zeros((16, 16)), bands).isna().all()
     with pytest.raises(ValueError, match="outside the map"):
         M.level_contributions(np.ones((8, 8)), bands)
@@ -96,10 +103,13 @@ def test_all_mass_on_one_cell_gives_depth_one():
     assert last.depth == 9 and last.share == 1.0
 
 
-def test_depth_never_reached_is_nan_and_flagged():
+def test_depth_never_reached_is_censored_and_flagged():
     model, pert, ctx = one_hot_depth_setup(dim=9, cell=4)
     res = M.reconstruction_depth(model, pert, ctx, np.arange(9), reference_label=1, k_values=[1, 2, 3])
-    assert not res.found and math.isnan(res.depth) and math.isnan(res.share)
+    assert not res.found and res.depth == 4 and res.share == 4 / 9   # largest k tried + 1
+    # class 0 is the prediction without cell 4: an order with cell 4 first never gives it
+    first = M.reconstruction_depth(model, pert, ctx, [4, 0, 1, 2, 3, 5, 6, 7, 8], reference_label=0)
+    assert not first.found and first.depth == 10 and first.share == 10 / 9   # d + 1
 
 
 def test_depth_scan_in_small_batches_stops_early():
@@ -135,7 +145,7 @@ def test_random_order_depths_reproducible_and_known():
 
 
 def test_keep_top_k_with_the_wavelet_perturbation():
-    from spectral_attribution.explainers import WaveletPerturbation
+    from spectral_attribution.perturbations import WaveletPerturbation
 
     pert = WaveletPerturbation("haar", 2, grid_size=4)
     x = torch.rand(3, 16, 16)
@@ -213,7 +223,7 @@ def test_insertion_deletion_known_curves():
 
 
 def test_faithfulness_on_real_perturbations_runs():
-    from spectral_attribution.explainers import SpatialPerturbation, WaveletPerturbation
+    from spectral_attribution.perturbations import SpatialPerturbation, WaveletPerturbation
 
     from helpers_studies import TinyNet, wrap
 

@@ -7,6 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torchvision.models as tvm
@@ -54,6 +55,14 @@ def resnet50_state():
     return tvm.resnet50().state_dict()
 
 
+def publish(monkeypatch, path: Path) -> None:
+    """Make ``path`` (a hub-cache file a test wrote) pass the published SHA-256 prefix check."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    real = M._published_sha256
+    monkeypatch.setattr(M, "_published_sha256",
+                        lambda w: digest[:8] if w.url.endswith("/" + path.name) else real(w))
+
+
 def _state_hash(state) -> str:
     net = tvm.resnet50() if "layer4.2.conv3.weight" in state else tvm.resnet18()
     net.load_state_dict(state)
@@ -63,12 +72,13 @@ def _state_hash(state) -> str:
 # --------------------------------------------------------------------------
 # torchvision
 # --------------------------------------------------------------------------
-def test_torchvision_loads_from_hub_cache_offline(torch_home, no_network):
+def test_torchvision_loads_from_hub_cache_offline(torch_home, no_network, monkeypatch):
     torch.manual_seed(0)
     net = tvm.resnet18()
     torch_home.mkdir(parents=True)
     path = torch_home / "resnet18-f37072fd.pth"
     torch.save(net.state_dict(), path)
+    publish(monkeypatch, path)
     assert M.torchvision_checkpoint_path("resnet18") == path
     w = M.load_model("resnet18")
     assert M.weights_sha256(w) == M.weights_sha256(net)
@@ -141,9 +151,11 @@ def test_robustbench_missing_checkpoint_offline(tmp_path, no_network):
     assert not (tmp_path / "imagenet" / "Linf" / "Salman2020Do_R50.pt").exists()
 
 
-def test_robustbench_standard_r50_uses_torchvision_v1(tmp_path, torch_home, no_network, resnet50_state):
+def test_robustbench_standard_r50_uses_torchvision_v1(tmp_path, torch_home, no_network, resnet50_state,
+                                                     monkeypatch):
     torch_home.mkdir(parents=True)
     torch.save(resnet50_state, torch_home / "resnet50-0676ba61.pth")
+    publish(monkeypatch, torch_home / "resnet50-0676ba61.pth")
     w = M.load_model("robustbench:Linf:Standard_R50", model_dir=tmp_path / "empty")
     assert M.weights_sha256(w.network.model) == _state_hash(resnet50_state)
     assert w.source.endswith("resnet50-0676ba61.pth")
@@ -220,9 +232,12 @@ def test_weights_sha256(tmp_path):
     with torch.no_grad():
         net.fc.bias[0] += 1
     assert M.weights_sha256(net) != a
-    f = tmp_path / "w.bin"
-    f.write_bytes(b"abc")
-    assert M.weights_sha256(f) == hashlib.sha256(b"abc").hexdigest()
+    f = tmp_path / "w.pt"
+    torch.save(net.state_dict(), f)
+    assert M.weights_sha256(f) == hashlib.sha256(f.read_bytes()).hexdigest()  # = sha256sum
+    (tmp_path / "w.bin").write_bytes(b"abc")
+    with pytest.raises(M.CheckpointError, match="w.bin is not a checkpoint: it is a text file"):
+        M.weights_sha256(tmp_path / "w.bin")
     assert M.weights_sha256(net.to(torch.bfloat16)) != M.weights_sha256(net.float())  # dtype counts
 
 
@@ -256,3 +271,126 @@ def test_efficientnet_lite0_on_chelsea(tmp_path, no_network):
     assert set(top) == {281, 282, 285}  # tabby, tiger cat, Egyptian cat: the domestic cats
     assert w.class_name(281) == "tabby"
     assert M.weights_sha256(w) == M.weights_sha256(M.load_model("efficientnet-lite0"))
+
+
+# --------------------------------------------------------------------------
+# Network outputs that are not a logits tensor
+# --------------------------------------------------------------------------
+class _Logits(torch.nn.Module):
+    """Logits ``(B, 3)`` = per-channel means, wrapped in ``form``; records how it was called."""
+
+    def __init__(self, form=lambda z: z):
+        super().__init__()
+        self.form = form
+        self.bn = torch.nn.BatchNorm2d(3)
+        self.drop = torch.nn.Dropout(0.5)
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((tuple(x.shape), torch.is_inference_mode_enabled(), self.training))
+        z = self.drop(self.bn(x)).mean(dim=(2, 3))
+        return self.form(z)
+
+
+class _HFLikeOutput(dict):
+    """A dict subclass with attributes, like transformers' ModelOutput."""
+
+    def __getattr__(self, name):
+        return self[name]
+
+
+class _WithLogits:
+    def __init__(self, logits):
+        self.logits, self.hidden = logits, None
+
+
+@pytest.mark.parametrize("form", [
+    lambda z: (z, z * 0 + 7),                              # (logits, aux)
+    lambda z: [z, {"aux": z}],                             # list
+    lambda z: {"aux": z + 1, "logits": z},                 # dict with logits
+    lambda z: {"out": z, "aux": z - 1},                    # torchvision segmentation style
+    lambda z: _HFLikeOutput(logits=z, loss=None),          # HuggingFace ModelOutput
+    lambda z: _WithLogits(z),                              # any object with .logits
+    lambda z: tvm.GoogLeNetOutputs(z, z + 1, z + 2),       # namedtuple with .logits
+], ids=["tuple", "list", "dict-logits", "dict-out", "hf-output", "object", "googlenet-namedtuple"])
+def test_wrapped_outputs_become_the_logits_tensor(form):
+    torch.manual_seed(0)
+    plain, wrapped = _Logits(), _Logits(form)
+    wrapped.load_state_dict(plain.state_dict())
+    w = M.as_wrapper(wrapped)
+    assert w.checked_output == (1, 3)
+    x = torch.rand(4, 3, 16, 16)
+    out = w(x)
+    assert isinstance(out, torch.Tensor) and out.shape == (4, 3)
+    torch.testing.assert_close(out, M.as_wrapper(plain)(x))
+
+
+@pytest.mark.parametrize("form,named", [
+    (lambda z: z.argmax(1), r"Tensor of shape \(1,\) and dtype torch.int64"),
+    (lambda z: z[..., None], r"Tensor of shape \(1, 3, 1\) and dtype torch.float32"),
+    (lambda z: (z > 0), r"Tensor of shape \(1, 3\) and dtype torch.bool"),
+    (lambda z: {"scores": z, "aux": z}, r"dict with keys \['scores', 'aux'\]"),
+    (lambda z: ("cat", z), r"tuple of 2 \(builtins.str, Tensor of shape \(1, 3\)"),
+    (lambda z: None, r"the network returned builtins.NoneType"),
+    (lambda z: z.flatten(), r"Tensor of shape \(3,\)"),
+], ids=["int", "3d", "bool", "dict", "tuple-str", "none", "1d"])
+def test_other_outputs_are_refused_when_wrapped(form, named):
+    with pytest.raises(M.ModelOutputError, match=named + r".*expected a \(N, K\) float tensor"):
+        M.as_wrapper(_Logits(form))
+    with pytest.raises(M.ModelOutputError, match=named):
+        M.ModelWrapper(_Logits(form), Preprocessing(resize=None, crop=8, mean=None, std=None))
+
+
+def test_output_check_is_one_cheap_pass_that_changes_nothing():
+    net = _Logits(lambda z: (z, None))
+    net.train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    w = M.ModelWrapper(net, Preprocessing(resize=None, crop=40, mean=None, std=None), name="toy")
+    # one pass, batch 1 at the crop size, in inference mode, the network in eval mode
+    assert net.calls == [((1, 3, 40, 40), True, False)]
+    for k, v in net.state_dict().items():  # batch-norm statistics and counter untouched
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+    assert not net.training and not net.bn.training and not net.drop.training
+    assert M.as_wrapper(w) is w and len(net.calls) == 1  # a wrapper is not checked again
+    M.ModelWrapper(net, check=False)
+    assert len(net.calls) == 1
+    M.as_wrapper(net)
+    assert net.calls[-1][0] == (1, 3, 224, 224)  # no crop known: 224
+
+
+def test_output_check_without_a_known_size_is_deferred_to_the_first_call():
+    class FixedSize(torch.nn.Module):  # takes 5 x 5 images only, returns a tuple
+        def forward(self, x):
+            return (x.flatten(1) @ torch.ones(75, 2), "aux")
+
+    w = M.as_wrapper(FixedSize())
+    assert w.checked_output is None  # 224 x 224 does not fit: nothing refused yet
+    torch.testing.assert_close(w(torch.ones(2, 3, 5, 5)), torch.full((2, 2), 75.0))
+    # with the crop known, a network that cannot take it is refused at once
+    with pytest.raises(M.ModelOutputError, match=r"fixed: the network fails on a \(1, 3, 8, 8\) input"):
+        M.ModelWrapper(FixedSize(), Preprocessing(resize=None, crop=8, mean=None, std=None), name="fixed")
+
+
+def test_every_caller_gets_the_logits_of_a_tuple_model():
+    from spectral_attribution.explainers import WCAM
+
+    from toys import LowPassModel
+
+    class TupleLowPass(LowPassModel):
+        def forward(self, x):
+            return super().forward(x), {"features": x.mean()}
+
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    [plain] = WCAM(LowPassModel(), grid_size=4, nb_design=4, levels=2)(x)
+    [tupled] = WCAM(TupleLowPass(), grid_size=4, nb_design=4, levels=2)(x)
+    np.testing.assert_array_equal(tupled.indices, plain.indices)
+    assert tupled.predicted == plain.predicted
+
+
+def test_load_model_checks_the_output(tmp_path):
+    torch.manual_seed(2)
+    path = tmp_path / "r18.pt"
+    torch.save(tvm.resnet18(num_classes=10).state_dict(), path)
+    w = M.load_model("custom:resnet18", checkpoint=path, num_classes=10,
+                     preprocessing={"resize": 40, "crop": 32})
+    assert w.checked_output == (1, 10)

@@ -59,3 +59,47 @@ def test_shard_rows_names_the_key_when_a_shard_is_empty():
     assert list(pipeline.shard_rows(df, "001", 2)["image_id"]) == ["c"]
     with pytest.raises(IndexError, match="data.n_images"):
         pipeline.shard_rows(df, 2, 2)
+
+
+def test_table_and_figure_names_are_those_of_the_registries():
+    from spectral_attribution import plots, studies
+
+    assert pipeline.TABLES == tuple(studies.TABLES)
+    assert pipeline.FIGURES == tuple(plots.FIGURES)
+    cfg = _config("tiny.yaml")
+    assert pipeline.figure_options(cfg, "wcam_gallery")["nb_images"] == cfg["figures"]["gallery_images"]
+    assert "nb_images" not in pipeline.figure_options(cfg, "zoom")
+    with pytest.raises(ValueError, match="unknown table 'nope'"):
+        studies.build_table("nope", {})
+    with pytest.raises(ValueError, match="unknown figure 'nope'"):
+        plots.draw_figure("nope", {})
+    with pytest.raises(KeyError, match="per_corruption"):
+        studies.build_table("robustness", {"per_image": "x.csv"})
+
+
+def test_schema_target_policy_and_corruption_sets():
+    validate = pytest.importorskip("snakemake.utils").validate
+    schema = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    for name in ("config.yaml", "tiny.yaml", "replication.yaml"):
+        cfg = _config(name)
+        validate(cfg, schema)
+        assert pipeline.target_policy(cfg) == "prediction"
+    cfg = _config()
+    cfg["corruptions"]["names"] = "all-19"
+    cfg["target_policy"] = "label"
+    validate(cfg, schema)
+    assert pipeline.target_policy(cfg) == "label"
+    for key, value in (("names", "all-20"), ("names", ["fog", "haze"])):
+        bad = _config()
+        bad["corruptions"][key] = value
+        with pytest.raises(Exception, match="Error validating"):
+            validate(bad, schema)
+    # the old key is refused with a message that names its replacement
+    old = _config()
+    old["wcam"]["target"] = "label"
+    with pytest.raises(Exception, match="target_policy"):
+        validate(old, schema)
+    with pytest.raises(ValueError, match="'wcam.target' was replaced by the top-level key 'target_policy'"):
+        pipeline.target_policy(old)
+    with pytest.raises(ValueError, match="'predicted' is now spelled 'prediction'"):
+        pipeline.target_policy({"target_policy": "predicted"})

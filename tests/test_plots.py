@@ -115,3 +115,37 @@ def test_save_figure_is_atomic_and_closes(tmp_path):
     P.save_figure(fig, tmp_path / "line")
     assert not plt.fignum_exists(fig.number)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["line.pdf", "line.png"]
+
+
+def test_study_figures_name_their_definitions(tmp_path):
+    # zoom, the paper's J = 3 vs J = 4: bars per physical scale, the zoomed finest level left out
+    rows = []
+    for view, levels, mapping in (("regular", 3, {"approximation": "approximation", "level_3": "level_3",
+                                                  "level_2": "level_2", "level_1": "level_1"}),
+                                  ("zoomed", 4, {"approximation": "approximation", "level_4": "level_3",
+                                                 "level_3": "level_2", "level_2": "level_1"})):
+        names = ["approximation"] + [f"level_{j}" for j in range(levels, 0, -1)]
+        for k, name in enumerate(names):
+            rows.append({"model": "a", "image_id": "x", "view": view, "levels": levels, "level": name,
+                         "level_order": k, "contribution": 1 / len(names),
+                         "scale_level": mapping.get(name, ""),
+                         "scale_contribution": 0.25 if name in mapping else np.nan})
+    fig = P.plot_zoom(pd.DataFrame(rows))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        "approximation", "level_3", "level_2", "level_1"]
+    assert "physical scale" in fig.axes[0].get_title()
+    _saved(fig, tmp_path, "zoom_paper")
+    # robustness: the title names the set, a line separates the extras
+    base = pd.DataFrame([{"model": "a", "image_id": i, "corruption": c, "severity": s,
+                          "same_as_clean": bool((i + s) % 2)}
+                         for i in range(2) for c in ("fog", "contrast", "spatter") for s in (1, 5)])
+    fig = P.plot_robustness(base)
+    assert fig._suptitle.get_text() == "corruptions: 3 of all-19"
+    assert [line.get_ydata()[0] for line in fig.axes[0].get_lines()] == [1.5]
+    _saved(fig, tmp_path, "robustness_sets")
+    # depth orders: censored depths (d + 1) stay on the plot, above the line at 1
+    df = _reconstruction_table()
+    df.loc[0, "random_depth_share_median"] = 17 / 16
+    fig = P.plot_depth_orders(df)
+    assert fig.axes[0].get_ylim()[1] >= 17 / 16
+    _saved(fig, tmp_path, "orders_censored")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from spectral_attribution import results
-from spectral_attribution.explainers import Explanation
+from spectral_attribution.explanation import Explanation
 
 
 def _exps(n=3, g=4, size=16, spatial=True):
@@ -21,6 +22,14 @@ def _exps(n=3, g=4, size=16, spatial=True):
                             target=300 + i, predicted=7 * i, score=1.5 * i,
                             predicted_score=2.0 + i, settings={"grid_size": g, "seed": i})
             for i in range(n)]
+
+
+def _config(n_images, shard_size, models=("m",), per_image=0, faithfulness=False):
+    """The parts of a workflow configuration that say which shards exist."""
+    return {"seed": 0, "data": {"n_images": n_images}, "wcam": {"shard_size": shard_size},
+            "models": [{"nickname": m, "name": m} for m in models],
+            "corruptions": {"explain": {"per_image": per_image}},
+            "faithfulness": {"enabled": faithfulness}}
 
 
 def test_atomic_path_replaces_only_on_success(tmp_path):
@@ -71,7 +80,9 @@ def test_shard_round_trip(tmp_path):
                                    ["a", "b", "c"], labels=[1, None, 999], seed=11,
                                    provenance={"seed": 11})
     manifest = pd.read_csv(csv)
-    assert list(manifest.columns) == results.MANIFEST_COLUMNS
+    assert list(manifest.columns) == results.MANIFEST_COLUMNS + results.INTEGRITY_COLUMNS
+    assert (manifest["npz_bytes"] == npz.stat().st_size).all()
+    assert (manifest["npz_sha256"] == results.file_sha256(npz)).all()
     assert list(manifest["label"]) == [1, -1, 999]
     assert list(manifest["seed"]) == [11, 11, 11]
     assert json.loads(manifest["settings"][1]) == {"grid_size": 4, "seed": 1}
@@ -93,6 +104,9 @@ def test_load_explanation_finds_image_across_shards(tmp_path):
     base = tmp_path / "wcam" / "m" / "clean"
     results.write_shard(base / "shard-000.npz", exps[:2], ["a", "b"])
     results.write_shard(base / "shard-001.npz", exps[2:], ["c", "d"])
+    with pytest.raises(FileNotFoundError, match=r"config\.yaml not found"):
+        results.load_explanation(tmp_path, "m", "d")       # which shards? no record: refused
+    results.write_run_config(_config(4, 2), tmp_path)
     got = results.load_explanation(tmp_path, "m", "d")
     np.testing.assert_array_equal(got.indices, exps[3].indices)
     assert got.spatial is None
@@ -100,15 +114,18 @@ def test_load_explanation_finds_image_across_shards(tmp_path):
     assert [r["image_id"] for r, _ in results.iter_explanations(tmp_path, "m")] == list("abcd")
     with pytest.raises(KeyError, match="'zz'"):
         results.load_explanation(tmp_path, "m", "zz")
-    with pytest.raises(FileNotFoundError, match="other"):
+    with pytest.raises(KeyError, match=r"model 'other' is not in the configuration .*\['m'\]"):
         results.load_explanation(tmp_path, "other", "a")
+    with pytest.raises(FileNotFoundError, match=r"computes no 'spatial' variant \(variants: \['clean'\]\)"):
+        results.load_explanation(tmp_path, "m", "a", "spatial")
+    assert results.load_manifest(tmp_path, "m", "corrupted").empty   # e.g. the gallery's copies
 
 
 def test_shard_without_manifest_is_incomplete(tmp_path):
     npz, csv = results.write_shard(tmp_path / "wcam" / "m" / "clean" / "shard-000.npz",
                                    _exps(1), ["a"])
     csv.unlink()
-    assert results.shard_paths(tmp_path, "m") == []
+    assert results.shard_paths(tmp_path, "m", config=_config(1, 1)) == []
     with pytest.raises(FileNotFoundError, match="incomplete"):
         results.load_shard(npz)
 
@@ -119,3 +136,71 @@ def test_write_shard_refuses_ragged_shapes(tmp_path):
     with pytest.raises(ValueError, match="different shapes"):
         results.write_shard(tmp_path / "s.npz", exps, ["a", "b"])
     assert not (tmp_path / "s.npz").exists()
+
+
+# --------------------------------------------------------------------------
+# Integrity: a shard is checked against its manifest when it is read
+# --------------------------------------------------------------------------
+def _one_shard(tmp_path, n=2):
+    return results.write_shard(tmp_path / "wcam" / "m" / "clean" / "shard-000.npz", _exps(n),
+                               [f"i{k}" for k in range(n)])
+
+
+def test_a_truncated_shard_names_the_file_and_how_to_recompute_it(tmp_path):
+    npz, _ = _one_shard(tmp_path)
+    size = npz.stat().st_size
+    npz.write_bytes(npz.read_bytes()[: size // 2])
+    with pytest.raises(results.ShardIntegrityError,
+                       match=rf"shard {re.escape(str(npz))} is corrupted: {size // 2:,} bytes, its "
+                             rf"manifest records {size:,} .*recompute it: run the workflow again"):
+        results.load_shard(npz)
+    assert issubclass(results.ShardIntegrityError, ValueError)
+
+
+def test_a_shard_altered_in_place_fails_its_checksum(tmp_path):
+    npz, _ = _one_shard(tmp_path)
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2] ^= 0xFF                  # same size, one byte flipped
+    npz.write_bytes(bytes(data))
+    with pytest.raises(results.ShardIntegrityError, match="its SHA-256 is .* its manifest records"):
+        results.load_shard(npz)
+    results.write_run_config(_config(2, 2), tmp_path)
+    with pytest.raises(results.ShardIntegrityError, match="shard-000.npz is corrupted"):
+        results.load_explanation(tmp_path, "m", "i0")
+
+
+def test_an_empty_shard_is_checked_by_its_zip_crcs(tmp_path):
+    npz, _ = results.write_shard(tmp_path / "s" / "shard-000.npz", [], [])
+    assert len(results.load_shard(npz)) == 0
+    npz.write_bytes(npz.read_bytes()[:40])
+    with pytest.raises(results.ShardIntegrityError, match="cannot be read"):
+        results.load_shard(npz)
+
+
+def test_readers_take_the_declared_shards_never_leftovers(tmp_path):
+    """A first run with 4 images in 2 shards, then the configuration shrinks to 2 images."""
+    exps = _exps(4, spatial=False)
+    base = tmp_path / "wcam" / "m" / "clean"
+    results.write_shard(base / "shard-000.npz", exps[:2], ["a", "b"])
+    results.write_shard(base / "shard-001.npz", exps[2:], ["c", "d"])   # left over
+    results.write_run_config(_config(2, 2), tmp_path)
+    assert results.shard_paths(tmp_path, "m") == [base / "shard-000.npz"]
+    assert list(results.load_manifest(tmp_path, "m")["image_id"]) == ["a", "b"]
+    with pytest.raises(KeyError, match="'c' not found"):
+        results.load_explanation(tmp_path, "m", "c")
+    # an explicit configuration overrides the recorded one
+    assert len(results.load_manifest(tmp_path, "m", config=_config(4, 2))) == 4
+
+
+def test_run_config_round_trip(tmp_path):
+    config = {**_config(6, 3, per_image=1, faithfulness=True),
+              "zoom": {"views": {"regular": [256, 224, 3]}}, "model_dir": None}
+    path = results.write_run_config(config, tmp_path / "results")
+    assert path == tmp_path / "results" / "config.yaml"
+    assert results.read_run_config(tmp_path / "results") == config
+    assert results.run_variants(config) == ["clean", "corrupted", "spatial"]
+    assert [p.name for p in results.declared_shards(tmp_path, "m", "spatial", config)] == \
+        ["shard-000.npz", "shard-001.npz"]
+    (tmp_path / "results" / "config.yaml").write_text("- a list\n")
+    with pytest.raises(ValueError, match="not a configuration"):
+        results.read_run_config(tmp_path / "results")

@@ -25,13 +25,16 @@ def mean_model(size=32, threshold=0.25, name="mean"):
     return ModelWrapper(LinearLogits(w, bias=[threshold, 0.0]), pre, name=name)
 
 
-def fake_wcam(indices, levels=2, size=32, target=1):
+def fake_wcam(indices, levels=2, size=32, target=1, predicted=None, **settings):
     g = indices.shape[0]
     return Explanation(method="wcam", indices=indices.astype(np.float32),
                        map=np.kron(indices, np.ones((size // g, size // g))).astype(np.float32),
-                       spatial=None, target=target, predicted=target, score=0.0, predicted_score=0.0,
+                       spatial=None, target=target,
+                       predicted=target if predicted is None else predicted,
+                       score=0.0, predicted_score=0.0,
                        settings={"wavelet": "haar", "levels": levels, "grid_size": g,
-                                 "drop_approximation": False, "image_size": [size, size]})
+                                 "drop_approximation": False, "image_size": [size, size],
+                                 **settings})
 
 
 # -- corruption baseline --------------------------------------------------------
@@ -40,8 +43,9 @@ def test_robustness_of_a_model_that_ignores_its_input_is_one():
     base = S.corruption_baseline(model, tiny_images(2), IDS, corruptions=["fog", "gaussian_noise"],
                                  severities=[1, 5])
     assert list(base.columns) == ["model", "image_id", "label", "clean_prediction", "clean_score",
-                                  "corruption", "severity", "copy_seed", "corrupted_prediction",
-                                  "corrupted_score", "same_as_clean"]
+                                  "corruption", "corruption_set", "severity", "copy_seed",
+                                  "corrupted_prediction", "corrupted_score", "same_as_clean"]
+    assert list(base["corruption_set"].unique()) == ["standard-15"]
     assert len(base) == 2 * 2 * 2 and base["same_as_clean"].all()
     rob = S.robustness_per_image(base)
     assert list(rob["robustness"]) == [1.0, 1.0] and list(rob["nb_copies"]) == [4, 4]
@@ -121,7 +125,8 @@ def test_sufficient_reconstruction_known_depths():
                                      nb_random_draws=5, seed=9, extra_columns=extra)
     assert list(df["depth"]) == [1, 16] and list(df["found"]) == [True, True]
     np.testing.assert_allclose(df["depth_share"], [1 / 16, 1.0])
-    assert list(df["reference_label"]) == [1, 1] and list(df["condition"]) == ["clean", "corrupted"]
+    assert list(df["target"]) == [1, 1] and list(df["condition"]) == ["clean", "corrupted"]
+    assert list(df["target_source"]) == ["prediction", "prediction"]
     # a random order restores the label when cell 0 comes in
     for i in range(2):
         depths = [1 + int(np.flatnonzero(np.random.default_rng([9, i, r]).permutation(16) == 0)[0])
@@ -134,14 +139,69 @@ def test_sufficient_reconstruction_known_depths():
     assert list(joined["robustness"]) == [0.9, 0.1]
 
 
-def test_sufficient_reconstruction_unreachable_label_is_nan():
+def test_a_wcam_explained_for_class_c_is_reconstructed_against_class_c():
+    # The mean model predicts 1 on a grey image; the WCAM explains class 0 (c != prediction).
+    # Class 0 needs a mean below 0.25, i.e. the approximation (cell 0) removed: the order puts
+    # cell 0 last, so class 0 is there at k = 1 while the prediction (1) needs all 16 cells.
     model = mean_model()
     images = torch.full((1, 3, 32, 32), 0.5)
-    df = S.sufficient_reconstruction(model, images, [fake_wcam(np.eye(4))], ["x"],
-                                     reference_labels=[0], nb_random_draws=2, max_k=0 + 3)
-    # label 0 needs a mean below 0.25: only k=0 (not tried) gives it, or orders without cell 0
-    assert df.loc[0, "found"] == False  # noqa: E712  (cell 0 comes first in this order)
-    assert math.isnan(df.loc[0, "depth"]) and math.isnan(df.loc[0, "depth_share"])
+    last = np.ones((4, 4))
+    last[0, 0] = 0.0
+    expl = fake_wcam(last, target=0, predicted=1, target_policy="label", target_source="label")
+    df = S.sufficient_reconstruction(model, images, [expl], ["x"], nb_random_draws=2)
+    assert df.loc[0, "target"] == 0 and df.loc[0, "prediction"] == 1
+    assert df.loc[0, "depth"] == 1 and bool(df.loc[0, "found"])
+    assert df.loc[0, "target_source"] == "label" and df.loc[0, "target_policy"] == "label"
+    # the same map explaining the prediction is scored against the prediction
+    df = S.sufficient_reconstruction(model, images, [fake_wcam(last, target=1)], ["x"],
+                                     nb_random_draws=2)
+    assert df.loc[0, "depth"] == 16 and df.loc[0, "target_source"] == "prediction"
+
+
+def test_a_class_never_restored_has_the_censored_depth():
+    model = mean_model()
+    images = torch.full((1, 3, 32, 32), 0.5)
+    # class 0 needs cell 0 (the approximation) removed: cell 0 comes first in this order
+    expl = fake_wcam(np.eye(4), target=0, predicted=1)
+    df = S.sufficient_reconstruction(model, images, [expl], ["x"], nb_random_draws=2, max_k=3)
+    assert df.loc[0, "found"] == False  # noqa: E712
+    assert df.loc[0, "depth"] == 4 and df.loc[0, "depth_share"] == 4 / 16   # max_k + 1
+    assert df.loc[0, "target_source"] == "given"
+    full = S.sufficient_reconstruction(model, images, [expl], ["x"], nb_random_draws=1)
+    # cell 0 first: every k keeps the approximation, class 0 never comes: d + 1
+    assert full.loc[0, "depth"] == 17 and full.loc[0, "depth_share"] == 17 / 16
+    rnd = [float(v) for v in full.loc[0, "random_depths"].split(";")]
+    assert all(1 <= v <= 17 for v in rnd)
+
+
+def test_summary_keeps_every_image_so_an_order_that_fails_more_cannot_look_better():
+    # d = 16. The WCAM order restores all 4 images (depths 2, 3, 4, 5); the random order
+    # restores one image only, at depth 1. Medians over the restored images alone would
+    # put random first (1 < 3.5); over every image (censored at 17) random is worse.
+    recon = pd.DataFrame({
+        "model": ["m"] * 4, "image_id": list("abcd"), "condition": ["clean"] * 4,
+        "target_policy": ["prediction"] * 4, "dim": [16] * 4,
+        "depth": [2.0, 3.0, 4.0, 5.0], "found": [True] * 4,
+        "random_depth_median": [1.0, 17.0, 17.0, 17.0], "random_found_share": [1.0, 0, 0, 0],
+    })
+    recon["depth_share"] = recon["depth"] / 16
+    recon["random_depth_share_median"] = recon["random_depth_median"] / 16
+    rob = pd.DataFrame({"model": ["m"] * 4, "image_id": list("abcd"),
+                        "robustness": [0.9, 0.8, 0.7, 0.6], "corruptions": ["standard-15"] * 4})
+    table = S.reconstruction_summary(recon, rob)
+    row = table.iloc[0]
+    assert row["nb_images"] == 4 and row["depth_median"] == 3.5 and row["random_depth_median"] == 17
+    assert row["depth_share_median"] == 3.5 / 16 and row["random_depth_share_median"] == 17 / 16
+    assert row["found_share"] == 1.0 and row["random_found_share"] == 0.25
+    assert row["target_policy"] == "prediction" and row["corruptions"] == "standard-15"
+    assert row["slope"] == pytest.approx(-0.1 / (1 / 16))   # robustness falls 0.1 per cell
+    assert row["depth_share_median_low"] <= row["depth_share_median"] <= row["depth_share_median_high"]
+    assert 2 / 16 <= row["depth_share_median_low"] and row["depth_share_median_high"] <= 5 / 16
+    assert row["random_depth_share_median_high"] == 17 / 16
+    # WCAM - random per image: +1, -14, -13, -12 cells: ranks 1 vs 4 + 3 + 2, exact p = 4 / 16
+    assert row["wilcoxon_n"] == 4 and row["wilcoxon_statistic"] == 1.0
+    assert row["wilcoxon_p"] == pytest.approx(0.25)
+    assert "d + 1" in table.attrs["notes"][0]
 
 
 def test_sufficient_reconstruction_with_real_explanations():
@@ -149,8 +209,8 @@ def test_sufficient_reconstruction_with_real_explanations():
     x = tiny_images(2)
     expls = WCAM(model, grid_size=4, nb_design=4, levels=2, progress=False)(x)
     df = S.sufficient_reconstruction(model, x, expls, IDS, nb_random_draws=2)
-    assert ((df["depth"] >= 1) & (df["depth"] <= 16)).all()
-    assert (df["reference_label"] == [e.predicted for e in expls]).all()
+    assert ((df["depth"] >= 1) & (df["depth"] <= 17)).all()
+    assert (df["target"] == [e.target for e in expls]).all()
 
 
 # -- zoom -------------------------------------------------------------------------
@@ -160,24 +220,122 @@ def test_zoom_study_known_contributions():
     model = mean_model()
     rng = np.random.default_rng(0)
     pils = [Image.fromarray((rng.random((48, 64, 3)) * 255).astype(np.uint8)) for _ in range(2)]
-    views = {"regular": (40, 32, 2), "zoomed": (80, 32, 3)}
-    with pytest.warns(UserWarning, match="zoomed.*do not align"):  # J=3: 8-px cells, 4-px block
-        df, expls = S.zoom_study(model, pils, IDS, grid_size=4, nb_design=4, views=views,
-                                 return_explanations=True)
-    assert len(expls["regular"]) == 2 and expls["zoomed"][0].settings["levels"] == 3
+    views = {"regular": (40, 32, 2), "zoomed": (80, 32, 2)}
+    df, expls = S.zoom_study(model, pils, IDS, grid_size=4, nb_design=4, views=views,
+                             return_explanations=True)
+    assert len(expls["regular"]) == 2 and expls["zoomed"][0].settings["levels"] == 2
     sums = df.groupby(["image_id", "view"])["contribution"].sum()
     np.testing.assert_allclose(sums, 1.0)
-    # only the mean matters: all importance on grid cell 0.
-    # regular (J=2): cell 0 is exactly the approximation block -> approximation 1.
-    reg = df[(df.view == "regular") & (df.level == "approximation")]["contribution"]
-    np.testing.assert_allclose(reg, 1.0, atol=1e-4)
-    # zoomed (J=3): cell 0 (8x8) holds the 4x4 approximation and the three 4x4
-    # level-3 blocks, uniformly: per coefficient, 1/2 each.
-    zoom = df[df.view == "zoomed"].set_index(["image_id", "level"])["contribution"]
-    for i in IDS:
-        assert zoom[(i, "approximation")] == pytest.approx(0.5, abs=1e-4)
-        assert zoom[(i, "level_3")] == pytest.approx(0.5, abs=1e-4)
-    assert list(df[df.view == "zoomed"]["level"][:4]) == ["approximation", "level_3", "level_2", "level_1"]
+    # only the mean matters: all importance on grid cell 0 = the approximation block (J=2)
+    approx = df[df.level == "approximation"]["contribution"]
+    np.testing.assert_allclose(approx, 1.0, atol=1e-4)
+    assert list(df[df.view == "zoomed"]["level"][:3]) == ["approximation", "level_2", "level_1"]
+    assert (df["scale_level"] == "").all() and df["scale_contribution"].isna().all()
+
+
+def _uniform_wcams(levels, grid=4, size=32, count=2, target=1, value=None):
+    indices = np.ones((grid, grid)) if value is None else value
+    return [fake_wcam(indices, levels=levels, size=size, target=target, nb_design=4, seed=0)
+            for _ in range(count)]
+
+
+def _blank_pils(count=2):
+    from PIL import Image
+
+    return [Image.new("RGB", (64, 48), (128, 128, 128)) for _ in range(count)]
+
+
+def test_a_uniform_map_gives_the_same_approximation_share_in_both_views():
+    model = mean_model()
+    # like with like: same J in both views -> 1/(J+1) in both
+    same = {"regular": (40, 32, 2), "zoomed": (80, 32, 2)}
+    df = S.zoom_study(model, _blank_pils(), IDS, grid_size=4, nb_design=4, views=same,
+                      explanations={v: _uniform_wcams(2) for v in same})
+    approx = df[df.level == "approximation"].set_index(["view", "image_id"])["contribution"]
+    np.testing.assert_allclose(approx, 1 / 3)
+    assert "1/3" in S.zoom_table(df).attrs["notes"][0]
+    # the paper's setting (J = 2 vs J = 3, one octave of resize apart): the per-coefficient
+    # contributions differ by construction (1/3 vs 1/4); per physical scale they do not.
+    paper = {"regular": (40, 32, 2), "zoomed": (80, 32, 3)}
+    df = S.zoom_study(model, _blank_pils(), IDS, grid_size=8, nb_design=4, views=paper,
+                      explanations={"regular": _uniform_wcams(2, grid=8),
+                                    "zoomed": _uniform_wcams(3, grid=8)})
+    reg = df[df.view == "regular"].set_index(["image_id", "level"])
+    zoo = df[df.view == "zoomed"].set_index(["image_id", "level"])
+    assert reg.loc[("img0", "approximation"), "contribution"] == pytest.approx(1 / 3)
+    assert zoo.loc[("img0", "approximation"), "contribution"] == pytest.approx(1 / 4)
+    np.testing.assert_allclose(df["scale_contribution"].dropna(), 1 / 3)
+    # zoomed level j covers the band of regular level j - 1; its finest level has no counterpart
+    assert dict(zip(zoo.loc["img0"].index, zoo.loc["img0", "scale_level"])) == {
+        "approximation": "approximation", "level_3": "level_2", "level_2": "level_1", "level_1": ""}
+    assert math.isnan(zoo.loc[("img0", "level_1"), "scale_contribution"])
+    table = S.zoom_table(df)
+    assert table.loc["mean", "zoomed approximation"] == "0.333 [0.333, 0.333]"
+    assert table.loc["mean", "approximation regular - zoomed"] == "0.000 [0.000, 0.000]"
+    assert "zoomed level_1" not in table.columns and "physical scale" in table.attrs["notes"][0]
+    # a map on the approximation alone gives 1 per physical scale in both views
+    regular, zoomed = np.zeros((8, 8)), np.zeros((8, 8))   # grid cells of 4 px on 32 px
+    regular[:2, :2] = 1.0   # the 8-px approximation block at J = 2
+    zoomed[0, 0] = 1.0      # the 4-px approximation block at J = 3
+    df = S.zoom_study(model, _blank_pils(), IDS, grid_size=8, nb_design=4, views=paper,
+                      explanations={"regular": _uniform_wcams(2, grid=8, value=regular),
+                                    "zoomed": _uniform_wcams(3, grid=8, value=zoomed)})
+    approx = df[df.level == "approximation"]["scale_contribution"]
+    np.testing.assert_allclose(approx, 1.0)
+
+
+@pytest.mark.filterwarnings("ignore:the model's output is constant")  # class 0's logit is a constant
+def test_zoom_explains_the_same_class_in_both_views_and_counts_changed_predictions():
+    from PIL import Image
+
+    # Bright centre on black: the regular view (more surroundings) has a mean below the
+    # mean model's threshold (class 0), the zoomed view above it (class 1).
+    array = np.zeros((64, 64, 3), np.uint8)
+    array[24:40, 24:40] = 255
+    pils = [Image.fromarray(array)] * 2
+    model = mean_model()
+    views = {"regular": (40, 32, 2), "zoomed": (80, 32, 2)}
+    df = S.zoom_study(model, pils, IDS, grid_size=4, nb_design=4, views=views)
+    per = df.drop_duplicates(["image_id", "view"]).set_index(["image_id", "view"])
+    assert per.loc[("img0", "regular"), "prediction"] == 0
+    assert per.loc[("img0", "zoomed"), "prediction"] == 1
+    assert (per["target"] == 0).all() and (per["target_source"] == "prediction").all()
+    assert list(per["prediction_changed"]) == [False, False, True, True]
+    table = S.zoom_table(df)
+    assert table.loc["mean", "zoomed prediction changed"] == "2 of 2"
+    # policy "label": the label in every view; unknown label -> the regular view's prediction
+    df = S.zoom_study(model, pils, IDS, grid_size=4, nb_design=4, views=views, labels=[1, -1],
+                      target_policy="label")
+    per = df.drop_duplicates(["image_id", "view"]).set_index(["image_id", "view"])
+    assert list(per["target"]) == [1, 0, 1, 0]   # (regular: img0, img1), (zoomed: img0, img1)
+    assert list(per["target_source"]) == ["label", "prediction_fallback"] * 2
+
+
+def test_zoom_refuses_a_straddling_grid_and_defaults_to_an_aligned_one():
+    import inspect
+
+    model = mean_model()
+    views = {"regular": (40, 32, 2), "zoomed": (80, 32, 3)}   # J = 3 on 32 px: edges every 4 px
+    with pytest.raises(ValueError, match=r"grid_size=6 straddles the sub-bands of J=2.*"
+                                         r"nearest aligned grid sizes: 4 and 8"):
+        S.zoom_study(model, _blank_pils(), IDS, grid_size=6, nb_design=4, views=views)
+    with pytest.raises(ValueError, match=r"'zoomed': grid_size=4 straddles.*J=3.*sizes: 8;"):
+        S.zoom_study(model, _blank_pils(), IDS, grid_size=4, nb_design=4, views=views)
+    with pytest.warns(UserWarning, match="straddles"):
+        S.zoom_study(model, _blank_pils(1), IDS[:1], grid_size=4, nb_design=2, views=views,
+                     allow_straddling=True)
+    assert S.aligned_grid_sizes(4, 224, limit=40) == [16, 32]
+    default = inspect.signature(S.zoom_study).parameters["grid_size"].default
+    for table in (S.ZOOM_VIEWS, S.PAPER_ZOOM_VIEWS):
+        for resize, crop, levels in table.values():
+            assert default in S.aligned_grid_sizes(levels, crop)
+    assert {J for _, _, J in S.ZOOM_VIEWS.values()} == {4}
+
+
+def test_zoom_refuses_views_that_cannot_be_compared():
+    with pytest.raises(ValueError, match="same J in every view"):
+        S.zoom_study(mean_model(), _blank_pils(), IDS, grid_size=8, nb_design=4,
+                     views={"regular": (40, 32, 2), "zoomed": (40, 32, 3)})
 
 
 def test_zoom_table_hand_computed():
@@ -189,9 +347,19 @@ def test_zoom_table_hand_computed():
         "contribution": [0.8, 0.6, 0.5, 0.7, 1.0, 1.0, 0.2, 0.4],
     })
     table = S.zoom_table(df)
-    assert list(table.columns) == ["regular approximation", "zoomed approximation"]
-    assert table.loc["m", "regular approximation"] == f"0.700 ± {np.std([0.8, 0.6], ddof=1):.3f}"
-    assert table.loc["n", "zoomed approximation"] == "0.300 ± 0.141"
+    assert list(table.columns) == ["regular approximation", "zoomed approximation",
+                                   "approximation regular - zoomed",
+                                   "approximation regular - zoomed p (n)"]
+    assert "1/" not in table.attrs["notes"][0]   # no J given: no uniform-map value claimed
+    # two images: the bootstrap means are the mean of one, or of both -> [min, max]
+    assert table.loc["m", "regular approximation"] == "0.700 [0.600, 0.800]"
+    assert table.loc["n", "zoomed approximation"] == "0.300 [0.200, 0.400]"
+    # paired differences regular - zoomed: m (0.3, -0.1), n (0.8, 0.6)
+    assert table.loc["m", "approximation regular - zoomed"] == "0.100 [-0.100, 0.300]"
+    assert table.loc["n", "approximation regular - zoomed"] == "0.700 [0.600, 0.800]"
+    # Wilcoxon, exact on 2 pairs: both positive -> p = 2 / 4; one each way -> p = 1
+    assert table.loc["n", "approximation regular - zoomed p (n)"] == "0.5 (2)"
+    assert table.loc["m", "approximation regular - zoomed p (n)"] == "1 (2)"
 
 
 # -- faithfulness ------------------------------------------------------------------
@@ -201,9 +369,14 @@ def test_faithfulness_table_columns_and_ranges():
     wcams = WCAM(model, grid_size=4, nb_design=4, levels=2, progress=False)(x)
     spatial = SpatialSobol(model, grid_size=4, nb_design=4, progress=False)(x)
     df = S.faithfulness(model, x, IDS, wcams, spatial, nb_subsets=16, steps=4)
-    assert list(df.columns) == ["model", "image_id", "method", "target", "dim", "mu_fidelity",
+    assert list(df.columns) == ["model", "image_id", "method", "domain", "target", "target_source",
+                                "dim", "mu_fidelity", "mu_fidelity_approximation_kept",
                                 "insertion_auc", "deletion_auc"]
-    assert list(df["method"]) == ["wcam", "spatial-sobol"] * 2
+    assert (df["target_source"] == "prediction").all()
+    assert list(df["method"]) == ["wcam", "level-prior", "random-attribution", "spatial-sobol",
+                                  "centre-prior"] * 2
+    assert df["mu_fidelity_approximation_kept"].isna().tolist() == [False] * 3 + [True] * 2 + \
+        [False] * 3 + [True] * 2
     assert df[["insertion_auc", "deletion_auc"]].stack().between(0, 1).all()
     table = S.faithfulness_table(df)
     assert table.loc[("tinynet", "wcam"), "nb_images"] == 2
@@ -240,4 +413,67 @@ def test_write_table_outputs_parse_back(tmp_path):
         "model": ["m"], "view": ["regular"], "level": ["approximation"], "level_order": [0],
         "contribution": [0.5]})), tmp_path / "zoom")
     back = pd.read_csv(indexed["csv"], index_col=0)
-    assert back.index.name == "model" and back.loc["m", "regular approximation"] == "0.500 ± nan"
+    assert back.index.name == "model" and back.loc["m", "regular approximation"] == "0.500 [0.500, 0.500]"
+
+
+def test_depth_and_robustness_is_the_one_join_for_every_use():
+    recon = pd.DataFrame({"model": ["m"] * 3, "image_id": ["a", "b", "a@fog-1"],
+                          "condition": ["clean", "clean", "corrupted"], "depth_share": [0.1, 0.2, 0.3]})
+    recon.loc[2, "image_id"] = "a"   # corrupted copies carry their clean image's id
+    rob = pd.DataFrame({"model": ["m"], "image_id": ["a"], "robustness": [0.75]})
+    left = S.depth_and_robustness(recon, rob)
+    assert left["robustness"].tolist()[0::2] == [0.75, 0.75] and np.isnan(left["robustness"][1])
+    clean = S.depth_and_robustness(recon, rob, condition="clean", how="inner")
+    assert clean["image_id"].tolist() == ["a"] and clean["robustness"].tolist() == [0.75]
+    with pytest.raises(KeyError, match="robustness"):
+        S.depth_and_robustness(recon, rob.drop(columns="robustness"))
+
+
+def test_robustness_table_from_the_registry_known_values(tmp_path):
+    per_image = pd.DataFrame({"model": ["m", "m", "n"], "image_id": ["a", "b", "a"],
+                              "robustness": [0.5, 1.0, 0.25]})
+    per_corr = pd.DataFrame({"model": ["m", "m", "n"], "corruption": ["fog", "snow", "fog"],
+                             "severity": [3, 5, 1], "robustness": [0.9, 0.2, 0.25]})
+    per_image.to_csv(tmp_path / "per_image.csv", index=False)
+    table = S.build_table("robustness", {"per_image": tmp_path / "per_image.csv",
+                                         "per_corruption": per_corr})
+    assert table["model"].tolist() == ["m", "n"]
+    assert table["robustness_mean"].tolist() == [0.75, 0.25]
+    # 95 % bootstrap interval of the mean of (0.5, 1.0): [0.5, 1.0]; one image: a point
+    assert table["robustness_low"].tolist() == [0.5, 0.25]
+    assert table["robustness_high"].tolist() == [1.0, 0.25]
+    assert table["worst_corruption"].tolist() == ["snow", "fog"]
+    assert table["worst_severity"].tolist() == [5, 1]
+    paths = S.make_table("robustness", {"per_image": per_image, "per_corruption": per_corr},
+                         tmp_path / "t")
+    pd.testing.assert_frame_equal(pd.read_csv(paths["csv"]), table)
+
+
+def test_robustness_reports_the_standard_corruptions_apart_from_the_extras():
+    # image a: kept on fog (standard) at both severities, lost on spatter (extra) at one of two;
+    # image b: lost on fog at one severity, kept on spatter.
+    rows = []
+    for image_id, same in (("a", {("fog", 1): 1, ("fog", 5): 1, ("spatter", 1): 1, ("spatter", 5): 0}),
+                           ("b", {("fog", 1): 1, ("fog", 5): 0, ("spatter", 1): 1, ("spatter", 5): 1})):
+        for (corruption, severity), kept in same.items():
+            rows.append({"model": "m", "image_id": image_id, "label": 3, "clean_prediction": 3,
+                         "corruption": corruption, "severity": severity,
+                         "corrupted_prediction": 3 if kept else 4, "same_as_clean": bool(kept)})
+    base = pd.DataFrame(rows)
+    per_image = S.robustness_per_image(base).set_index("image_id")
+    assert per_image.loc["a", "robustness"] == 0.75 and per_image.loc["a", "corruptions"] == "2 of all-19"
+    assert per_image.loc["a", "robustness_standard"] == 1.0 and per_image.loc["a", "robustness_extra"] == 0.5
+    assert per_image.loc["b", "robustness_standard"] == 0.5 and per_image.loc["b", "robustness_extra"] == 1.0
+    per_corr = S.robustness_per_corruption(base)
+    assert dict(zip(per_corr["corruption"], per_corr["corruption_set"])) == {
+        "fog": "standard-15", "spatter": "extra-4"}
+    table = S.robustness_table(per_image.reset_index(), per_corr)
+    assert table["corruptions"].tolist() == ["1 of standard-15", "1 of extra-4", "2 of all-19"]
+    assert table["robustness_mean"].tolist() == [0.75, 0.75, 0.75]
+    assert table["robustness_std"].tolist() == pytest.approx([np.std([1, 0.5], ddof=1)] * 2 + [0.0])
+    assert table["worst_corruption"].tolist() == ["fog", "spatter", "fog"]
+    assert table["worst_severity"].tolist() == [5, 5, 5]
+    assert "standard-15" in table.attrs["notes"][0]
+    # a baseline on both kinds needs the split columns
+    with pytest.raises(KeyError, match="robustness_standard"):
+        S.robustness_table(per_image.reset_index()[["model", "image_id", "robustness"]], per_corr)

@@ -1,10 +1,39 @@
 """Command line: ``spectral-attribution explain | show | models``.
 
 ``explain`` writes, for every image, ``OUT/<stem>.npz`` (an
-:class:`~spectral_attribution.explainers.Explanation`, loadable with
+:class:`~spectral_attribution.explanation.Explanation`, loadable with
 ``Explanation.load``), ``OUT/<stem>.png`` and ``.pdf`` (the image, the map in
 the dyadic layout with sub-band boundaries, the spatial map over the image,
 the predicted class and score), and ``OUT/summary.csv`` (one row per image).
+
+Exit status
+-----------
+==  ============================================================================
+0   success
+1   the command failed while running for a reason other than its input: the
+    environment (disk full, out of memory, a missing optional package) or a
+    bug. One line on stderr starting ``spectral-attribution: error:``.
+2   the command line or its inputs are wrong: a bad option or value (argparse
+    prints the usage), a missing file, a folder or a URL given as an image, an
+    undecodable or oversized image, an unknown model, a bad checkpoint, a
+    device this machine does not have, ``--out`` naming a file, a results
+    folder or shard that is missing or corrupted. One line on stderr.
+130 interrupted (Ctrl-C).
+==  ============================================================================
+
+No error prints a traceback unless ``--debug`` is given (before the
+sub-command: ``spectral-attribution --debug explain ...``).
+
+Progress (on stderr): before the first image, the number of forward passes per
+image; for each image, a bar with the time left on a terminal, or log lines
+(every 10 % or 30 s) when stderr is a file or a pipe, an estimate of the
+image's time after its first batch, and a final line per image that stays.
+``--no-progress`` hides all of it. Results go to stdout, one line per image.
+
+Extending the parser: every option of ``explain`` that sets a parameter of
+the explainers is declared in :func:`add_explain_options` with a ``type=``
+validator from :data:`VALIDATORS`, so that one entry changes the rule (the
+library's own rule) for the command line.
 """
 
 from __future__ import annotations
@@ -13,45 +42,108 @@ import argparse
 import json
 import re
 import sys
+import textwrap
+import traceback
 from pathlib import Path
+from typing import Callable
+
+from ._version import __version__
 
 METHODS = ("wcam", "fourier-cam", "spatial-sobol")
 
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PROG = "spectral-attribution"
+#: Width of ``models``' table and of wrapped help text.
+WIDTH = 100
+
+
+class UsageError(ValueError):
+    """An input of the command line is wrong (exit status 2); the message says which and why."""
+
+
+# --------------------------------------------------------------------------
+# Validators of parameter values (argparse ``type=``): the library's rules
+# --------------------------------------------------------------------------
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="spectral-attribution",
-        description="Explain image classifiers in the wavelet (WCAM) and Fourier domains.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def _nb_design(text: str) -> int:
+    """The Sobol' design's rule (:func:`spectral_attribution.sobol.SobolDesign.create`)."""
+    from .sobol import _check_power_of_two
 
-    ex = sub.add_parser(
-        "explain", help="explain images and write arrays and figures",
-        description="Explain each IMAGE with the chosen model and write OUT/<stem>.npz "
-                    "(Explanation.load reads it), OUT/<stem>.png/.pdf and OUT/summary.csv.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    ex.add_argument("images", nargs="+", metavar="IMAGE", help="image files (any format PIL reads)")
-    ex.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    try:
+        return _check_power_of_two(_int(text))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _grid_size(text: str) -> int:
+    """The perturbations' rule (:func:`spectral_attribution.perturbations.check_grid`)."""
+    from .perturbations import check_grid
+
+    value = _int(text)
+    try:
+        check_grid(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return value
+
+
+#: Option name → ``type=`` validator. Replace an entry to change a rule in one place.
+VALIDATORS: dict[str, Callable[[str], object]] = {
+    "grid_size": _grid_size,
+    "nb_design": _nb_design,
+    "levels": _positive_int,
+    "batch_size": _positive_int,
+    "seed": _int,
+    "target": _int,
+}
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows ``(default: X)`` once, only for options whose default is a value worth showing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or action.required or action.default in (None, False)
+                or action.default is argparse.SUPPRESS or not action.option_strings):
+            return text
+        return f"{text} (default: {action.default})"
+
+
+# --------------------------------------------------------------------------
+# The parser
+# --------------------------------------------------------------------------
+def add_explain_options(ex: argparse.ArgumentParser) -> None:
+    """The options of ``explain`` (a hook for options added by other modules)."""
+    ex.add_argument("images", nargs="+", metavar="IMAGE",
+                    help="image files (any format PIL reads; URLs are not supported)")
+    required = ex.add_argument_group("required")
+    required.add_argument("--out", required=True, type=Path, metavar="DIR",
+                          help="output folder (created if missing)")
     ex.add_argument("--model", default="efficientnet-lite0",
                     help="registry name (see `spectral-attribution models`)")
     ex.add_argument("--checkpoint", type=Path, default=None,
                     help="checkpoint file for `custom:<arch>` models")
     ex.add_argument("--method", choices=METHODS, default="wcam", help="attribution method")
-    ex.add_argument("--target", type=int, default=None,
+    ex.add_argument("--target", type=VALIDATORS["target"], default=None,
                     help="class index to explain (default: the predicted class)")
-    ex.add_argument("--grid-size", type=_positive_int, default=28,
+    ex.add_argument("--grid-size", type=VALIDATORS["grid_size"], default=28,
                     help="cells per side of the mask grid (rings for Fourier ring families)")
-    ex.add_argument("--nb-design", type=_positive_int, default=8,
+    ex.add_argument("--nb-design", type=VALIDATORS["nb_design"], default=8,
                     help="Sobol' base points n, a power of two; cost n (d + 2) forward passes")
-    ex.add_argument("--levels", type=_positive_int, default=3, help="wavelet levels J (WCAM)")
+    ex.add_argument("--levels", type=VALIDATORS["levels"], default=3, help="wavelet levels J (WCAM)")
     ex.add_argument("--wavelet", default="haar", help="PyWavelets discrete wavelet (WCAM)")
     ex.add_argument("--drop-approximation", action="store_true",
                     help="mask the approximation coefficients in every design (WCAM)")
@@ -62,33 +154,95 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--estimator", default="jansen",
                     choices=("jansen", "homma", "janon", "glen", "saltelli"),
                     help="total-index estimator")
-    ex.add_argument("--seed", type=int, default=0, help="seed of the scrambled Sobol' design")
-    ex.add_argument("--batch-size", type=_positive_int, default=64, help="images per forward pass")
+    ex.add_argument("--seed", type=VALIDATORS["seed"], default=0,
+                    help="seed of the scrambled Sobol' design")
+    ex.add_argument("--batch-size", type=VALIDATORS["batch_size"], default=64,
+                    help="images per forward pass")
     ex.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
     ex.add_argument("--autocast", choices=("none", "bfloat16", "float16"), default="bfloat16",
                     help="mixed precision of the forward passes (bfloat16: rank correlation "
                          "with float32 WCAMs above 0.9, see README)")
     ex.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
                     help="channels-last memory format for the network")
-    ex.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    ex.add_argument("--no-progress", action="store_true",
+                    help="no progress on stderr (by default: a bar with the time left on a "
+                         "terminal, log lines every 10 %% or 30 s otherwise)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``spectral-attribution`` argument parser (sub-commands ``explain``, ``show``, ``models``)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=_HelpFormatter,
+        description="Explain image classifiers in the wavelet (WCAM) and Fourier domains.",
+        epilog="Exit status: 0 success; 2 a wrong command line or input (missing or bad file, "
+               "unknown model, unavailable device...); 1 a failure while running; 130 "
+               "interrupted. Errors are one line on stderr (--debug adds the traceback).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an error (before the sub-command)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ex = sub.add_parser(
+        "explain", help="explain images and write arrays and figures", formatter_class=_HelpFormatter,
+        description="Explain each IMAGE with the chosen model and write OUT/<stem>.npz "
+                    "(Explanation.load reads it), OUT/<stem>.png/.pdf and OUT/summary.csv.")
+    add_explain_options(ex)
 
     show = sub.add_parser(
         "show", help="render one image's explanation from workflow results",
+        formatter_class=_HelpFormatter,
         description="Render the explanation of IMAGE_ID by MODEL stored in the workflow's "
-                    "results folder to a PNG/PDF figure.",
-    )
+                    "results folder to a PNG/PDF figure. Only the shards of the configuration "
+                    "recorded in RESULTS_DIR/config.yaml are read; each is checked against its "
+                    "manifest.")
     show.add_argument("results", type=Path, metavar="RESULTS_DIR", help="the workflow's results/ folder")
-    show.add_argument("--model", required=True, help="model key of the configuration")
-    show.add_argument("--image", required=True, help="image_id (see results/data/samples.csv)")
+    required = show.add_argument_group("required")
+    required.add_argument("--model", required=True, help="model nickname of the configuration")
+    required.add_argument("--image", required=True, help="image_id (see results/data/samples.csv)")
     show.add_argument("--variant", default="clean", choices=("clean", "corrupted", "spatial"),
                       help="clean (WCAM), corrupted (WCAM of a corrupted copy, IMAGE_ID like "
                            "chelsea@gaussian_noise-3) or spatial (spatial Sobol')")
     show.add_argument("--out", type=Path, default=None,
                       help="output file: with an extension (.png, .pdf, .svg) one file, "
-                           "without one a .pdf and a .png (default: ./<model>-<image>)")
+                           "without one a .pdf and a .png; an existing folder: written inside it "
+                           "(default: ./<model>-<image>)")
 
-    sub.add_parser("models", help="list the model registry: preprocessing and weights origin")
+    models = sub.add_parser(
+        "models", help="list the model registry (details with --verbose or a NAME)",
+        formatter_class=_HelpFormatter,
+        description="The registered models in a table; with NAME or --verbose, every detail "
+                    "(preprocessing, where the weights come from and are read).")
+    models.add_argument("name", nargs="?", metavar="NAME", help="one model to describe in full")
+    models.add_argument("-v", "--verbose", action="store_true", help="every detail of every model")
     return parser
+
+
+# --------------------------------------------------------------------------
+# explain
+# --------------------------------------------------------------------------
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _image_paths(arguments: list[str]) -> list[Path]:
+    """The image arguments as paths; ``UsageError`` for URLs, folders and missing files."""
+    urls = [a for a in arguments if _URL.match(a)]
+    if urls:
+        raise UsageError(f"URLs are not supported: {', '.join(urls)}; download the image first "
+                         f"(e.g. curl -O URL) and give the file's path")
+    paths = [Path(a) for a in arguments]
+    folders = [str(p) for p in paths if p.is_dir()]
+    if folders:
+        raise UsageError(f"{', '.join(folders)}: a folder, not an image file; give the image "
+                         f"files (e.g. {folders[0].rstrip('/')}/*.jpg)")
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such image file: {', '.join(missing)}")
+    return paths
+
+
+def _check_out(out: Path, option: str = "--out") -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{option} {out} is an existing file; give a folder (created if missing)")
 
 
 def _stem(path: Path, taken: set[str]) -> str:
@@ -101,6 +255,13 @@ def _stem(path: Path, taken: set[str]) -> str:
     return stem
 
 
+def _design_inputs(args) -> int:
+    """Inputs ``d`` of the Sobol' design of ``args`` (cells, or rings of a Fourier ring family)."""
+    if args.method == "fourier-cam" and args.family != "grid":
+        return args.grid_size
+    return args.grid_size ** 2
+
+
 def _explainer(args, model):
     from .explainers import WCAM, FourierCAM, SpatialSobol
 
@@ -108,7 +269,7 @@ def _explainer(args, model):
                   estimator=args.estimator, batch_size=args.batch_size, device=args.device,
                   autocast=None if args.autocast == "none" else args.autocast,
                   channels_last=args.channels_last,
-                  progress=False if args.no_progress else None)
+                  progress=False if args.no_progress else True)
     if args.method == "wcam":
         return WCAM(model, levels=args.levels, wavelet=args.wavelet,
                     drop_approximation=args.drop_approximation, **common)
@@ -117,27 +278,42 @@ def _explainer(args, model):
     return SpatialSobol(model, baseline=args.baseline, **common)
 
 
+def _plan_line(args, explainer, count: int) -> str:
+    per_image = explainer.nb_forward
+    return (f"{count} image{'s' if count > 1 else ''}: {args.method}, grid {args.grid_size}, "
+            f"{args.nb_design} designs: {per_image:,} forward passes per image"
+            + (f" ({per_image * count:,} in all)" if count > 1 else "")
+            + f", batch {args.batch_size}, on {args.device}")
+
+
 def cmd_explain(args) -> int:
+    """``explain``: write ``OUT/<stem>.npz``, ``.png``, ``.pdf`` per image and ``OUT/summary.csv``; returns 0."""
     import pandas as pd
 
+    from ._common import check_device, write_csv
     from .data import load_image
     from .models import load_model
     from .plots import plot_explanation, save_figure
+    from .progress import task
+    from .sobol import check_design_size
 
-    paths = [Path(p) for p in args.images]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise SystemExit(f"error: no such image file: {', '.join(missing)}")
-    # Decode everything first: a bad file stops the run before any compute.
-    images = [load_image(p) for p in paths]
+    # Every check that needs no model comes first: a bad input costs nothing.
+    paths = _image_paths(args.images)
+    _check_out(args.out)
+    check_device(args.device)
+    check_design_size(_design_inputs(args), args.nb_design)
+    images = [load_image(p) for p in paths]  # decodes all: a bad file stops the run before any compute
     kwargs = {"checkpoint": args.checkpoint} if args.checkpoint else {}
     model = load_model(args.model, device=args.device, **kwargs)
     explainer = _explainer(args, model)
     args.out.mkdir(parents=True, exist_ok=True)
+    if not args.no_progress:
+        print(_plan_line(args, explainer, len(paths)), file=sys.stderr, flush=True)
     rows, taken = [], set()
-    for path, pil in zip(paths, images):
+    for k, (path, pil) in enumerate(zip(paths, images), start=1):
         x = model.prepare(pil)
-        [explanation] = explainer(x[None], targets=args.target)
+        with task(f"image {k} of {len(paths)} ({path.name})"):
+            [explanation] = explainer(x[None], targets=args.target)
         explanation.settings["image"] = str(path)
         stem = _stem(path, taken)
         explanation.save(args.out / f"{stem}.npz")
@@ -153,39 +329,145 @@ def cmd_explain(args) -> int:
                      "score": explanation.score, "predicted_score": explanation.predicted_score,
                      "settings": json.dumps(explanation.settings)})
         print(f"{path} -> {args.out / stem}.npz  predicted {name} ({explanation.predicted}) "
-              f"logit {explanation.predicted_score:.2f}")
-    pd.DataFrame(rows).to_csv(args.out / "summary.csv", index=False)
-    return 0
+              f"logit {explanation.predicted_score:.2f}", flush=True)
+    write_csv(pd.DataFrame(rows), args.out / "summary.csv")
+    return EXIT_OK
 
 
+# --------------------------------------------------------------------------
+# show
+# --------------------------------------------------------------------------
 def cmd_show(args) -> int:
-    from .results import render_from_results
+    """``show``: render one stored explanation (:func:`spectral_attribution.plots.render_from_results`); returns 0."""
+    from .plots import render_from_results
 
-    out = args.out or Path(re.sub(r"[^A-Za-z0-9_.@-]+", "_", f"{args.model}-{args.image}"))
+    if not args.results.is_dir():
+        raise UsageError(f"results folder not found: {args.results}")
+    default = Path(re.sub(r"[^A-Za-z0-9_.@-]+", "_", f"{args.model}-{args.image}"))
+    out = args.out or default
+    if args.out is not None and args.out.is_dir():
+        out = args.out / default
     written = render_from_results(args.results, args.model, args.image, out, variant=args.variant)
     for path in (written.values() if isinstance(written, dict) else [written]):
         print(path)
-    return 0
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------
+# models
+# --------------------------------------------------------------------------
+def _cut(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+def _input(row: dict) -> str:
+    resize = row.get("resize")
+    return f"{resize if resize else '-'}/{row.get('crop') or '-'}"
+
+
+def models_table(rows: list[dict], width: int = WIDTH) -> str:
+    """The registry as a table at most ``width`` characters wide (descriptions cut to fit)."""
+    head = ("MODEL", "INPUT", "OFFLINE", "DESCRIPTION")
+    cells = [(r["name"], _input(r), "yes" if r.get("available") else "no",
+              r.get("description") or "") for r in rows]
+    widths = [max(len(head[i]), *(len(c[i]) for c in cells)) for i in range(3)]
+    rest = max(width - sum(widths) - 2 * 3, 10)
+    lines = ["  ".join([head[0].ljust(widths[0]), head[1].ljust(widths[1]),
+                        head[2].ljust(widths[2]), head[3]])]
+    for c in cells:
+        lines.append("  ".join([c[0].ljust(widths[0]), c[1].ljust(widths[1]), c[2].ljust(widths[2]),
+                                _cut(c[3], rest)]).rstrip())
+    lines.append("")
+    lines += textwrap.wrap(
+        "INPUT: resize (shorter side) / centre crop, in pixels. OFFLINE: the weights are on this "
+        "machine. Also: torchvision:<arch>:<WEIGHTS>, custom:<arch> with --checkpoint. Details: "
+        "`spectral-attribution models NAME` or `--verbose`.", width)
+    return "\n".join(line[:width] for line in lines)
+
+
+def model_details(row: dict, width: int = WIDTH) -> str:
+    """Every field of one registry entry, one per line, wrapped at ``width``."""
+    keys = ["name", "family", "description", "resize", "crop", "interpolation", "mean", "std",
+            "weights", "checkpoint", "available"]
+    keys += [k for k in row if k not in keys]
+    pad = max(len(k) for k in keys) + 2
+    lines = []
+    for key in keys:
+        value = row.get(key)
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        text = "" if value is None else str(value)
+        wrapped = textwrap.wrap(text, width - pad) or [""]
+        lines.append(f"{key + ':':<{pad}}{wrapped[0]}")
+        lines += [" " * pad + more for more in wrapped[1:]]
+    return "\n".join(lines)
 
 
 def cmd_models(args) -> int:
-    import pandas as pd
+    """``models``: print the registry as a table, or the details of one (``NAME``) or all (``-v``); returns 0."""
+    import difflib
 
     from .models import list_models
 
-    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
-        print(pd.DataFrame(list_models()).to_string(index=False))
-    return 0
+    rows = list_models()
+    if args.name:
+        match = [r for r in rows if r["name"] == args.name]
+        if not match:
+            close = difflib.get_close_matches(args.name, [r["name"] for r in rows], n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"unknown model {args.name!r}{hint} (`spectral-attribution models` "
+                             f"lists them)")
+        print(model_details(match[0]))
+    elif args.verbose:
+        print("\n\n".join(model_details(r) for r in rows))
+    else:
+        print(models_table(rows))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------
+# Entry point and error handling
+# --------------------------------------------------------------------------
+#: Exceptions that mean "the command line or its inputs are wrong": exit status 2.
+INPUT_ERRORS = (UsageError, ValueError, KeyError, LookupError, FileNotFoundError,
+                IsADirectoryError, NotADirectoryError, FileExistsError)
+
+
+def error_line(err: BaseException) -> str:
+    """The message of ``err`` on one line (a ``KeyError``'s message without its quotes)."""
+    message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    message = "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    if not message:
+        message = type(err).__name__
+    if isinstance(err, OSError) and not isinstance(err, INPUT_ERRORS) and err.filename \
+            and str(err.filename) not in message:
+        message += f": {err.filename}"
+    return message
+
+
+def _report(err: BaseException, status: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    prefix = "error" if status == EXIT_USAGE else f"error ({type(err).__name__})"
+    hint = "" if debug or status == EXIT_USAGE else " (--debug shows the traceback)"
+    print(f"{PROG}: {prefix}: {error_line(err)}{hint}", file=sys.stderr)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run a sub-command; returns the exit status (see the module docstring): 0, 1, 2 or 130."""
+    args = build_parser().parse_args(argv)  # a bad option exits here with status 2 and the usage
     handler = {"explain": cmd_explain, "show": cmd_show, "models": cmd_models}[args.command]
     try:
         return handler(args)
-    except (ValueError, KeyError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except INPUT_ERRORS as err:
+        return _report(err, EXIT_USAGE, args.debug)
+    except Exception as err:  # noqa: BLE001 - any other failure: one line, status 1
+        return _report(err, EXIT_FAILURE, args.debug)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,15 @@ distribution ``imagecorruptions-imaug``; import name ``imagecorruptions``):
 the 15 standard corruptions of ImageNet-C and the 4 extra ("validation")
 ones, 19 in all (:data:`CORRUPTIONS`), at severities 1 to 5.
 
+Corruption sets
+---------------
+Results name the corruptions they were computed on (:data:`CORRUPTION_SETS`):
+``standard-15`` (ImageNet-C's benchmark, the paper's: :data:`STANDARD_CORRUPTIONS`),
+``extra-4`` (``speckle_noise``, ``gaussian_blur``, ``spatter``, ``saturate``:
+:data:`EXTRA_CORRUPTIONS`) and ``all-19``. :func:`resolve_corruptions` turns
+a set name or a list into names; :func:`corruption_set_label` names any list
+(``"6 of standard-15"`` for a part of a set).
+
 As in ImageNet-C, a corruption is applied to an 8-bit RGB image at the
 model's input resolution, i.e. after the model's resize and centre crop
 (the paper's 224 x 224). Images must be at least 32 x 32 pixels (a limit of
@@ -45,8 +54,12 @@ __all__ = [
     "CORRUPTIONS",
     "STANDARD_CORRUPTIONS",
     "EXTRA_CORRUPTIONS",
+    "CORRUPTION_SETS",
     "SEVERITIES",
     "SLOW",
+    "resolve_corruptions",
+    "corruption_set_label",
+    "corruption_set_of",
     "check_corruption",
     "check_severity",
     "copy_seed",
@@ -64,6 +77,12 @@ STANDARD_CORRUPTIONS: tuple[str, ...] = (
 EXTRA_CORRUPTIONS: tuple[str, ...] = ("speckle_noise", "gaussian_blur", "spatter", "saturate")
 #: All 19 corruptions (``imagecorruptions.get_corruption_names("all")``).
 CORRUPTIONS: tuple[str, ...] = STANDARD_CORRUPTIONS + EXTRA_CORRUPTIONS
+#: Named sets of corruptions: ImageNet-C's benchmark, its extras, both.
+CORRUPTION_SETS: dict[str, tuple[str, ...]] = {
+    "standard-15": STANDARD_CORRUPTIONS,
+    "extra-4": EXTRA_CORRUPTIONS,
+    "all-19": CORRUPTIONS,
+}
 #: Valid severities.
 SEVERITIES: tuple[int, ...] = (1, 2, 3, 4, 5)
 #: Corruptions that take markedly longer than the others (see the module notes).
@@ -78,6 +97,75 @@ def check_corruption(name: str) -> str:
     if name not in CORRUPTIONS:
         raise ValueError(f"unknown corruption {name!r}; choose one of {list(CORRUPTIONS)}")
     return name
+
+
+def resolve_corruptions(spec=None) -> tuple[str, ...]:
+    """Corruption names from a set name, a list of names, or ``None``.
+
+    Parameters
+    ----------
+    spec:
+        A key of :data:`CORRUPTION_SETS` (``"standard-15"``, ``"extra-4"``,
+        ``"all-19"``), a sequence of names of :data:`CORRUPTIONS`, or ``None``
+        (``"standard-15"``, the paper's).
+
+    Returns
+    -------
+    tuple[str, ...]
+        The names, in the given order (a set's own order for a set name).
+
+    Raises
+    ------
+    ValueError
+        Unknown set or corruption name (the valid ones are listed), a name
+        repeated, or an empty list.
+    """
+    if spec is None:
+        spec = "standard-15"
+    if isinstance(spec, str):
+        if spec in CORRUPTION_SETS:
+            return CORRUPTION_SETS[spec]
+        if spec in CORRUPTIONS:
+            return (spec,)
+        raise ValueError(f"unknown corruption set {spec!r}; give one of {list(CORRUPTION_SETS)} "
+                         f"or a list of names among {list(CORRUPTIONS)}")
+    names = tuple(check_corruption(str(n)) for n in spec)
+    if not names:
+        raise ValueError("the list of corruptions is empty")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"corruptions listed twice: {repeated}")
+    return names
+
+
+def corruption_set_of(name: str) -> str:
+    """``"standard-15"`` or ``"extra-4"``: the set a corruption belongs to."""
+    return "standard-15" if check_corruption(name) in STANDARD_CORRUPTIONS else "extra-4"
+
+
+def corruption_set_label(names) -> str:
+    """The name of a set of corruptions, for tables and figures.
+
+    A whole set gets its name (``"standard-15"``, ``"extra-4"``,
+    ``"all-19"``); a part of one, ``"K of SET"`` with ``SET`` the smallest
+    named set holding it (``"6 of standard-15"``, ``"2 of all-19"`` for a
+    mix of standard and extra corruptions). Order and repeats are ignored.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or no name at all.
+    """
+    chosen = {check_corruption(str(n)) for n in names}
+    if not chosen:
+        raise ValueError("no corruption given")
+    for label, members in CORRUPTION_SETS.items():
+        if chosen == set(members):
+            return label
+    for label, members in CORRUPTION_SETS.items():
+        if chosen <= set(members):
+            return f"{len(chosen)} of {label}"
+    raise AssertionError("unreachable: every corruption is in all-19")
 
 
 def check_severity(severity) -> int:

@@ -6,27 +6,33 @@ model: nothing here plots or writes files.
 Vocabulary (METHOD.md, section 4):
 
 * **Level contribution** -- how a WCAM's importance splits between the
-  approximation and the detail levels of the wavelet transform
-  (:func:`level_contributions`, :func:`approximation_share`).
+  approximation and the detail levels of the wavelet transform, per
+  coefficient (:func:`level_contributions`); the **approximation share** is
+  the approximation's level contribution (:func:`approximation_share`), the
+  **approximation mass** the share of the map's total mass on the
+  approximation block (:func:`approximation_mass`).
 * **Robustness** of a prediction -- share of corrupted copies of an image on
   which the model predicts what it predicts on the clean image
   (:func:`robustness`).
 * **Reconstruction depth** -- smallest number ``k`` of grid cells of wavelet
   coefficients, taken in decreasing order of their Sobol' total index, that
-  suffice for the model to predict the reference label
-  (:func:`reconstruction_depth`, baseline :func:`random_order_depths`).
+  suffice for the model to predict the explained class; ``d + 1`` (censored)
+  when no ``k`` does (:func:`reconstruction_depth`, baseline
+  :func:`random_order_depths`).
 * **Faithfulness** -- mu-fidelity (Bhatt et al., IJCAI 2020), insertion and
   deletion (Petsiuk et al., BMVC 2018), written generically over any
   perturbation (:func:`mu_fidelity`, :func:`insertion_deletion`).
 
-Model-querying functions all take the same four objects:
+Model-querying functions all take the same four objects (and ``batch_size``
+and ``autocast``, passed to the package's one forward loop,
+:class:`~spectral_attribution._common.ForwardPass`):
 
 ``model``
     A callable ``(b, C, H, W) float [0, 1] -> logits (b, K)``, typically a
     :class:`~spectral_attribution.models.ModelWrapper`.
 ``perturbation``, ``context``
-    A perturbation of :mod:`spectral_attribution.explainers` (e.g.
-    :class:`~spectral_attribution.explainers.WaveletPerturbation`) and the
+    A perturbation of :mod:`spectral_attribution.perturbations` (e.g.
+    :class:`~spectral_attribution.perturbations.WaveletPerturbation`) and the
     context it prepared for one image (``perturbation.prepare(image)``);
     ``perturbation(context, masks)`` turns ``(b, d)`` masks with values in
     ``[0, 1]`` (1 keeps a cell, 0 removes it) into ``(b, C, H, W)`` images.
@@ -36,16 +42,18 @@ Model-querying functions all take the same four objects:
 
 from __future__ import annotations
 
-import contextlib
 from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
+from ._common import ForwardPass, model_device, require_columns
+
 __all__ = [
     "level_contributions",
     "approximation_share",
+    "approximation_mass",
     "spatial_spread",
     "robustness",
     "importance_order",
@@ -57,6 +65,9 @@ __all__ = [
     "random_order_depths",
     "depth_robustness_fit",
     "mu_fidelity",
+    "removal_subsets",
+    "subset_drops",
+    "mu_fidelity_from_drops",
     "insertion_deletion",
     "insertion_auc",
     "deletion_auc",
@@ -79,7 +90,8 @@ def _map_and_bands(wcam_map, subbands):
     return np.asarray(wcam_map, dtype=np.float64), subbands
 
 
-def level_contributions(wcam_map, subbands=None, per_coefficient: bool = True) -> pd.Series:
+def level_contributions(wcam_map, subbands=None, per_coefficient: bool = True,
+                        normalise_over: Sequence[str] | None = None) -> pd.Series:
     """Contribution of each wavelet level to a WCAM (METHOD.md, "Zoom").
 
     Definition. Let ``M`` be the WCAM over the dyadic layout (the Sobol' total
@@ -94,15 +106,20 @@ def level_contributions(wcam_map, subbands=None, per_coefficient: bool = True) -
     contributions are the importances divided by their sum over levels, so
     they sum to 1.
 
-    Per coefficient, a uniform map gives equal contributions to all levels;
-    by mass, it gives each level its share of the layout's area
-    (``4^-J`` for the approximation).
+    Per coefficient, a uniform map gives equal contributions to all levels
+    (``1 / (J + 1)``: compare views with the same ``J``); by mass, it gives
+    each level its share of the layout's area (``4^-J`` for the
+    approximation).
+
+    ``normalise_over`` restricts the sum to some levels (the others get NaN):
+    the zoom study uses it to compare two views over the physical scales both
+    hold (:func:`spectral_attribution.studies.zoom.zoom_study`).
 
     Parameters
     ----------
     wcam_map:
         ``(Hl, Wl)`` array (``Explanation.map`` of a WCAM), or a WCAM
-        :class:`~spectral_attribution.explainers.Explanation` (then
+        :class:`~spectral_attribution.explanation.Explanation` (then
         ``subbands`` may be omitted and ``explanation.subbands`` is used).
     subbands:
         The layout's blocks, :meth:`~spectral_attribution.transforms.WaveletTransform.subbands`
@@ -110,18 +127,22 @@ def level_contributions(wcam_map, subbands=None, per_coefficient: bool = True) -
     per_coefficient:
         Normalise each level's mass by its number of coefficients (default,
         as in the zoom study) or not.
+    normalise_over:
+        Names of the levels whose importances sum to 1 (``None``: all).
 
     Returns
     -------
     pandas.Series
-        ``float64`` values in ``[0, 1]`` summing to 1, indexed
-        ``"approximation", "level_J", ..., "level_1"``, named
-        ``"contribution"``. All NaN when the map is zero everywhere.
+        ``float64`` values in ``[0, 1]`` summing to 1 (over
+        ``normalise_over``; NaN elsewhere), indexed ``"approximation",
+        "level_J", ..., "level_1"``, named ``"contribution"``. All NaN when
+        the map is zero everywhere (on ``normalise_over``).
 
     Raises
     ------
     ValueError
-        A block lies outside the map (map and sub-bands of different sizes).
+        A block lies outside the map (map and sub-bands of different sizes),
+        or ``normalise_over`` names a level the layout does not have.
     """
     values, bands = _map_and_bands(wcam_map, subbands)
     values = np.clip(values, 0.0, None)
@@ -136,21 +157,43 @@ def level_contributions(wcam_map, subbands=None, per_coefficient: bool = True) -
         count[key] = count.get(key, 0) + band.size
     importance = pd.Series({k: mass[k] / count[k] if per_coefficient else mass[k] for k in mass},
                            dtype=np.float64, name="contribution")
-    total = importance.sum()
+    if normalise_over is not None:
+        unknown = sorted(set(normalise_over) - set(importance.index))
+        if unknown:
+            raise ValueError(f"normalise_over names levels {unknown} that the layout does not have "
+                             f"(levels: {list(importance.index)})")
+        importance[~importance.index.isin(list(normalise_over))] = np.nan
+    total = importance.sum()  # NaN-skipping
     if not total > 0:
         return importance * np.nan
     return importance / total
 
 
-def approximation_share(wcam_map, subbands=None, per_coefficient: bool = False) -> float:
-    """Share of a WCAM's importance on the approximation coefficients.
+def approximation_share(wcam_map, subbands=None) -> float:
+    """The approximation share: the approximation's level contribution, per coefficient.
 
-    The "robustness margin" reading of the paper: a prediction resting on
-    the approximation (coarse, low-frequency content) survives corruptions
-    that destroy the details. ``per_coefficient=False`` (default) gives the
-    share of the WCAM's *mass* (sum of the map) on the approximation block;
-    ``per_coefficient=True`` gives the zoom table's value,
-    ``level_contributions(...)["approximation"]``.
+    ``level_contributions(wcam_map, subbands)["approximation"]``: the
+    approximation block's importance per coefficient over the sum of every
+    level's importance per coefficient (:func:`level_contributions`). A
+    uniform map gives ``1 / (J + 1)``; a map on the approximation only, 1.
+    This is the zoom table's "approximation share" (METHOD.md, "Zoom").
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; NaN for an all-zero map.
+    """
+    return float(level_contributions(wcam_map, subbands, True)["approximation"])
+
+
+def approximation_mass(wcam_map, subbands=None) -> float:
+    """The approximation mass: share of a WCAM's total mass on the approximation block.
+
+    ``sum of the map over the approximation block / sum of the map`` (negative
+    values set to 0). The "robustness margin" reading of the paper: a
+    prediction resting on the coarse, low-frequency content survives
+    corruptions that destroy the details. A uniform map gives the block's
+    share of the layout's area (``4^-J``).
 
     Returns
     -------
@@ -158,7 +201,7 @@ def approximation_share(wcam_map, subbands=None, per_coefficient: bool = False) 
         In ``[0, 1]``; NaN for an all-zero map. See :func:`level_contributions`
         for the parameters.
     """
-    return float(level_contributions(wcam_map, subbands, per_coefficient)["approximation"])
+    return float(level_contributions(wcam_map, subbands, False)["approximation"])
 
 
 def spatial_spread(spatial_map, mass: float = 0.9) -> float:
@@ -231,12 +274,10 @@ def robustness(clean_pred, corrupted_preds) -> float:
 # numpy < 2 names it trapz.
 _trapezoid = getattr(np, "trapezoid", None) or getattr(np, "trapz")
 
-_AUTOCAST = {None: None, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
 def _device(model, context) -> torch.device:
-    dev = getattr(model, "device", None)
-    if isinstance(dev, torch.device):
+    """Where masks are built: the model's device, else the context's, else the CPU."""
+    dev = model_device(model) if model is not None else None
+    if dev is not None:
         return dev
     tensors = getattr(context, "tensors", None)
     if isinstance(tensors, dict):
@@ -248,21 +289,21 @@ def _device(model, context) -> torch.device:
 
 def _logits(model, perturbation, context, masks: np.ndarray, batch_size: int,
             autocast: str | None = None) -> torch.Tensor:
-    """Logits ``(m, K)`` (float32, CPU) of the images built from ``masks`` ``(m, d)``."""
-    if int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if autocast not in _AUTOCAST:
-        raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {autocast!r}")
+    """Logits ``(m, K)`` (float32, CPU) of the images built from ``masks`` ``(m, d)``.
+
+    The images are built a batch at a time and go through the package's one
+    forward loop (:class:`~spectral_attribution._common.ForwardPass`).
+    """
+    forward = ForwardPass(model, batch_size, autocast)
     device = _device(model, context)
-    out = []
-    for start in range(0, len(masks), batch_size):
-        m = torch.as_tensor(np.asarray(masks[start:start + batch_size], dtype=np.float32), device=device)
-        images = perturbation(context, m)
-        ctx = (torch.autocast(device_type=device.type, dtype=_AUTOCAST[autocast])
-               if autocast else contextlib.nullcontext())
-        with torch.inference_mode(), ctx:
-            out.append(model(images).float().cpu())
-    return torch.cat(out) if out else torch.empty(0, 0)
+
+    def images():
+        for start in range(0, len(masks), forward.batch_size):
+            m = torch.as_tensor(np.asarray(masks[start:start + forward.batch_size], dtype=np.float32),
+                                device=device)
+            yield perturbation(context, m)
+
+    return forward(images())
 
 
 def _scores(logits: torch.Tensor, target: int, score: str) -> np.ndarray:
@@ -323,7 +364,7 @@ def top_k_masks(order, k_values, dim: int | None = None) -> np.ndarray:
 def keep_top_k(perturbation, context, order, k: int) -> torch.Tensor:
     """The image rebuilt from the first ``k`` cells of ``order`` only (``(C, H, W)``).
 
-    For a :class:`~spectral_attribution.explainers.WaveletPerturbation`: the
+    For a :class:`~spectral_attribution.perturbations.WaveletPerturbation`: the
     wavelet coefficients under the top-``k`` cells are kept, all others set
     to 0, and the layout is inverted. Pixel values may leave ``[0, 1]``
     slightly (clip for display).
@@ -348,8 +389,10 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
     reference_label:
         The label whose restoration is tracked.
     autocast:
-        ``None``, ``"bfloat16"`` or ``"float16"``: mixed precision of the
-        forward passes.
+        ``None`` / ``"none"`` / ``"float32"`` (float32), ``"bfloat16"`` or
+        ``"float16"``: mixed precision of the forward passes (the values of
+        :data:`~spectral_attribution._common.AUTOCAST_VALUES`, accepted by
+        every model-querying function here).
 
     Returns
     -------
@@ -376,10 +419,11 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
 class ReconstructionDepth(NamedTuple):
     """Result of :func:`reconstruction_depth`.
 
-    ``depth``: smallest ``k`` restoring the reference label (float; NaN when
-    never restored within the ``k`` tried); ``share``: ``depth / dim``;
-    ``found``: whether it was restored; ``dim``: ``d``; ``nb_forward``:
-    forward passes spent.
+    ``depth``: smallest ``k`` restoring the reference label, or, when no
+    ``k`` tried restores it, the *censored* depth ``K + 1`` with ``K`` the
+    largest ``k`` tried (``d + 1`` by default) (float); ``share``:
+    ``depth / dim``; ``found``: whether it was restored (False: ``depth``
+    is censored); ``dim``: ``d``; ``nb_forward``: forward passes spent.
     """
 
     depth: float
@@ -396,7 +440,11 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
 
     Keep the wavelet coefficients of the first ``k`` cells of ``order``
     (zero elsewhere), invert, classify (Kasmi et al. 2023, "sufficient
-    reconstruction"). The prediction need not be monotonic in ``k``, so
+    reconstruction"). When no ``k`` tried restores the label, the depth is
+    *censored* at ``K + 1`` (``K`` the largest ``k`` tried, ``d`` by
+    default): the image still counts, ranked after every image that was
+    restored, so that medians over images keep every image and an order that
+    fails more often cannot look better. The prediction need not be monotonic in ``k``, so
     ``k_values`` are scanned in increasing order, in batches of growing size
     (8, 16, 32, ... up to ``batch_size``), and the scan stops at the first
     batch holding a hit: the cost is at most about ``2 depth + 8`` forward
@@ -407,8 +455,9 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
     order:
         Permutation of the ``d`` cells, most important first.
     reference_label:
-        The clean prediction for a clean image, the prediction on the
-        corrupted image for a corrupted one.
+        The class whose restoration is tracked: the class the explanation
+        explains (:attr:`Explanation.target <spectral_attribution.explanation.Explanation.target>`,
+        see :mod:`spectral_attribution.targets`).
     k_values:
         Candidate depths (sorted ascending here); default ``1..d``. A
         coarser set (e.g. every 4th ``k``) gives an upper bound of the depth
@@ -417,8 +466,9 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
     Returns
     -------
     ReconstructionDepth
-        ``depth`` in ``1..d`` (NaN and ``found=False`` if no ``k`` tried
-        restores the label), ``share = depth / d`` in ``(0, 1]``.
+        ``depth`` in ``1..d``, or ``K + 1`` with ``found=False`` when no
+        ``k`` tried restores the label (``d + 1`` by default);
+        ``share = depth / d`` in ``(0, (d + 1) / d]``.
     """
     d = _dim(perturbation)
     order = _check_order(order, d)
@@ -437,7 +487,8 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
         if hits.size:
             k = int(ks[hits[0]])
             return ReconstructionDepth(float(k), k / d, True, d, spent)
-    return ReconstructionDepth(float("nan"), float("nan"), False, d, spent)
+    censored = int(k_values[-1]) + 1 if len(k_values) else 1
+    return ReconstructionDepth(float(censored), censored / d, False, d, spent)
 
 
 def random_order_depths(model, perturbation, context, reference_label: int, nb_draws: int = 5,
@@ -453,8 +504,9 @@ def random_order_depths(model, perturbation, context, reference_label: int, nb_d
     Returns
     -------
     numpy.ndarray
-        ``float64`` ``(nb_draws,)`` depths in ``1..d``, NaN where the label is
-        never restored. See :func:`reconstruction_depth` for the parameters.
+        ``float64`` ``(nb_draws,)`` depths in ``1..d``, censored at ``K + 1``
+        (``d + 1`` by default) where the label is never restored. See
+        :func:`reconstruction_depth` for the parameters.
     """
     d = _dim(perturbation)
     if int(nb_draws) != nb_draws or nb_draws < 1:
@@ -476,8 +528,9 @@ def depth_robustness_fit(df: pd.DataFrame, x: str = "depth_share", y: str = "rob
     slope (models needing fewer coefficients are more robust). Fitted with
     ``scipy.stats.linregress``; the intervals are ``estimate ± t * stderr``
     with ``t`` the ``(1 + confidence) / 2`` quantile of Student's ``t`` with
-    ``n - 2`` degrees of freedom. Rows with NaN in ``x`` or ``y`` (label
-    never restored) are dropped.
+    ``n - 2`` degrees of freedom. Rows with NaN in ``x`` or ``y`` are
+    dropped; images whose label was never restored enter with their censored
+    depth (``(d + 1) / d`` as a share, :func:`reconstruction_depth`).
 
     Returns
     -------
@@ -495,9 +548,7 @@ def depth_robustness_fit(df: pd.DataFrame, x: str = "depth_share", y: str = "rob
     """
     from scipy import stats
 
-    for col in [x, y] + ([by] if by else []):
-        if col not in df.columns:
-            raise KeyError(f"column {col!r} not in the table (columns: {list(df.columns)})")
+    require_columns(df, [x, y] + ([by] if by else []))
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     groups = df.groupby(by, sort=True) if by else [(None, df)]
@@ -539,8 +590,8 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     perturbation rebuilds it). mu-fidelity is the correlation, over subsets,
     between ``sum_{i in S} attribution[i]`` and the drop. Removing a cell
     means zeroing its wavelet coefficients for a
-    :class:`~spectral_attribution.explainers.WaveletPerturbation` and its
-    pixels for a :class:`~spectral_attribution.explainers.SpatialPerturbation`.
+    :class:`~spectral_attribution.perturbations.WaveletPerturbation` and its
+    pixels for a :class:`~spectral_attribution.perturbations.SpatialPerturbation`.
 
     Parameters
     ----------
@@ -566,27 +617,89 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     ValueError
         ``attribution`` not of size ``d``, bad fraction, score or correlation.
     """
-    from scipy import stats
-
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:
         raise ValueError(f"attribution has {a.size} values, the perturbation has d={d} cells")
-    if not 0 < subset_fraction < 1:
-        raise ValueError(f"subset_fraction must be in (0, 1), got {subset_fraction!r}")
     if correlation not in ("spearman", "pearson"):
         raise ValueError(f"correlation must be 'spearman' or 'pearson', got {correlation!r}")
-    size = max(1, int(round(subset_fraction * d)))
+    subsets = removal_subsets(d, subset_fraction, nb_subsets, seed)
+    drops = subset_drops(model, perturbation, context, target, subsets, batch_size, score, autocast)
+    return mu_fidelity_from_drops(a, subsets, drops, correlation)
+
+
+def removal_subsets(dim: int, subset_fraction: float = 0.2, nb_subsets: int = 128,
+                    seed: int | Sequence[int] = 0, allowed=None) -> np.ndarray:
+    """The random subsets of cells removed by :func:`mu_fidelity`, one row per subset.
+
+    Subset ``s`` is ``rng.choice(d, size, replace=False)`` (or a choice
+    among ``allowed``), drawn in sequence from
+    ``rng = numpy.random.default_rng(seed)``, with ``size =
+    max(1, round(subset_fraction * d))`` (at most ``len(allowed)``).
+
+    Parameters
+    ----------
+    allowed:
+        Cells a subset may hold (e.g. every cell but the approximation's);
+        ``None``: all ``d``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` ``(nb_subsets, size)``.
+
+    Raises
+    ------
+    ValueError
+        ``subset_fraction`` outside ``(0, 1)``, ``nb_subsets < 1``, or no allowed cell.
+    """
+    d = int(dim)
+    if not 0 < subset_fraction < 1:
+        raise ValueError(f"subset_fraction must be in (0, 1), got {subset_fraction!r}")
+    if int(nb_subsets) != nb_subsets or nb_subsets < 1:
+        raise ValueError(f"nb_subsets must be a positive integer, got {nb_subsets!r}")
+    pool = d if allowed is None else np.asarray(allowed, dtype=np.int64).ravel()
+    available = d if allowed is None else pool.size
+    if available < 1:
+        raise ValueError("no cell is allowed in the subsets")
+    size = min(max(1, int(round(subset_fraction * d))), available)
     rng = np.random.default_rng(seed)
-    masks = np.ones((int(nb_subsets) + 1, d), dtype=np.float32)
-    sums = np.empty(int(nb_subsets))
-    for s in range(int(nb_subsets)):
-        subset = rng.choice(d, size=size, replace=False)
+    return np.stack([rng.choice(pool, size=size, replace=False)
+                     for _ in range(int(nb_subsets))]).astype(np.int64)
+
+
+def subset_drops(model, perturbation, context, target: int, subsets, batch_size: int = 64,
+                 score: str = "logit", autocast: str | None = None) -> np.ndarray:
+    """Drops ``f(x) - f(x_{S removed})`` of the target's score, one per row of ``subsets``.
+
+    ``f(x)`` is the score of the all-ones mask. The forward passes
+    (``len(subsets) + 1``) do not depend on any attribution, so the drops
+    serve every attribution of an image (:func:`mu_fidelity_from_drops`).
+    Returns ``float64`` ``(nb_subsets,)``.
+    """
+    d = _dim(perturbation)
+    subsets = np.asarray(subsets, dtype=np.int64)
+    masks = np.ones((len(subsets) + 1, d), dtype=np.float32)
+    for s, subset in enumerate(subsets):
         masks[s + 1, subset] = 0.0
-        sums[s] = a[subset].sum()
     scores = _scores(_logits(model, perturbation, context, masks, batch_size, autocast),
                      int(target), score)
-    drops = scores[0] - scores[1:]
+    return scores[0] - scores[1:]
+
+
+def mu_fidelity_from_drops(attribution, subsets, drops, correlation: str = "spearman") -> float:
+    """mu-fidelity of ``attribution`` from precomputed :func:`subset_drops`.
+
+    The correlation over subsets between ``sum_{i in S} attribution[i]`` and
+    the drop; NaN when either is constant. See :func:`mu_fidelity`.
+    """
+    from scipy import stats
+
+    a = np.asarray(attribution, dtype=np.float64).ravel()
+    if correlation not in ("spearman", "pearson"):
+        raise ValueError(f"correlation must be 'spearman' or 'pearson', got {correlation!r}")
+    sums = a[np.asarray(subsets, dtype=np.int64)].sum(axis=1)
+    drops = np.asarray(drops, dtype=np.float64)
     if np.ptp(sums) == 0 or np.ptp(drops) == 0:
         return float("nan")
     fn = stats.spearmanr if correlation == "spearman" else stats.pearsonr

@@ -1,10 +1,15 @@
-"""The steps of the Snakemake workflow, one function per rule (floor 3).
+"""The steps of the Snakemake workflow, one function per rule.
 
 The workflow (``Snakefile``, ``workflow/rules/*.smk``) only decides which step
 runs where and when; its scripts (``workflow/scripts/*.py``) parse
 ``snakemake.input`` / ``params`` / ``output`` and call one function here.
 Every function reads files, calls the studies / explainers / plots of the
 package, and writes its outputs atomically (:mod:`spectral_attribution.results`).
+No study logic lives here: tables and figures are made through the registries
+:data:`spectral_attribution.studies.TABLES` and
+:data:`spectral_attribution.plots.FIGURES`. Heavy modules (torch, the
+studies, the plots) are imported inside the functions, so that Snakemake can
+import this module cheaply while it builds the DAG.
 
 Configuration
 -------------
@@ -13,12 +18,15 @@ Every function takes the validated workflow configuration ``config`` (see
 schema). The pieces used here:
 
 * ``seed``, ``device``, ``threads``;
+* ``target_policy`` (``prediction`` or ``label``): the class every
+  explanation explains, and so every metric of it scores
+  (:mod:`spectral_attribution.targets`);
 * ``data`` (``n_images``, ...), passed to :func:`spectral_attribution.data.prepare_source`;
 * ``models``: a list of ``{nickname, name, options}``; the *nickname* names
   result folders, ``name`` is the registry name of :func:`models.load_model`;
 * ``wcam`` (``grid_size``, ``nb_design``, ``levels``, ``wavelet``,
   ``estimator``, ``batch_size``, ``autocast``, ``channels_last``,
-  ``target``, ``shard_size``);
+  ``shard_size``);
 * ``corruptions``, ``reconstruction``, ``zoom``, ``faithfulness``, ``figures``.
 
 Shards
@@ -40,14 +48,15 @@ Variants of a shard (``results/wcam/{model}/{variant}/shard-NNN.npz``):
 from __future__ import annotations
 
 import logging
-import math
+import signal
+import threading
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from . import results
+from ._common import check_device, forward_logits, progress_bar, read_table
 
 log = logging.getLogger("spectral_attribution.pipeline")
 
@@ -60,7 +69,9 @@ __all__ = [
     "shard_ids",
     "shard_rows",
     "use_gpu",
+    "target_policy",
     "prepare_samples",
+    "read_samples",
     "check_model",
     "explain_shard",
     "corruption_baseline_shard",
@@ -70,16 +81,23 @@ __all__ = [
     "reconstruction_shard",
     "zoom_shard",
     "faithfulness_shard",
+    "depth_baselines_shard",
+    "wcam_noise",
     "make_table",
     "make_figure",
+    "figure_options",
     "TABLES",
     "FIGURES",
 ]
 
 VARIANTS = ("clean", "corrupted", "spatial")
-TABLES = ("robustness", "reconstruction", "zoom", "faithfulness")
+#: Names of :data:`spectral_attribution.studies.TABLES` (kept here so that
+#: building the DAG imports neither torch nor matplotlib; a test checks them).
+TABLES = ("robustness", "reconstruction", "zoom", "faithfulness", "claims", "wcam_noise",
+          "depth_robustness")
+#: Names of :data:`spectral_attribution.plots.FIGURES` (same reason).
 FIGURES = ("robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness",
-           "depth_orders", "zoom", "faithfulness")
+           "depth_orders", "zoom", "faithfulness", "claims")
 
 
 # --------------------------------------------------------------------------
@@ -118,8 +136,8 @@ def model_entry(config: dict, nickname: str) -> dict:
 
 
 def n_shards(config: dict) -> int:
-    """``ceil(data.n_images / wcam.shard_size)``."""
-    return math.ceil(int(config["data"]["n_images"]) / int(config["wcam"]["shard_size"]))
+    """``ceil(data.n_images / wcam.shard_size)`` (:func:`spectral_attribution.results.shard_count`)."""
+    return results.shard_count(config)
 
 
 def shard_ids(config: dict) -> list[str]:
@@ -150,11 +168,23 @@ def _setup(config: dict, threads: int | None = None):
     threads = int(threads or config.get("threads") or 0)
     if threads > 0:
         torch.set_num_threads(threads)
-    return str(config.get("device", "cpu"))
+    device = str(config.get("device", "cpu"))
+    check_device(device)  # one clear line when e.g. cuda is configured on a machine without it
+    return device
 
 
-def _read_samples(path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"image_id": str})
+def read_samples(path) -> pd.DataFrame:
+    """``results/data/samples.csv`` as a DataFrame (ids as written, ``label`` an int, -1 unknown).
+
+    Read with :func:`~spectral_attribution._common.read_table`: an image
+    named ``NA.jpg`` keeps the id ``"NA"``.
+
+    Raises
+    ------
+    ValueError
+        A column ``image_id``, ``path`` or ``label`` is missing (named).
+    """
+    df = read_table(path)
     for col in ("image_id", "path", "label"):
         if col not in df.columns:
             raise ValueError(f"{path}: column {col!r} is missing (columns: {list(df.columns)})")
@@ -195,21 +225,24 @@ def _explainer_kwargs(config: dict, section: dict | None = None) -> dict:
     return {"nb_design": int(w["nb_design"]), "seed": int(config["seed"]),
             "estimator": w["estimator"], "batch_size": int(w["batch_size"]),
             "autocast": w.get("autocast"), "channels_last": bool(w.get("channels_last")),
-            "progress": False}
+            "progress": True}  # log lines in the job's log: a long job shows it is alive
 
 
-def _targets(config: dict, wrapper, images, labels: Sequence[int]) -> list[int] | None:
-    """Labels where known (``wcam.target == "label"``), else the model's predictions."""
-    import torch
+def target_policy(config: dict) -> str:
+    """``config["target_policy"]`` (default ``"prediction"``), checked.
 
-    if config["wcam"].get("target", "label") == "predicted":
-        return None
-    labels = [int(x) for x in labels]
-    if all(x >= 0 for x in labels):
-        return labels
-    with torch.inference_mode():
-        pred = wrapper(images.to(wrapper.device)).argmax(-1).tolist()
-    return [lab if lab >= 0 else int(p) for lab, p in zip(labels, pred)]
+    Raises
+    ------
+    ValueError
+        An unknown value (named); also when the configuration still has the
+        removed key ``wcam.target``.
+    """
+    from .targets import check_target_policy
+
+    if "target" in (config.get("wcam") or {}):
+        raise ValueError("config key 'wcam.target' was replaced by the top-level key "
+                         "'target_policy' (prediction | label)")
+    return check_target_policy(config.get("target_policy", "prediction"))
 
 
 # --------------------------------------------------------------------------
@@ -282,8 +315,7 @@ def check_model(config: dict, nickname: str, out_json) -> dict:
     wrapper = _load_model(config, nickname)
     entry = model_entry(config, nickname)
     size = wrapper.preprocessing.crop or 224
-    with torch.inference_mode():
-        nb_classes = int(wrapper(torch.zeros(1, 3, size, size, device=wrapper.device)).shape[-1])
+    nb_classes = int(forward_logits(wrapper, torch.zeros(1, 3, size, size)).shape[-1])
     info = {"nickname": nickname, "registry_name": entry["name"], "options": entry["options"],
             "source": getattr(wrapper, "source", ""), "weights_sha256": results.weights_hash(wrapper),
             "preprocessing": wrapper.preprocessing.as_dict(), "nb_classes": nb_classes}
@@ -302,12 +334,22 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
     ``selection_csv`` whose ``image_id`` is in the shard) or ``"spatial"``
     (spatial Sobol', settings from ``faithfulness.spatial``).
 
+    The class explained follows ``target_policy`` (:func:`target_policy`):
+    the model's prediction on the image explained (a corrupted copy: on the
+    copy), or the label (a corrupted copy: its clean image's label; the
+    prediction where the label is unknown). The manifest records
+    ``target_policy`` and each image's ``target_source``, and so does each
+    explanation's ``settings``.
+
     Returns the ``(npz, manifest)`` paths.
     """
+    from . import studies
     from .explainers import WCAM, SpatialSobol
+    from .targets import explain_with_policy
 
+    policy = target_policy(config)
     device = _setup(config, threads)
-    samples = _read_samples(samples_csv)
+    samples = read_samples(samples_csv)
     rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
     wrapper = _load_model(config, nickname)
     images = _prepared(rows, wrapper)
@@ -316,7 +358,8 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
     if variant == "corrupted":
         if selection_csv is None:
             raise ValueError("variant 'corrupted' needs the selection of corrupted copies")
-        images, ids, labels, extra = _corrupted_images(images, ids, labels, selection_csv)
+        images, ids, labels, extra = studies.corrupted_copies(images, ids, labels,
+                                                              read_table(selection_csv))
     w = config["wcam"]
     if variant in ("clean", "corrupted"):
         explainer = WCAM(wrapper, grid_size=int(w["grid_size"]), levels=int(w["levels"]),
@@ -327,45 +370,16 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
                                  device=device, **_explainer_kwargs(config, s))
     else:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
-    if len(images):
-        targets = _targets(config, wrapper, images, labels)
-        explanations = explainer(images, targets)
-    else:
-        explanations = []
+    explanations = explain_with_policy(explainer, images, policy, labels)
     for e in explanations:
         e.settings = {**e.settings, "variant": variant, "model": nickname}
+    extra = {**extra, "target_policy": [policy] * len(explanations),
+             "target_source": [e.settings["target_source"] for e in explanations]}
     prov = results.provenance(config=config, seed=int(config["seed"]), model=wrapper, device=device,
                               step="explain_shard", nickname=nickname, variant=variant,
                               shard=str(shard), nb_forward=explainer.nb_forward)
     return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(config["seed"]),
-                               provenance=prov, extra_columns=extra or None)
-
-
-def _corrupted_images(images, ids, labels, selection_csv):
-    import torch
-
-    from . import studies
-
-    sel = pd.read_csv(selection_csv, dtype={"image_id": str})
-    out, out_ids, out_labels = [], [], []
-    extra = {"source_image_id": [], "corruption": [], "severity": [], "copy_seed": []}
-    for img, image_id, label in zip(images, ids, labels):
-        for _, row in sel[sel["image_id"] == image_id].iterrows():
-            out.append(studies.corrupted_copy(img, row["corruption"], int(row["severity"]),
-                                              int(row["copy_seed"])))
-            out_ids.append(corrupted_id(image_id, row["corruption"], int(row["severity"])))
-            out_labels.append(label)
-            extra["source_image_id"].append(image_id)
-            extra["corruption"].append(row["corruption"])
-            extra["severity"].append(int(row["severity"]))
-            extra["copy_seed"].append(int(row["copy_seed"]))
-    stacked = torch.stack(out) if out else images[:0]
-    return stacked, out_ids, out_labels, extra
-
-
-def corrupted_id(image_id: str, corruption: str, severity: int) -> str:
-    """Identifier of a corrupted copy in the ``corrupted`` shards: ``"{image_id}@{corruption}-{severity}"``."""
-    return f"{image_id}@{corruption}-{int(severity)}"
+                               provenance=prov, extra_columns=extra)
 
 
 # --------------------------------------------------------------------------
@@ -381,7 +395,7 @@ def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_c
     from . import studies
 
     _setup(config, threads)
-    samples = _read_samples(samples_csv)
+    samples = read_samples(samples_csv)
     size = int(config["wcam"]["shard_size"])
     rows = shard_rows(samples, shard, size)
     wrapper = _load_model(config, nickname)
@@ -389,7 +403,9 @@ def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_c
     c = config["corruptions"]
     frames = []
     # one call per image so that copy seeds use the global image index
-    for offset, (img, image_id, label) in enumerate(zip(images, rows["image_id"], rows["label"])):
+    pairs = progress_bar(zip(images, rows["image_id"], rows["label"]), True, "corruption baseline",
+                         total=len(rows))
+    for offset, (img, image_id, label) in enumerate(pairs):
         index = int(shard) * size + offset
         df = studies.corruption_baseline(wrapper, img[None], [image_id], corruptions=c["names"],
                                          severities=c["severities"],
@@ -405,7 +421,7 @@ def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_c
 
 def concat_tables(inputs: Sequence, out_csv) -> pd.DataFrame:
     """Concatenate CSV tables (same columns) into ``out_csv``."""
-    frames = [pd.read_csv(p, dtype={"image_id": str}) for p in inputs]
+    frames = [read_table(p) for p in inputs]
     frames = [f for f in frames if not f.empty] or frames[:1]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     results.write_csv(df, out_csv)
@@ -416,7 +432,7 @@ def robustness_tables(baseline_csv, per_image_csv, per_corruption_csv):
     """:func:`studies.robustness_per_image` and :func:`~studies.robustness_per_corruption` of the baseline."""
     from . import studies
 
-    baseline = pd.read_csv(baseline_csv, dtype={"image_id": str})
+    baseline = read_table(baseline_csv)
     per_image = studies.robustness_per_image(baseline)
     per_corruption = studies.robustness_per_corruption(baseline)
     results.write_csv(per_image, per_image_csv)
@@ -435,8 +451,7 @@ def select_corrupted(config: dict, baseline_csvs: Sequence, out_csv) -> pd.DataF
     """
     from . import studies
 
-    baseline = pd.concat([pd.read_csv(p, dtype={"image_id": str}) for p in baseline_csvs],
-                         ignore_index=True)
+    baseline = pd.concat([read_table(p) for p in baseline_csvs], ignore_index=True)
     first = nicknames(config)[0]
     e = config["corruptions"]["explain"]
     chosen = studies.select_corrupted_copies(baseline[baseline["model"] == first],
@@ -454,9 +469,10 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
                          out_csv, threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.sufficient_reconstruction` of the WCAMs of one shard; writes ``out_csv``.
 
-    ``variant`` ``"clean"``: the reference label is the clean prediction;
-    ``"corrupted"``: the prediction on the corrupted copy. Corrupted rows
-    carry ``source_image_id, corruption, severity``.
+    Each depth is scored against the class its WCAM explains (the shard's
+    ``target``, chosen by ``target_policy`` when the shard was made).
+    ``variant`` ``"clean"`` or ``"corrupted"``; corrupted rows carry
+    ``source_image_id, corruption, severity``.
     """
     from . import studies
 
@@ -469,23 +485,13 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
         results.write_csv(df, out_csv)
         return df
     wrapper = _load_model(config, nickname)
-    samples = _read_samples(samples_csv).set_index("image_id")
-    if variant == "corrupted":
-        src = samples.loc[[str(i) for i in manifest["source_image_id"]]].reset_index()
-        clean = _prepared(src, wrapper)
-        images = [studies.corrupted_copy(img, c, int(s), int(cs)) for img, c, s, cs in
-                  zip(clean, manifest["corruption"], manifest["severity"], manifest["copy_seed"])]
-        extra = manifest[["source_image_id", "corruption", "severity"]].reset_index(drop=True)
-        condition = "corrupted"
-    else:
-        images = _prepared(samples.loc[list(manifest["image_id"])].reset_index(), wrapper)
-        extra = None
-        condition = "clean"
+    images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
+    condition = "corrupted" if variant == "corrupted" else "clean"
     df = studies.sufficient_reconstruction(
         wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
         nb_random_draws=int(r["nb_random_draws"]), seed=int(config["seed"]),
         batch_size=int(config["wcam"]["batch_size"]), max_k=r.get("max_k"),
-        extra_columns=extra, progress=False)
+        extra_columns=extra, progress=True)
     df["model"] = nickname
     if "source_image_id" not in df.columns:
         df["source_image_id"] = df["image_id"]
@@ -495,11 +501,17 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
 
 def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
                threads: int | None = None) -> pd.DataFrame:
-    """:func:`studies.zoom_study` on the images of one shard; writes ``out_csv``."""
+    """:func:`studies.zoom_study` on the images of one shard; writes ``out_csv``.
+
+    The class explained in every view follows ``target_policy`` (the labels
+    of ``samples.csv``, or the regular view's prediction); ``zoom.grid_size``
+    must align with the sub-bands of every view unless
+    ``zoom.allow_straddling``.
+    """
     from . import studies
 
     _setup(config, threads)
-    samples = _read_samples(samples_csv)
+    samples = read_samples(samples_csv)
     rows = shard_rows(samples, shard, int(config["wcam"]["shard_size"]))
     wrapper = _load_model(config, nickname)
     z = config["zoom"]
@@ -512,7 +524,9 @@ def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
                             explainer_kwargs={"estimator": kw["estimator"],
                                               "autocast": kw["autocast"],
                                               "channels_last": kw["channels_last"]},
-                            progress=False)
+                            progress=True, labels=[int(v) for v in rows["label"]],
+                            target_policy=target_policy(config),
+                            allow_straddling=bool(z.get("allow_straddling", False)))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
@@ -529,15 +543,93 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
     if list(spatial.manifest["image_id"]) != ids:
         raise ValueError(f"{wcam_npz} and {spatial_npz} hold different images")
     wrapper = _load_model(config, nickname)
-    samples = _read_samples(samples_csv).set_index("image_id")
+    samples = read_samples(samples_csv).set_index("image_id")
     images = _prepared(samples.loc[ids].reset_index(), wrapper)
     f = config["faithfulness"]
     df = studies.faithfulness(wrapper, images, ids, wcam.explanations, spatial.explanations,
                               nb_subsets=int(f["nb_subsets"]),
                               subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
                               seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
-                              score=f["score"], progress=False)
+                              score=f["score"], progress=True)
     df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def _shard_images(wrapper, manifest: pd.DataFrame, samples_csv, variant: str):
+    """The images of a shard's manifest, prepared for ``wrapper``: clean, or the corrupted
+    copies rebuilt from their clean image (``source_image_id, corruption, severity,
+    copy_seed``). Returns ``(images, extra)``, ``extra`` the corrupted copies' columns
+    ``source_image_id, corruption, severity`` (``None`` for clean images)."""
+    from . import studies
+
+    samples = read_samples(samples_csv).set_index("image_id")
+    if variant != "corrupted":
+        return _prepared(samples.loc[[str(i) for i in manifest["image_id"]]].reset_index(), wrapper), None
+    clean = _prepared(samples.loc[[str(i) for i in manifest["source_image_id"]]].reset_index(), wrapper)
+    images = [studies.corrupted_copy(img, c, int(s), int(cs)) for img, c, s, cs in
+              zip(clean, manifest["corruption"], manifest["severity"], manifest["copy_seed"])]
+    return images, manifest[["source_image_id", "corruption", "severity"]].reset_index(drop=True)
+
+
+def depth_baselines_shard(config: dict, nickname: str, variant: str, shard_npz, samples_csv,
+                          out_csv, threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.baseline_depths` of the WCAMs of one shard (model-free orders); writes ``out_csv``.
+
+    Orders ``wcam``, ``coarse_to_fine``, ``wcam_approximation_first`` and
+    ``within_level`` (``baselines.nb_draws`` draws of the random ones), up to
+    ``reconstruction.max_k`` cells; the reference label is each WCAM's target.
+    Forward passes in float32, as :func:`reconstruction_shard`'s, so that the
+    depths of the two tables compare.
+    """
+    from . import studies
+
+    _setup(config, threads)
+    shard = results.load_shard(shard_npz)
+    manifest = shard.manifest
+    if not len(shard):
+        df = pd.DataFrame(columns=["model", "image_id", "condition", "order"])
+        results.write_csv(df, out_csv)
+        return df
+    wrapper = _load_model(config, nickname)
+    images, extra = _shard_images(wrapper, manifest, samples_csv, variant)
+    df = studies.baseline_depths(
+        wrapper, images, shard.explanations, [str(i) for i in manifest["image_id"]],
+        conditions="corrupted" if variant == "corrupted" else "clean",
+        nb_draws=int(config["baselines"]["nb_draws"]), seed=int(config["seed"]),
+        batch_size=int(config["wcam"]["batch_size"]), max_k=config["reconstruction"].get("max_k"),
+        extra_columns=extra, progress=False)  # float32, as reconstruction_shard: depths comparable
+    df["model"] = nickname
+    results.write_csv(df, out_csv)
+    return df
+
+
+def wcam_noise(config: dict, shard_npzs: dict, samples_csv, out_csv,
+               threads: int | None = None) -> pd.DataFrame:
+    """:func:`studies.wcam_noise` on the first ``baselines.noise_images`` images of each model's
+    first clean shard (``shard_npzs``: nickname -> shard path): a second WCAM with seed
+    ``seed + 1`` at the configured grid, levels and designs. Writes ``out_csv``."""
+    from . import studies
+
+    device = _setup(config, threads)
+    count = int(config["baselines"]["noise_images"])
+    frames = []
+    for nickname, npz in shard_npzs.items():
+        shard = results.load_shard(npz)
+        manifest = shard.manifest.head(count)
+        if manifest.empty:
+            continue
+        wrapper = _load_model(config, nickname)
+        images, _ = _shard_images(wrapper, manifest, samples_csv, "clean")
+        df = studies.wcam_noise(wrapper, images, [str(i) for i in manifest["image_id"]],
+                                shard.explanations[:len(manifest)],
+                                explainer_kwargs={"batch_size": int(config["wcam"]["batch_size"]),
+                                                  "device": device})
+        df["model"] = nickname
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["model", "image_id", "grid_size", "nb_design", "levels", "spearman",
+                 "same_top_cell", "top_overlap"])
     results.write_csv(df, out_csv)
     return df
 
@@ -545,162 +637,42 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
 # --------------------------------------------------------------------------
 # Tables and figures (from study tables and shards only: no model)
 # --------------------------------------------------------------------------
-def _read(path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"image_id": str, "source_image_id": str})
-
-
-def reconstruction_summary(recon: pd.DataFrame, per_image: pd.DataFrame) -> pd.DataFrame:
-    """Per model and condition: median depth (share of ``d``) with the WCAM and random orders,
-    share of images restored, and the linear fit of depth against robustness (clean images).
-
-    Columns ``model, condition, nb_images, found_share, depth_share_median,
-    random_depth_share_median, slope, intercept, r, p``.
-    """
-    from . import metrics
-
-    g = recon.groupby(["model", "condition"], sort=False)
-    out = g.agg(nb_images=("image_id", "size"), found_share=("found", "mean"),
-                depth_share_median=("depth_share", "median"),
-                random_depth_share_median=("random_depth_share_median", "median")).reset_index()
-    merged = _depth_with_robustness(recon, per_image)
-    if not merged.empty:
-        fits = metrics.depth_robustness_fit(merged)
-        fits = fits[[c for c in ("model", "slope", "intercept", "r", "p") if c in fits.columns]]
-        fits = fits.assign(condition="clean")
-        out = out.merge(fits, on=["model", "condition"], how="left")
-    return out
-
-
-def _depth_with_robustness(recon: pd.DataFrame, per_image: pd.DataFrame) -> pd.DataFrame:
-    clean = recon[recon["condition"] == "clean"]
-    rob = per_image[["model", "image_id", "robustness"]]
-    return clean.merge(rob, on=["model", "image_id"], how="inner")
-
-
 def make_table(name: str, inputs: dict, stem) -> dict:
     """Write table ``name`` (one of :data:`TABLES`) as ``stem.csv/.md/.tex`` from study tables.
 
-    ``inputs`` maps names to CSV paths: ``robustness`` needs ``per_image``
-    and ``per_corruption``; ``reconstruction`` needs ``reconstruction`` and
-    ``per_image``; ``zoom`` needs ``zoom``; ``faithfulness`` needs
-    ``faithfulness``.
+    ``inputs`` maps study-table names to CSV paths, as the table's maker in
+    :data:`spectral_attribution.studies.TABLES` lists them: ``robustness``
+    needs ``per_image`` and ``per_corruption``; ``reconstruction`` needs
+    ``reconstruction`` and ``per_image``; ``zoom`` needs ``zoom``;
+    ``faithfulness`` needs ``faithfulness``. Returns the written paths.
     """
     from . import studies
 
-    if name == "robustness":
-        per_image = _read(inputs["per_image"])
-        per_corr = _read(inputs["per_corruption"])
-        table = per_image.groupby("model", sort=False).agg(
-            nb_images=("image_id", "size"), robustness_mean=("robustness", "mean"),
-            robustness_std=("robustness", "std")).reset_index()
-        worst = (per_corr.sort_values("robustness").groupby("model", sort=False).head(1)
-                 [["model", "corruption", "severity", "robustness"]]
-                 .rename(columns={"corruption": "worst_corruption", "severity": "worst_severity",
-                                  "robustness": "worst_robustness"}))
-        table = table.merge(worst, on="model", how="left")
-    elif name == "reconstruction":
-        table = reconstruction_summary(_read(inputs["reconstruction"]), _read(inputs["per_image"]))
-    elif name == "zoom":
-        table = studies.zoom_table(_read(inputs["zoom"]))
-    elif name == "faithfulness":
-        table = studies.faithfulness_table(_read(inputs["faithfulness"]))
-    else:
-        raise ValueError(f"unknown table {name!r}; expected one of {TABLES}")
-    if not isinstance(table.index, pd.RangeIndex):  # model (, method) as plain columns
-        table = table.reset_index()
-    return studies.write_table(table, stem)
+    return studies.make_table(name, inputs, stem)
 
 
-def _image_of(samples: pd.DataFrame, image_id: str, preprocessing):
-    from . import data
-
-    row = samples[samples["image_id"] == image_id].iloc[0]
-    return preprocessing.to_tensor(data.load_image(row["path"]))
-
-
-def _preprocessing(results_dir: Path, nickname: str):
-    return results._preprocessing_of(results_dir, nickname)
+def figure_options(config: dict, name: str, results_dir="results") -> dict:
+    """Keyword options of figure ``name``'s maker: ``results_dir``, ``models``
+    (the configured nicknames) and, for ``wcam_gallery`` / ``reconstructions``,
+    ``nb_images`` (``figures.gallery_images`` / ``figures.reconstruction_images``)."""
+    options = {"results_dir": Path(results_dir), "models": nicknames(config)}
+    key = {"wcam_gallery": "gallery_images", "reconstructions": "reconstruction_images"}.get(name)
+    if key is not None:
+        options["nb_images"] = int(config["figures"][key])
+    return options
 
 
 def make_figure(name: str, config: dict, inputs: dict, stem, results_dir="results") -> dict:
     """Draw figure ``name`` (one of :data:`FIGURES`) into ``stem.pdf`` and ``stem.png``.
 
-    Figures read study tables (``inputs``: name -> CSV path) and, for the
-    gallery and the reconstructions, shards under ``results_dir`` (no model
-    is loaded). Returns :func:`plots.save_figure`'s dict.
+    Figures read study tables (``inputs``: name -> CSV path, as the figure's
+    maker in :data:`spectral_attribution.plots.FIGURES` lists them) and, for
+    the gallery and the reconstructions, shards under ``results_dir`` (no
+    model is loaded). Returns :func:`plots.save_figure`'s dict.
     """
     from . import plots
 
-    results_dir = Path(results_dir)
-    fcfg = config["figures"]
-    if name == "robustness":
-        fig = plots.plot_robustness(_read(inputs["per_corruption"]))
-    elif name == "depth_vs_robustness":
-        merged = _depth_with_robustness(_read(inputs["reconstruction"]), _read(inputs["per_image"]))
-        fig = plots.plot_depth_vs_robustness(merged)
-    elif name == "depth_orders":
-        fig = plots.plot_depth_orders(_read(inputs["reconstruction"]))
-    elif name == "zoom":
-        fig = plots.plot_zoom(_read(inputs["zoom"]))
-    elif name == "faithfulness":
-        fig = plots.plot_faithfulness(_read(inputs["faithfulness"]))
-    elif name == "wcam_gallery":
-        fig = _gallery(config, results_dir, _read_samples(inputs["samples"]),
-                       int(fcfg["gallery_images"]))
-    elif name == "reconstructions":
-        fig = _reconstructions(config, results_dir, _read_samples(inputs["samples"]),
-                               _read(inputs["reconstruction"]), int(fcfg["reconstruction_images"]))
-    else:
-        raise ValueError(f"unknown figure {name!r}; expected one of {FIGURES}")
-    return plots.save_figure(fig, stem)
-
-
-def _gallery(config, results_dir: Path, samples: pd.DataFrame, nb_images: int):
-    from . import plots, studies
-
-    models_ = nicknames(config)
-    first = models_[0]
-    pre = _preprocessing(results_dir, first)
-    corrupted = results.load_manifest(results_dir, first, "corrupted")
-    rows_images, rows_exps, labels = [], [], []
-    for image_id in list(samples["image_id"])[:nb_images]:
-        clean = _image_of(samples, image_id, pre)
-        rows_images.append(clean.permute(1, 2, 0).numpy())
-        rows_exps.append([results.load_explanation(results_dir, m, image_id) for m in models_])
-        labels.append(f"{image_id}: clean")
-        copies = corrupted[corrupted.get("source_image_id", corrupted["image_id"]) == image_id] \
-            if not corrupted.empty else corrupted
-        for _, row in copies.iterrows():
-            img = studies.corrupted_copy(clean, row["corruption"], int(row["severity"]),
-                                         int(row["copy_seed"]))
-            rows_images.append(img.permute(1, 2, 0).numpy())
-            rows_exps.append([results.load_explanation(results_dir, m, row["image_id"], "corrupted")
-                              for m in models_])
-            labels.append(f"{row['corruption']}, severity {int(row['severity'])}")
-    return plots.plot_wcam_gallery(rows_images, rows_exps, labels, models_)
-
-
-def _reconstructions(config, results_dir: Path, samples: pd.DataFrame, recon: pd.DataFrame,
-                     nb_images: int):
-    from . import metrics, plots, studies
-
-    first = nicknames(config)[0]
-    pre = _preprocessing(results_dir, first)
-    rows = recon[(recon["model"] == first) & (recon["condition"] == "clean")].head(nb_images)
-    images, recs, labels = [], [], []
-    for _, row in rows.iterrows():
-        image = _image_of(samples, row["image_id"], pre)
-        exp = results.load_explanation(results_dir, first, row["image_id"])
-        depth = row["depth"]
-        k = int(depth) if np.isfinite(depth) else int(row["dim"])
-        pert = studies.wavelet_perturbation_for(exp)
-        rec = metrics.keep_top_k(pert, pert.prepare(image), metrics.importance_order(exp.indices), k)
-        images.append(image.permute(1, 2, 0).numpy())
-        recs.append(rec.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy())
-        share = f"{100 * k / int(row['dim']):.1f} %"
-        labels.append(f"{row['image_id']}: depth {k} ({share})" if np.isfinite(depth)
-                      else f"{row['image_id']}: not restored")
-    return plots.plot_reconstructions(images, recs, labels)
+    return plots.make_figure(name, inputs, stem, **figure_options(config, name, results_dir))
 
 
 # --------------------------------------------------------------------------
@@ -724,11 +696,20 @@ def step_config(config: dict, sections: Sequence[str], model: str | None = None)
     return out
 
 
+def _stop_on_sigterm(signum, frame):
+    logging.getLogger(__name__).error("stopped by SIGTERM (scancel, time limit or Snakemake)")
+    raise SystemExit(128 + signum)
+
+
 class logged:
     """Context manager sending ``logging``, ``sys.stdout`` and ``sys.stderr`` to a log file.
 
     Used by the workflow's scripts: ``with pipeline.logged(snakemake.log[0]): ...``.
-    Exceptions are logged with their traceback and re-raised.
+    Exceptions are logged with their traceback and re-raised. Inside it,
+    SIGTERM (how SLURM's ``scancel``, a job's time limit and Snakemake stop
+    a job) raises ``SystemExit(143)`` instead of ending the process on the
+    spot, so that cleanup runs: an interrupted atomic write removes its
+    temporary file (:func:`spectral_attribution._common.atomic_path`).
     """
 
     def __init__(self, path):
@@ -746,12 +727,17 @@ class logged:
         root = logging.getLogger()
         root.addHandler(self._handler)
         root.setLevel(logging.INFO)
+        self._sigterm = None
+        if threading.current_thread() is threading.main_thread():  # signals go to the main thread
+            self._sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         import sys
         import traceback
 
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
         if exc is not None:
             traceback.print_exception(exc_type, exc, tb, file=self._fh)
         logging.getLogger().removeHandler(self._handler)

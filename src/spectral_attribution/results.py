@@ -1,16 +1,29 @@
-"""Reading and writing results with provenance, atomically.
+"""Input and output of results: atomic writes, shards, manifests, provenance.
+
+This module only reads and writes files; drawing a stored explanation is
+:func:`spectral_attribution.plots.render_from_results`.
 
 Every file this module writes is first written to a hidden temporary file in
 the destination folder (``.NAME.tmp-PID-RANDOM.EXT``) and then moved into
 place with :func:`os.replace`, which is atomic on POSIX file systems: a run
 killed half-way leaves either the previous file, or no file, never a
-truncated one that looks complete.
+truncated one that looks complete. The writers (:func:`atomic_path`,
+:func:`write_text`, :func:`write_json`, :func:`write_csv`, :func:`write_npz`)
+are those of :mod:`spectral_attribution._common`, re-exported here.
 
 Shards
 ------
 The workflow computes explanations by *shard*: a fixed chunk of the sampled
-images, for one model and one *variant* (``clean``, ``zoom``, or a corrupted
-copy such as ``gaussian_noise-3``). A shard is two files side by side::
+images, for one model and one *variant*:
+
+* ``clean``: the WCAM of each sampled image;
+* ``corrupted``: the WCAM of the corrupted copies chosen for each image
+  (image ids ``"{image_id}@{corruption}-{severity}"``; extra manifest columns
+  ``source_image_id, corruption, severity, copy_seed``);
+* ``spatial``: the spatial Sobol' map of each image (for the faithfulness
+  study).
+
+A shard is two files side by side::
 
     results/wcam/{model}/{variant}/shard-000.npz   # stacked arrays + provenance
     results/wcam/{model}/{variant}/shard-000.csv   # manifest, one row per image
@@ -36,23 +49,53 @@ key                 dtype            shape / meaning
 
 ``shard-NNN.csv`` has the columns :data:`MANIFEST_COLUMNS`: ``position`` (row
 in the ``.npz``), ``image_id``, ``label`` (``-1`` when unknown),
-``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``. The
-manifest is written *after* the arrays: a shard is complete exactly when its
-manifest exists.
+``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``; the
+workflow adds ``target_policy`` and ``target_source`` (which class each
+explanation explains and why: :mod:`spectral_attribution.targets`), then
+:data:`INTEGRITY_COLUMNS`: ``npz_bytes`` and ``npz_sha256``, the size and
+SHA-256 of the ``.npz`` (the same on every row). The manifest is written
+*after* the arrays: a shard is complete exactly when its manifest exists and
+the ``.npz`` has the recorded size and checksum. Manifests are read with
+:func:`~spectral_attribution._common.read_table`, so image ids such as
+``"NA"`` or ``"null"`` stay strings.
+
+Integrity
+---------
+:func:`load_shard` (and so :func:`load_explanation`, ``spectral-attribution
+show`` and every step of the workflow that reads a shard) checks the ``.npz``
+against its manifest first (:func:`verify_shard`): a truncated or altered
+file raises :class:`ShardIntegrityError`, which names the file and says how
+to recompute it. The workflow checks every shard when it starts and sets a
+bad one aside so that the run recomputes it
+(:mod:`spectral_attribution.run_checks`). An empty shard has no manifest row
+to carry a checksum; its file is checked by the zip format's own CRCs when it
+is read.
+
+Which shards a results folder holds
+-----------------------------------
+The workflow records the configuration of its last run in
+``results/config.yaml`` (:func:`write_run_config`). Readers take the shards
+that configuration declares (:func:`declared_shards`: every model, the
+variants it computes, ``ceil(n_images / shard_size)`` shards), never
+whatever files a glob finds: a shard left over from a run with more images
+is never read.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import hashlib
+import io
 import json
+import math
 import os
 import platform
-import secrets
 import socket
 import subprocess
 import sys
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -60,11 +103,25 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from ._common import atomic_path, read_table, to_json, write_csv, write_json, write_npz, write_text
+
 __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_COLUMNS",
+    "INTEGRITY_COLUMNS",
+    "RUN_CONFIG",
+    "ShardIntegrityError",
+    "verify_shard",
+    "file_sha256",
+    "write_run_config",
+    "read_run_config",
+    "run_variants",
+    "shard_count",
+    "shard_path",
+    "declared_shards",
     "atomic_path",
     "write_text",
+    "to_json",
     "write_json",
     "write_csv",
     "write_npz",
@@ -79,93 +136,26 @@ __all__ = [
     "load_manifest",
     "load_explanation",
     "iter_explanations",
-    "render_from_results",
+    "preprocessing_of",
 ]
 
 FORMAT_VERSION = 1
 MANIFEST_COLUMNS = ["position", "image_id", "label", "prediction", "score", "target",
                     "settings", "seed"]
+#: Manifest columns that record the ``.npz`` a manifest belongs to (same value on every row).
+INTEGRITY_COLUMNS = ["npz_bytes", "npz_sha256"]
+#: The file, inside a results folder, that records the configuration of the run that made it.
+RUN_CONFIG = "config.yaml"
 
 
-# --------------------------------------------------------------------------
-# Atomic writes
-# --------------------------------------------------------------------------
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
-
-    The temporary name keeps the suffix of ``path`` (writers such as
-    ``matplotlib`` and ``numpy.savez`` look at it) and starts with a dot, so
-    that globs like ``shard-*.npz`` never see it. Parent folders are created.
-    On an exception the temporary file is removed and ``path`` is untouched.
-
-    Example
-    -------
-    >>> with atomic_path("out/fig.pdf") as tmp:       # doctest: +SKIP
-    ...     fig.savefig(tmp)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(path.suffixes[-1:])
-    stem = path.name[: len(path.name) - len(suffix)] if suffix else path.name
-    tmp = path.with_name(f".{stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{suffix}")
-    try:
-        yield tmp
-        if not tmp.exists():
-            raise FileNotFoundError(f"nothing was written to the temporary file {tmp} for {path}")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+class ShardIntegrityError(ValueError):
+    """A shard's ``.npz`` does not match its manifest, or cannot be read (the file is named)."""
 
 
-def write_text(text: str, path: str | os.PathLike) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; returns ``path``."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (Path,)):
-        return str(obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    return str(obj)
-
-
-def to_json(obj: Any, **kw) -> str:
-    """JSON text of ``obj``; numpy scalars/arrays, paths and dataclasses are converted."""
-    return json.dumps(obj, default=_json_default, **kw)
-
-
-def write_json(obj: Any, path: str | os.PathLike) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    return write_text(to_json(obj, indent=2, sort_keys=True) + "\n", path)
-
-
-def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kw) -> Path:
-    """Write a DataFrame as CSV (no index unless ``index=True``) atomically."""
-    kw.setdefault("index", False)
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, **kw)
-    return Path(path)
-
-
-def write_npz(path: str | os.PathLike, **arrays) -> Path:
-    """``numpy.savez_compressed`` to ``path`` atomically (``path`` should end in ``.npz``)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-    return Path(path)
+def _recompute_hint(npz_path: Path) -> str:
+    return (f"recompute it: run the workflow again (it sets bad shards aside and recomputes "
+            f"them), or delete {npz_path.name} and {npz_path.with_suffix('.csv').name} "
+            f"in {npz_path.parent} and rerun")
 
 
 # --------------------------------------------------------------------------
@@ -419,21 +409,59 @@ def write_shard(npz_path: str | os.PathLike, explanations: Sequence, image_ids: 
             raise ValueError(f"extra column {key!r} has {len(values)} values for {n} explanations")
         manifest[key] = list(values)
 
-    write_npz(npz_path, **arrays)
+    # The arrays are compressed in memory once, so that the manifest can record
+    # the size and SHA-256 of exactly the bytes written.
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    data = buffer.getvalue()
+    manifest["npz_bytes"] = [len(data)] * n
+    manifest["npz_sha256"] = [hashlib.sha256(data).hexdigest()] * n
+    with atomic_path(npz_path) as tmp:
+        tmp.write_bytes(data)
     write_csv(manifest, manifest_path)
     return npz_path, manifest_path
 
 
-def load_shard(npz_path: str | os.PathLike) -> Shard:
-    """Load a shard written by :func:`write_shard`.
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read ``chunk`` bytes at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# (path, size, mtime_ns) -> SHA-256 of files already hashed in this process
+_HASHED: dict[tuple[str, int, int], str] = {}
+
+
+def _cached_sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHED:
+        _HASHED[key] = file_sha256(path)
+    return _HASHED[key]
+
+
+def verify_shard(npz_path: str | os.PathLike, manifest: pd.DataFrame | None = None) -> None:
+    """Check a shard's ``.npz`` against the size and SHA-256 its manifest records.
+
+    Parameters
+    ----------
+    npz_path:
+        The ``.npz``; its manifest is the ``.csv`` beside it.
+    manifest:
+        The manifest, if already read.
 
     Raises
     ------
     FileNotFoundError
-        The ``.npz`` or its manifest (``.csv`` beside it) is missing; a shard
-        without a manifest is incomplete.
-    ValueError
-        Unknown ``format_version``.
+        The manifest or the ``.npz`` is missing (the shard is incomplete).
+    ShardIntegrityError
+        The file's size or checksum differs from the manifest's (a truncated
+        copy, a disk fault); the message names the file, both values and how
+        to recompute it. Manifests written before checksums were recorded
+        (no :data:`INTEGRITY_COLUMNS`) and empty shards pass.
     """
     npz_path = Path(npz_path)
     manifest_path = npz_path.with_suffix(".csv")
@@ -441,42 +469,202 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
         raise FileNotFoundError(f"shard manifest {manifest_path} is missing (incomplete shard?)")
     if not npz_path.exists():
         raise FileNotFoundError(f"shard arrays {npz_path} are missing")
-    manifest = pd.read_csv(manifest_path, dtype={"image_id": str})
-    from .explainers import Explanation
+    if manifest is None:
+        manifest = read_table(manifest_path)
+    if manifest.empty or not set(INTEGRITY_COLUMNS) <= set(manifest.columns):
+        return
+    want_size, want_sha = int(manifest["npz_bytes"].iloc[0]), str(manifest["npz_sha256"].iloc[0])
+    size = npz_path.stat().st_size
+    if size != want_size:
+        raise ShardIntegrityError(f"shard {npz_path} is corrupted: {size:,} bytes, its manifest "
+                                  f"records {want_size:,} (truncated or partly copied?); "
+                                  + _recompute_hint(npz_path))
+    sha = _cached_sha256(npz_path)
+    if sha != want_sha:
+        raise ShardIntegrityError(f"shard {npz_path} is corrupted: its SHA-256 is {sha[:12]}..., its "
+                                  f"manifest records {want_sha[:12]}...; " + _recompute_hint(npz_path))
 
-    with np.load(npz_path, allow_pickle=False) as z:
-        version = int(z["format_version"])
-        if version != FORMAT_VERSION:
-            raise ValueError(f"{npz_path}: shard format {version}, this version reads {FORMAT_VERSION}")
-        prov = json.loads(str(z["provenance"]))
-        spatial = z["spatial"] if "spatial" in z.files else None
-        exps = []
-        for i in range(len(z["image_id"])):
-            exps.append(Explanation(**{
-                "method": str(z["method"][i]),
-                "indices": z["indices"][i],
-                "map": z["map"][i],
-                "spatial": None if spatial is None else spatial[i],
-                "target": int(z["target"][i]),
-                "predicted": int(z["predicted"][i]),
-                "score": float(z["score"][i]),
-                "predicted_score": float(z["predicted_score"][i]),
-                "settings": json.loads(str(z["settings"][i])),
-            }))
+
+def load_shard(npz_path: str | os.PathLike) -> Shard:
+    """Load a shard written by :func:`write_shard`, after :func:`verify_shard`.
+
+    Raises
+    ------
+    FileNotFoundError
+        The ``.npz`` or its manifest (``.csv`` beside it) is missing; a shard
+        without a manifest is incomplete.
+    ShardIntegrityError
+        (a ``ValueError``) The ``.npz`` does not match its manifest, or is
+        not a readable shard (the file is named, with how to recompute it).
+    ValueError
+        Unknown ``format_version``.
+    """
+    npz_path = Path(npz_path)
+    manifest_path = npz_path.with_suffix(".csv")
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"shard manifest {manifest_path} is missing (incomplete shard?)")
+    manifest = read_table(manifest_path)
+    verify_shard(npz_path, manifest)
+    from .explanation import Explanation
+
+    try:
+        with np.load(npz_path, allow_pickle=False) as z:
+            version = int(z["format_version"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"{npz_path}: shard format {version}, this version reads {FORMAT_VERSION}")
+            prov = json.loads(str(z["provenance"]))
+            spatial = z["spatial"] if "spatial" in z.files else None
+            exps = []
+            for i in range(len(z["image_id"])):
+                exps.append(Explanation(**{
+                    "method": str(z["method"][i]),
+                    "indices": z["indices"][i],
+                    "map": z["map"][i],
+                    "spatial": None if spatial is None else spatial[i],
+                    "target": int(z["target"][i]),
+                    "predicted": int(z["predicted"][i]),
+                    "score": float(z["score"][i]),
+                    "predicted_score": float(z["predicted_score"][i]),
+                    "settings": json.loads(str(z["settings"][i])),
+                }))
+    except ShardIntegrityError:
+        raise
+    except ValueError as err:
+        if "shard format" in str(err):
+            raise
+        raise ShardIntegrityError(f"shard {npz_path} cannot be read ({type(err).__name__}: {err}); "
+                                  + _recompute_hint(npz_path)) from None
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        raise ShardIntegrityError(f"shard {npz_path} cannot be read ({type(err).__name__}: {err}); "
+                                  + _recompute_hint(npz_path)) from None
+    if len(exps) != len(manifest):
+        raise ShardIntegrityError(f"shard {npz_path} holds {len(exps)} explanations, its manifest "
+                                  f"{len(manifest)} rows; " + _recompute_hint(npz_path))
     return Shard(exps, manifest, prov, npz_path)
 
 
-def shard_paths(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> list[Path]:
-    """The complete shards (``.npz`` whose manifest exists) of ``model``/``variant``, sorted."""
-    folder = Path(results_dir) / "wcam" / model / variant
-    return sorted(p for p in folder.glob("shard-*.npz") if p.with_suffix(".csv").exists())
+# --------------------------------------------------------------------------
+# The configuration a results folder was made with, and the shards it declares
+# --------------------------------------------------------------------------
+def write_run_config(config: dict, results_dir: str | os.PathLike) -> Path:
+    """Record ``config`` (the whole, validated configuration) as ``results_dir/config.yaml``.
+
+    The workflow does it when a run starts. The file is a complete
+    configuration: ``snakemake --configfile results/config.yaml ...`` runs
+    with exactly the settings of that run.
+    """
+    import yaml
+
+    header = ("# The configuration of the last workflow run that wrote this folder (recorded when\n"
+              "# the run started). Commands for this folder: snakemake --configfile "
+              f"{Path(results_dir) / RUN_CONFIG} ...\n")
+    text = yaml.safe_dump(json.loads(to_json(config)), sort_keys=False, default_flow_style=False)
+    return write_text(header + text, Path(results_dir) / RUN_CONFIG)
 
 
-def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "clean") -> pd.DataFrame:
-    """All manifests of ``model``/``variant`` concatenated, with a ``shard`` column (npz path)."""
+def read_run_config(results_dir: str | os.PathLike) -> dict:
+    """The configuration recorded in ``results_dir/config.yaml``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder has no ``config.yaml`` (not a results folder of the
+        workflow, or no run has started there); the message says so.
+    ValueError
+        The file is not a YAML mapping.
+    """
+    import yaml
+
+    path = Path(results_dir) / RUN_CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: {results_dir} is not a results folder of the workflow, or no run has "
+            f"started there (the workflow records its configuration there when a run starts; it "
+            f"says which shards the folder holds)")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path} is not valid YAML: {err}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is not a configuration (a YAML mapping)")
+    return config
+
+
+def run_variants(config: dict) -> list[str]:
+    """Variants a configuration computes: ``clean``; ``corrupted`` when
+    ``corruptions.explain.per_image > 0``; ``spatial`` when ``faithfulness.enabled``."""
+    out = ["clean"]
+    if int(((config.get("corruptions") or {}).get("explain") or {}).get("per_image", 0) or 0) > 0:
+        out.append("corrupted")
+    if (config.get("faithfulness") or {}).get("enabled", False):
+        out.append("spatial")
+    return out
+
+
+def shard_count(config: dict) -> int:
+    """``ceil(data.n_images / wcam.shard_size)``: the number of shards of a configuration."""
+    return math.ceil(int(config["data"]["n_images"]) / int(config["wcam"]["shard_size"]))
+
+
+def shard_path(results_dir: str | os.PathLike, model: str, variant: str, shard: int | str) -> Path:
+    """``results_dir/wcam/{model}/{variant}/shard-NNN.npz``."""
+    return Path(results_dir) / "wcam" / model / variant / f"shard-{int(shard):03d}.npz"
+
+
+def declared_shards(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                    config: dict | None = None) -> list[Path]:
+    """The ``.npz`` paths of the shards ``config`` declares for ``model`` / ``variant``.
+
+    Parameters
+    ----------
+    config:
+        A workflow configuration; default: the one recorded in
+        ``results_dir/config.yaml`` (:func:`read_run_config`).
+
+    Returns
+    -------
+    list of Path
+        In shard order; empty when the configuration does not compute
+        ``variant`` (:func:`run_variants`).
+
+    Raises
+    ------
+    FileNotFoundError
+        No ``config`` and no recorded configuration.
+    KeyError
+        ``model`` is not part of the configuration (the configured ones are
+        named).
+    """
+    if config is None:
+        config = read_run_config(results_dir)
+    models = [m["nickname"] if isinstance(m, dict) else str(m) for m in config.get("models", [])]
+    if model not in models:
+        raise KeyError(f"model {model!r} is not in the configuration of {results_dir} "
+                       f"(models: {models})")
+    if variant not in run_variants(config):
+        return []
+    return [shard_path(results_dir, model, variant, k) for k in range(shard_count(config))]
+
+
+def shard_paths(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                config: dict | None = None) -> list[Path]:
+    """The complete shards (manifest present) among those :func:`declared_shards` lists, in order.
+
+    ``config`` defaults to the configuration recorded in
+    ``results_dir/config.yaml``; shards it does not declare (left over from
+    another configuration) are never returned.
+    """
+    return [p for p in declared_shards(results_dir, model, variant, config)
+            if p.with_suffix(".csv").exists()]
+
+
+def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                  config: dict | None = None) -> pd.DataFrame:
+    """The manifests of the declared, complete shards of ``model``/``variant``, concatenated,
+    with a ``shard`` column (npz path); see :func:`shard_paths`."""
     frames = []
-    for p in shard_paths(results_dir, model, variant):
-        df = pd.read_csv(p.with_suffix(".csv"), dtype={"image_id": str})
+    for p in shard_paths(results_dir, model, variant, config):
+        df = read_table(p.with_suffix(".csv"))
         df["shard"] = str(p)
         frames.append(df)
     if not frames:
@@ -484,17 +672,19 @@ def load_manifest(results_dir: str | os.PathLike, model: str, variant: str = "cl
     return pd.concat(frames, ignore_index=True)
 
 
-def _missing(results_dir, model, variant) -> str:
-    base = Path(results_dir) / "wcam"
-    models = sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
-    variants = sorted(p.name for p in (base / model).iterdir() if p.is_dir()) \
-        if (base / model).is_dir() else []
-    return (f"no shards for model {model!r}, variant {variant!r} under {base} "
-            f"(models there: {models}; variants of {model!r}: {variants})")
+def _missing(results_dir, model, variant, config) -> str:
+    declared = declared_shards(results_dir, model, variant, config)
+    if not declared:
+        computed = run_variants(config if config is not None else read_run_config(results_dir))
+        return (f"the configuration of {results_dir} computes no {variant!r} variant "
+                f"(variants: {computed})")
+    return (f"no complete shard for model {model!r}, variant {variant!r} under {results_dir}: "
+            f"its configuration declares {len(declared)} ({declared[0].parent}/shard-000.npz to "
+            f"shard-{len(declared) - 1:03d}.npz) and none has its manifest yet; run the workflow")
 
 
 def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
-                     variant: str = "clean"):
+                     variant: str = "clean", config: dict | None = None):
     """The ``Explanation`` of one image, found through the shard manifests.
 
     Parameters
@@ -506,18 +696,26 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
     image_id:
         Identifier as in ``results/data/samples.csv``.
     variant:
-        ``"clean"`` (default), ``"zoom"``, or a corrupted variant ``"NAME-SEVERITY"``.
+        ``"clean"`` (default), ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``)
+        or ``"spatial"`` (spatial Sobol' maps).
+    config:
+        The configuration whose shards are read (:func:`declared_shards`);
+        default: the one recorded in ``results_dir/config.yaml``.
 
     Raises
     ------
     FileNotFoundError
-        No complete shard for this model/variant.
+        No recorded configuration, a variant the configuration does not
+        compute, or no complete shard for this model/variant.
     KeyError
-        The image is in none of the shards (the message lists a few that are).
+        A model the configuration does not have, or an image in none of its
+        shards (the message lists a few that are).
+    ShardIntegrityError
+        The shard holding the image does not match its manifest.
     """
-    manifest = load_manifest(results_dir, model, variant)
+    manifest = load_manifest(results_dir, model, variant, config)
     if manifest.empty:
-        raise FileNotFoundError(_missing(results_dir, model, variant))
+        raise FileNotFoundError(_missing(results_dir, model, variant, config))
     rows = manifest[manifest["image_id"] == str(image_id)]
     if rows.empty:
         known = list(manifest["image_id"][:10])
@@ -527,101 +725,30 @@ def load_explanation(results_dir: str | os.PathLike, model: str, image_id: str,
     return load_shard(row["shard"]).explanations[int(row["position"])]
 
 
-def iter_explanations(results_dir: str | os.PathLike, model: str, variant: str = "clean"
-                      ) -> Iterator[tuple[pd.Series, Any]]:
-    """Yield ``(manifest_row, Explanation)`` for every image of ``model``/``variant``."""
-    for p in shard_paths(results_dir, model, variant):
+def iter_explanations(results_dir: str | os.PathLike, model: str, variant: str = "clean",
+                      config: dict | None = None) -> Iterator[tuple[pd.Series, Any]]:
+    """Yield ``(manifest_row, Explanation)`` for every image of the declared shards of ``model``/``variant``."""
+    for p in shard_paths(results_dir, model, variant, config):
         shard = load_shard(p)
         for (_, row), exp in zip(shard.manifest.iterrows(), shard.explanations):
             yield row, exp
 
 
-def render_from_results(results_dir: str | os.PathLike, model: str, image_id: str,
-                        out_path: str | os.PathLike, variant: str = "clean"):
-    """Draw one image's WCAM from a results folder into ``out_path``.
+def preprocessing_of(results_dir: str | os.PathLike, model: str):
+    """The preprocessing of model ``model`` as the workflow recorded it.
 
-    ``out_path`` ending in ``.pdf``/``.png``/``.svg``/``.jpg``/``.eps``: that
-    file, and the path is returned. Any other path is a *stem*: ``stem.pdf``
-    and ``stem.png`` are written and ``{"pdf": Path, "png": Path}`` returned.
-    ``variant`` is ``"clean"``, ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``,
-    see ``results/wcam/MODEL/corrupted/*.csv``) or ``"spatial"``.
+    Read from ``results/models/{model}.json`` (written by the workflow's
+    ``model`` rule); when that file is absent or has no preprocessing, the
+    registry's preprocessing of its registry name (or of ``model`` itself);
+    else the default :class:`~spectral_attribution.models.Preprocessing`.
 
-    The image is read again from ``results/data/samples.csv`` (column
-    ``path``) and prepared with the preprocessing recorded in
-    ``results/models/{model}.json`` (no model is loaded; a grey image stands
-    in when the file is gone); the figure is
-    :func:`spectral_attribution.plots.plot_explanation` (image, WCAM over the
-    dyadic layout, spatial WCAM). Returns ``out_path``.
-
-    Raises
-    ------
-    FileNotFoundError, KeyError
-        As :func:`load_explanation`.
+    Returns
+    -------
+    spectral_attribution.models.Preprocessing
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from . import plots
-
-    results_dir = Path(results_dir)
-    explanation = load_explanation(results_dir, model, image_id, variant)
-    image = _image_for(results_dir, model, image_id, explanation, variant)
-    if image is None:  # image file gone: draw the maps over a grey image of the right size
-        ref = explanation.spatial if explanation.spatial is not None else explanation.map
-        image = np.full((*np.shape(ref)[-2:], 3), 0.5, dtype=np.float32)
-    figure = plots.plot_explanation(image, explanation, title=f"{model}: {image_id}")
-    out_path = Path(out_path)
-    if out_path.suffix.lower() not in _FIGURE_SUFFIXES:  # a stem: PDF and PNG
-        return plots.save_figure(figure, out_path)
-    with atomic_path(out_path) as tmp:
-        figure.savefig(tmp, bbox_inches="tight", dpi=150)
-    plt.close(figure)
-    return out_path
-
-
-_FIGURE_SUFFIXES = (".pdf", ".png", ".svg", ".jpg", ".jpeg", ".eps")
-
-
-def _image_for(results_dir: Path, model: str, image_id: str, explanation, variant="clean"):
-    """The prepared ``(H, W, 3)`` float image of ``image_id`` for display, or ``None``.
-
-    Corrupted copies (manifest columns ``source_image_id, corruption,
-    severity, copy_seed``) are rebuilt from the clean image.
-    """
-    samples = results_dir / "data" / "samples.csv"
-    if not samples.exists():
-        return None
-    try:
-        from . import data
-
-        row = None
-        manifest = load_manifest(results_dir, model, variant)
-        hits = manifest[manifest["image_id"] == str(image_id)]
-        if not hits.empty and "corruption" in hits.columns:
-            row = hits.iloc[0]
-        source_id = str(row["source_image_id"]) if row is not None else str(image_id)
-        df = pd.read_csv(samples, dtype={"image_id": str})
-        rows = df[df["image_id"] == source_id]
-        if rows.empty or not Path(rows.iloc[0]["path"]).exists():
-            return None
-        tensor = _preprocessing_of(results_dir, model).to_tensor(data.load_image(rows.iloc[0]["path"]))
-        if row is not None:
-            from . import studies
-
-            tensor = studies.corrupted_copy(tensor, str(row["corruption"]), int(row["severity"]),
-                                            int(row["copy_seed"]))
-        return tensor.permute(1, 2, 0).numpy()
-    except Exception:  # display only: fall back to a grey image
-        return None
-
-
-def _preprocessing_of(results_dir: Path, model: str):
-    """The model's preprocessing as recorded by the workflow (else the registry's)."""
     from . import models
 
-    info_path = results_dir / "models" / f"{model}.json"
+    info_path = Path(results_dir) / "models" / f"{model}.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}
     pre = info.get("preprocessing")
     if pre:

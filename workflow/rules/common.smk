@@ -14,6 +14,7 @@ EXPLAIN_CORRUPTED = int(config["corruptions"]["explain"]["per_image"]) > 0
 RECONSTRUCT_CORRUPTED = EXPLAIN_CORRUPTED and config["reconstruction"]["corrupted"]
 ZOOM = config["zoom"]["enabled"]
 FAITHFULNESS = config["faithfulness"]["enabled"]
+NOISE = int(config["baselines"]["noise_images"]) > 0
 
 
 wildcard_constraints:
@@ -37,6 +38,9 @@ def table_names():
         names.append("zoom")
     if FAITHFULNESS:
         names.append("faithfulness")
+    names += ["claims", "depth_robustness"]
+    if NOISE:
+        names.append("wcam_noise")
     return names
 
 
@@ -46,6 +50,7 @@ def figure_names():
         names.append("zoom")
     if FAITHFULNESS:
         names.append("faithfulness")
+    names.append("claims")
     return names
 
 
@@ -77,4 +82,18 @@ def gallery_inputs(wildcards):
     }
     if EXPLAIN_CORRUPTED:
         inputs["corrupted"] = shard_files("results/wcam/{model}/corrupted/shard-{shard}.csv")
+    return inputs
+
+
+def claims_inputs(wildcards):
+    """Study tables of the claims table; zoom and faithfulness only when enabled."""
+    inputs = {
+        "reconstruction": "results/studies/reconstruction.csv",
+        "depth_baselines": "results/studies/depth_baselines.csv",
+        "per_image": "results/studies/robustness_per_image.csv",
+    }
+    if ZOOM:
+        inputs["zoom"] = "results/studies/zoom.csv"
+    if FAITHFULNESS:
+        inputs["faithfulness"] = "results/studies/faithfulness.csv"
     return inputs

@@ -141,3 +141,19 @@ rule figure_faithfulness:
         "../envs/spectral-attribution.yaml"
     script:
         "../scripts/figure.py"
+
+
+rule figure_claims:
+    input:
+        claims="results/tables/claims.csv",
+    output:
+        pdf="figures/claims.pdf",
+        png=report("figures/claims.png", caption="../report/claims.rst", category="Claims"),
+    params:
+        config=pipeline.step_config(config, ["figures"]),
+    log:
+        "logs/figures/claims.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/figure.py"

@@ -70,3 +70,56 @@ rule table_faithfulness:
         "../envs/spectral-attribution.yaml"
     script:
         "../scripts/table.py"
+
+
+rule table_claims:
+    input:
+        unpack(claims_inputs),
+    output:
+        report(
+            multiext("results/tables/claims", ".csv", ".md", ".tex"),
+            caption="../report/table_claims.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/claims.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"
+
+
+rule table_wcam_noise:
+    input:
+        wcam_noise="results/studies/wcam_noise.csv",
+    output:
+        report(
+            multiext("results/tables/wcam_noise", ".csv", ".md", ".tex"),
+            caption="../report/table_wcam_noise.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/wcam_noise.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"
+
+
+rule table_depth_robustness:
+    input:
+        reconstruction="results/studies/reconstruction.csv",
+        depth_baselines="results/studies/depth_baselines.csv",
+        per_image="results/studies/robustness_per_image.csv",
+    output:
+        report(
+            multiext("results/tables/depth_robustness", ".csv", ".md", ".tex"),
+            caption="../report/table_depth_robustness.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/depth_robustness.log",
+    conda:
+        "../envs/spectral-attribution.yaml"
+    script:
+        "../scripts/table.py"

@@ -12,7 +12,9 @@ rule wcam:
         manifest="results/wcam/{model}/{variant}/shard-{shard}.csv",
     params:
         config=lambda wc: pipeline.step_config(
-            config, ["data", "wcam", "corruptions", "faithfulness"], model=wc.model
+            config,
+            ["data", "wcam", "corruptions", "faithfulness", "target_policy"],
+            model=wc.model,
         ),
     threads: THREADS
     resources:

@@ -9,7 +9,9 @@ rule zoom:
     output:
         "results/studies/zoom/{model}/shard-{shard}.csv",
     params:
-        config=lambda wc: pipeline.step_config(config, ["data", "wcam", "zoom"], model=wc.model),
+        config=lambda wc: pipeline.step_config(
+            config, ["data", "wcam", "zoom", "target_policy"], model=wc.model
+        ),
     threads: THREADS
     resources:
         gpu=GPU,

@@ -1,0 +1,87 @@
+"""Image sources: decoding to RGB, tidy sample tables, seeded sampling, downloads.
+
+A subpackage in five modules (each documented on its own):
+
+==============================================  ===============================================
+module                                          what
+==============================================  ===============================================
+:mod:`~spectral_attribution.data.decoding`      :func:`load_image` (any PIL mode → 8-bit RGB,
+                                                EXIF orientation), :class:`ImageDecodeError`,
+                                                size guards (:data:`LIMITS`,
+                                                :func:`check_image_size`)
+:mod:`~spectral_attribution.data.classes`       the 1000 ImageNet-1k WordNet ids (data file
+                                                ``wnids.txt``), :func:`wnid_to_index`,
+                                                :func:`imagenet_class_names`
+:mod:`~spectral_attribution.data.samples`       sample tables (``image_id, path, label,
+                                                class_name``): :func:`embedded_samples`,
+                                                :func:`labelled_folder`, :func:`check_images`,
+                                                :func:`sample_images`, :func:`sample_good_images`
+:mod:`~spectral_attribution.data.imagenet`      :func:`download` (resumable, verified, atomic),
+                                                :func:`file_hash`, :func:`imagenet_val`
+:mod:`~spectral_attribution.data.sources`       :func:`prepare_source`, the workflow's entry point
+==============================================  ===============================================
+
+Every public name is re-exported here: ``from spectral_attribution import data;
+data.load_image(path)``.
+"""
+
+from .classes import IMAGENET_WNIDS, NUM_CLASSES, imagenet_class_names, wnid_to_index
+from .decoding import (
+    IMAGE_EXTENSIONS,
+    LIMITS,
+    ImageDecodeError,
+    ImageSizeError,
+    SizeLimits,
+    check_image_size,
+    load_image,
+)
+from .imagenet import (
+    CREDENTIALS_ENV,
+    IMAGENET_BASE_URL,
+    IMAGENET_VAL_ARCHIVES,
+    ChecksumError,
+    DownloadError,
+    download,
+    file_hash,
+    imagenet_val,
+)
+from .samples import (
+    EMBEDDED_IMAGES,
+    SAMPLE_COLUMNS,
+    check_images,
+    embedded_samples,
+    labelled_folder,
+    sample_good_images,
+    sample_images,
+)
+from .sources import prepare_source
+
+__all__ = [
+    "ImageDecodeError",
+    "ImageSizeError",
+    "SizeLimits",
+    "LIMITS",
+    "check_image_size",
+    "ChecksumError",
+    "DownloadError",
+    "SAMPLE_COLUMNS",
+    "IMAGE_EXTENSIONS",
+    "NUM_CLASSES",
+    "IMAGENET_WNIDS",
+    "IMAGENET_VAL_ARCHIVES",
+    "IMAGENET_BASE_URL",
+    "CREDENTIALS_ENV",
+    "EMBEDDED_IMAGES",
+    "imagenet_class_names",
+    "wnid_to_index",
+    "load_image",
+    "embedded_samples",
+    "labelled_folder",
+    "check_images",
+    "sample_images",
+    "sample_good_images",
+    "download",
+    "file_hash",
+    "imagenet_val",
+    "prepare_source",
+]

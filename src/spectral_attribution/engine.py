@@ -1,0 +1,363 @@
+"""The engine shared by every explainer: Sobol' total indices of a perturbation's inputs.
+
+:class:`SobolAttribution` explains one image in four steps
+(:meth:`SobolAttribution.explain_one`):
+
+1. **design** -- a Saltelli design ``[A; B; C_1; ...; C_d]`` of ``N = n (d + 2)``
+   masks with values in ``[0, 1]`` (:class:`~spectral_attribution.sobol.SobolDesign`),
+   produced a batch of rows at a time;
+2. **perturb** -- each mask is applied to the image by a perturbation
+   (:mod:`spectral_attribution.perturbations`);
+3. **forward** -- the model scores each perturbed batch through the package's
+   single forward loop (:class:`~spectral_attribution._common.ForwardPass`);
+4. **estimate** -- the ``N`` logits of the target go to a total-index
+   estimator (:func:`~spectral_attribution.estimators.total_indices`).
+
+Step 2 is written plainly in :meth:`SobolAttribution.perturbed_batches`; for
+perturbations that are affine in their mask (all of the package's) the same
+images are built much faster by :class:`~spectral_attribution.row_updates.RowUpdater`.
+
+Images are perturbed in pixel space (``[0, 1]`` floats, before the model's
+normalisation), on the model's device, a batch at a time: peak memory is that
+of one batch whatever the number of designs. The same design (one ``seed``)
+serves every image of a call, so maps of different images are comparable;
+the seed is recorded in ``Explanation.settings``.
+
+Reference: Fel, Cadène, Chalvidal, Cord, Vigouroux & Serre, "Look at the
+variance! Efficient black-box explanations with Sobol-based sensitivity
+analysis", NeurIPS 2021; Kasmi et al. (2023) for the wavelet domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._common import ForwardPass, check_autocast, format_bytes
+from ._version import __version__
+from .estimators import Estimator, estimator_name, get_estimator, total_indices
+from .explanation import Explanation
+from .models import as_wrapper
+from .perturbations import PerturbationContext
+from .progress import Progress, task
+from .row_updates import RowUpdater, is_affine
+from .sobol import SobolDesign
+from .transforms import upsample_masks
+
+__all__ = ["SobolAttribution", "MAX_BATCH_BYTES"]
+
+#: Largest memory of the images the engine holds at once for one input image:
+#: the reused batch of ``batch_size`` perturbed images plus the ``n`` cached
+#: images ``x(A[k])`` (float32, on the padded wavelet layout). 8 GiB.
+MAX_BATCH_BYTES = 8 * 1024 ** 3
+
+
+class SobolAttribution:
+    """Sobol' total indices of a perturbation's inputs, batched on the model's device.
+
+    Parameters
+    ----------
+    model:
+        A :class:`~spectral_attribution.models.ModelWrapper`, or a bare
+        ``nn.Module`` that already takes ``[0, 1]`` images. Put in eval mode;
+        gradients are never computed and the weights are never changed.
+    perturbation:
+        One of :class:`~spectral_attribution.perturbations.WaveletPerturbation`,
+        :class:`~spectral_attribution.perturbations.FourierPerturbation`,
+        :class:`~spectral_attribution.perturbations.SpatialPerturbation`, or
+        anything following the
+        :class:`~spectral_attribution.perturbations.Perturbation` protocol.
+    nb_design:
+        ``n``, a power of two (8 in the paper). Cost: ``n (d + 2)`` forward
+        passes per image.
+    seed:
+        Seed of the scrambled Sobol' sequence (recorded in the settings).
+    estimator:
+        A name of :data:`~spectral_attribution.estimators.ESTIMATORS`
+        (``"jansen"`` default, ``"homma"``, ``"janon"``, ``"glen"``,
+        ``"saltelli"``) or a callable ``(y_a, y_b, y_c) -> indices`` (see
+        :mod:`spectral_attribution.estimators` for how to write one).
+    batch_size:
+        Perturbed images per forward pass. Does not change the result
+        beyond float rounding.
+    device:
+        Where to run; defaults to the model's device.
+    autocast:
+        ``None`` / ``"none"`` / ``"float32"`` (float32), ``"bfloat16"`` or
+        ``"float16"``: autocast of the forward passes only (perturbations and
+        estimation stay in float32 / float64).
+    channels_last:
+        Run the network and its inputs in ``torch.channels_last`` memory
+        format (converts the model's parameters in place).
+    progress:
+        Report the forward passes of each image (:mod:`spectral_attribution.progress`):
+        ``None`` (default) a bar with the time left when stderr is a terminal,
+        nothing otherwise; ``True`` the bar on a terminal and log lines
+        elsewhere (every 10 % or 30 s, an estimate after the first batch, a
+        final line per image); ``False`` nothing.
+
+    Attributes
+    ----------
+    forward:
+        The :class:`~spectral_attribution._common.ForwardPass` every model call
+        goes through.
+    design:
+        The :class:`~spectral_attribution.sobol.SobolDesign` (one per explainer).
+
+    Raises
+    ------
+    ValueError
+        ``nb_design`` not a power of two, unknown estimator or autocast value,
+        ``batch_size < 1``.
+    """
+
+    method = "sobol"
+
+    def __init__(self, model: nn.Module, perturbation, nb_design: int = 8, seed: int = 0,
+                 estimator: Estimator = "jansen", batch_size: int = 64, device=None,
+                 autocast: str | None = None, channels_last: bool = False,
+                 progress: bool | None = None):
+        self._estimator = get_estimator(estimator)
+        self.estimator = estimator_name(estimator)
+        self.autocast = check_autocast(autocast)
+        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.model = as_wrapper(model)
+        self.model.eval()
+        self.device = torch.device(device) if device is not None else self.model.device
+        self.model.to(self.device)
+        self.channels_last = bool(channels_last)
+        self.batch_size = int(batch_size)
+        self.forward = ForwardPass(self.model, self.batch_size, self.autocast, self.channels_last,
+                                   self.device)
+        self.perturbation = perturbation
+        self.design = SobolDesign.create(perturbation.dim, nb_design, seed)
+        self.progress = progress
+
+    @property
+    def nb_forward(self) -> int:
+        """Forward passes per image: ``n (d + 2)``."""
+        return self.design.size
+
+    # -- public calls -------------------------------------------------------
+    def __call__(self, images: torch.Tensor, targets=None) -> list[Explanation]:
+        """Explain a batch of images.
+
+        Parameters
+        ----------
+        images:
+            ``(B, C, H, W)`` (or one ``(C, H, W)``) float tensor in ``[0, 1]``;
+            any size, non-square included.
+        targets:
+            ``None`` (explain the predicted class), one ``int`` for all images,
+            or a sequence (or tensor) of ``B`` ints in ``[0, K)``.
+
+        Returns
+        -------
+        list[Explanation]
+            One per image, in order.
+
+        Raises
+        ------
+        ValueError
+            Wrong image shape, values far outside ``[0, 1]``, a number of
+            targets other than ``B``, or a target outside the model's ``K``
+            classes (the value is named).
+        """
+        return self.explain(images, targets)
+
+    def explain(self, images: torch.Tensor, targets=None) -> list[Explanation]:
+        """One :class:`~spectral_attribution.explanation.Explanation` per image; see :meth:`__call__`.
+
+        (:meth:`__call__` is this method for every explainer but
+        :class:`~spectral_attribution.explainers.WaveletSobol`, whose call
+        returns the original code's arrays.)
+        """
+        images = self._check_images(images)
+        targets = self._targets(targets, len(images))
+        if len(images) == 1:
+            return [self.explain_one(images[0], targets[0])]
+        out = []
+        for k, (img, t) in enumerate(zip(images, targets), start=1):
+            with task(f"image {k} of {len(images)}"):  # names the image in progress lines
+                out.append(self.explain_one(img, t))
+        return out
+
+    def attribute(self, inputs: torch.Tensor, target=None, *, output: str = "indices") -> torch.Tensor:
+        """Attributions as one tensor, with captum's keyword ``target``.
+
+        Parameters
+        ----------
+        inputs:
+            ``(B, C, H, W)`` (or ``(C, H, W)``) float tensor in ``[0, 1]``.
+        target:
+            ``None`` (the predicted class), one ``int``, or ``B`` ints / a
+            tensor of ``B`` class indices.
+        output:
+            ``"indices"`` (default): the Sobol' total indices, ``(B, g, g)``
+            for grids (WCAM, spatial Sobol', Fourier grid; row-major cells)
+            and ``(B, g)`` for Fourier ring families (ring 0 at the zero
+            frequency). ``"map"``: the indices upsampled (nearest) onto the
+            perturbed domain, ``(B, Hl, Wl)`` (the dyadic wavelet layout for
+            the WCAM, ``(B, H, W)`` for a Haar WCAM of a side multiple of
+            ``2^J``; the centred spectrum for Fourier-CAM; the image for
+            spatial Sobol'). ``"spatial"``: ``(B, H, W)`` maps over the image
+            (the WCAM's spatial projection, the spatial Sobol' map; not
+            defined for Fourier-CAM).
+
+        Returns
+        -------
+        torch.Tensor
+            ``float32``, on the device of ``inputs``. Use :meth:`__call__` for
+            the richer :class:`~spectral_attribution.explanation.Explanation`
+            objects (scores, predicted class, settings).
+
+        Raises
+        ------
+        ValueError
+            As :meth:`__call__`; an unknown ``output``, or ``"spatial"`` for a
+            Fourier-CAM.
+        """
+        if output not in ("indices", "map", "spatial"):
+            raise ValueError(f"output must be 'indices', 'map' or 'spatial', got {output!r}")
+        device = torch.as_tensor(inputs).device
+        explanations = self.explain(inputs, target)
+        arrays = [getattr(e, output) for e in explanations]
+        if any(a is None for a in arrays):
+            raise ValueError(f"{self.method} explanations have no {output!r} output")
+        return torch.from_numpy(np.stack(arrays).astype(np.float32, copy=False)).to(device)
+
+    def explain_one(self, image: torch.Tensor, target: int | None = None) -> Explanation:
+        """Explain one ``(C, H, W)`` image: design → perturb → forward → estimate.
+
+        See :meth:`__call__` for the parameters and errors.
+        """
+        image = image.to(self.device, torch.float32)
+        clean = self.forward(image.unsqueeze(0))[0]          # logits of the unperturbed image
+        nb_classes = clean.shape[-1]
+        predicted = int(clean.argmax())
+        if target is None:
+            target = predicted
+        if not 0 <= target < nb_classes:
+            raise ValueError(f"target {target} is outside the model's {nb_classes} classes [0, {nb_classes})")
+        ctx = self.perturbation.prepare(image)
+        # design → perturb: the perturbed images of all N design rows, a batch at a time;
+        # forward: the target's logit on each of them.
+        y = self.forward(self._with_progress(self.perturbed_batches(ctx)), classes=target)[:, 0].double()
+        # estimate: one total index per input of the perturbation.
+        st = total_indices(y, self.design.nb_design, self.design.dim, self._estimator)
+        st = st.float().cpu().numpy()
+        g = self.perturbation.grid_size
+        if st.size == g * g:
+            st = st.reshape(g, g)
+        return self._finish(st, ctx, image, target, predicted, clean)
+
+    def perturbed_batches(self, ctx: PerturbationContext) -> Iterator[torch.Tensor]:
+        """Perturbed images of the design rows, ``batch_size`` rows at a time, in row order.
+
+        Each batch is ``(b, C, H, W)`` float32 on the model's device. Plainly,
+        a batch is ``perturbation(ctx, design.rows(start, stop))``; for an affine
+        perturbation it is built by :class:`~spectral_attribution.row_updates.RowUpdater`
+        instead (same images to float rounding, a few inverse transforms per
+        image instead of one per row), and is a view into a buffer that the
+        next batch overwrites.
+        """
+        size = self.design.size
+        updater = RowUpdater(self.perturbation, self.design, ctx, self.batch_size, self.device) \
+            if is_affine(self.perturbation) else None
+        for start in range(0, size, self.batch_size):
+            stop = min(start + self.batch_size, size)
+            if updater is None:
+                masks = torch.from_numpy(self.design.rows(start, stop)).to(self.device)
+                yield self.perturbation(ctx, masks)
+            else:
+                yield updater.rows(start, stop)
+
+    def settings(self) -> dict:
+        """The explainer's parameters, recorded in every ``Explanation.settings`` (JSON-serialisable)."""
+        return {"method": self.method, **self.perturbation.settings(),
+                "nb_design": self.design.nb_design, "seed": self.design.seed,
+                "estimator": self.estimator, "batch_size": self.batch_size,
+                "autocast": self.autocast, "channels_last": self.channels_last,
+                "device": str(self.device), "model": self.model.name,
+                "nb_forward": self.nb_forward, "version": __version__}
+
+    # -- helpers ------------------------------------------------------------
+    def _check_images(self, images) -> torch.Tensor:
+        images = torch.as_tensor(images)
+        if images.ndim == 3:
+            images = images.unsqueeze(0)
+        if images.ndim != 4 or not images.is_floating_point():
+            raise ValueError(f"images must be a float (B, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
+        self._check_batch_memory(tuple(images.shape[1:]))
+        lo, hi = float(images.min()), float(images.max())
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise ValueError(f"images must be pixel values in [0, 1] (before normalisation); got range [{lo:.3g}, {hi:.3g}]")
+        return images
+
+    def _check_batch_memory(self, shape: tuple[int, int, int]) -> None:
+        """Refuse, before any work, an image whose batches would exceed :data:`MAX_BATCH_BYTES`."""
+        c, h, w = (int(v) for v in shape)
+        levels = getattr(getattr(self.perturbation, "transform", None), "levels", 0) or 0
+        step = 2 ** int(levels)  # the wavelet layout is padded to multiples of 2^J
+        h, w = -(-h // step) * step, -(-w // step) * step
+        count = self.batch_size + self.design.nb_design
+        nbytes = count * c * h * w * 4
+        if nbytes > MAX_BATCH_BYTES:
+            raise ValueError(
+                f"images of {c} x {shape[1]} x {shape[2]} need {format_bytes(nbytes)} of "
+                f"perturbed images at once ({self.batch_size} per batch + {self.design.nb_design} "
+                f"cached, float32, layout {h} x {w}); the limit is "
+                f"{format_bytes(MAX_BATCH_BYTES)} (engine.MAX_BATCH_BYTES): lower batch_size "
+                f"or resize the images")
+
+    def _targets(self, targets, count: int) -> list[int | None]:
+        if targets is None:
+            return [None] * count
+        if isinstance(targets, (int, np.integer)):
+            return [int(targets)] * count
+        targets = [int(t) for t in torch.as_tensor(targets).reshape(-1).tolist()]
+        if len(targets) != count:
+            raise ValueError(f"got {len(targets)} targets for {count} images")
+        return targets
+
+    def _with_progress(self, batches: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
+        """``batches`` unchanged, reported by :class:`~spectral_attribution.progress.Progress`
+        (forward passes of the design; see ``progress`` in the class docstring)."""
+        with Progress(self.design.size, self.method, "forward passes", show=self.progress) as bar:
+            for batch in batches:
+                yield batch
+                bar.update(len(batch))
+
+    def _finish(self, st, ctx, image, target, predicted, clean) -> Explanation:
+        size = tuple(image.shape[-2:])
+        grid_map = self._map(st, ctx)
+        return Explanation(
+            method=self.method, indices=st, map=grid_map,
+            spatial=self._spatial(grid_map, size), target=int(target),
+            predicted=predicted, score=float(clean[target]),
+            predicted_score=float(clean[predicted]),
+            settings={**self.settings(), "image_size": list(size),
+                      "map_size": list(grid_map.shape)},
+        )
+
+    def _map(self, st: np.ndarray, ctx) -> np.ndarray:
+        """The indices upsampled (nearest) onto the perturbed domain (:meth:`_domain_shape`)."""
+        g = self.perturbation.grid_size
+        domain = self._domain_shape(ctx)
+        grid = torch.from_numpy(np.ascontiguousarray(st).reshape(1, g, g))
+        return upsample_masks(grid, domain)[0, 0].numpy()
+
+    def _domain_shape(self, ctx) -> tuple[int, int]:
+        return ctx.size
+
+    def _spatial(self, grid_map: np.ndarray, size) -> np.ndarray | None:
+        return None
+
+    def __repr__(self) -> str:
+        params: dict[str, Any] = {**self.perturbation.settings(), "nb_design": self.design.nb_design,
+                                  "seed": self.design.seed, "estimator": self.estimator}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"

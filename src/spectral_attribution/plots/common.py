@@ -1,0 +1,133 @@
+"""Shared pieces of the figures: saving, the dyadic layout, image panels.
+
+The Agg backend is selected by :mod:`spectral_attribution.plots` on import,
+so figures are made without a display (CI, clusters).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .._common import atomic_path
+from ..transforms import WaveletTransform
+
+__all__ = [
+    "save_figure",
+    "subbands_of",
+    "draw_subbands",
+    "as_hwc",
+    "show_image",
+    "show_wcam",
+    "show_overlay",
+    "level_key",
+]
+
+
+def save_figure(fig, stem, dpi: int = 150, close: bool = True) -> dict[str, Path]:
+    """Save ``fig`` as ``<stem>.pdf`` (vector) and ``<stem>.png`` (``dpi``), atomically.
+
+    Parent directories are created; each file is written atomically
+    (:func:`~spectral_attribution._common.atomic_path`).
+
+    Returns
+    -------
+    dict
+        ``{"pdf": Path, "png": Path}``.
+    """
+    stem = Path(stem)
+    paths = {}
+    for ext in ("pdf", "png"):
+        target = stem.with_name(stem.name + "." + ext)
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
+        paths[ext] = target
+    if close:
+        plt.close(fig)
+    return paths
+
+
+def subbands_of(explanation):
+    """Sub-bands (:class:`~spectral_attribution.transforms.SubBand`) of a WCAM's layout.
+
+    Rebuilt from ``explanation.settings`` (``wavelet``, default ``"haar"``;
+    ``levels``, default 3) and the image size (``settings["image_size"]`` or
+    the shape of ``explanation.spatial``, else of ``explanation.map``).
+    """
+    settings = getattr(explanation, "settings", None) or {}
+    size = settings.get("image_size")
+    if size is None:
+        ref = explanation.spatial if getattr(explanation, "spatial", None) is not None else explanation.map
+        size = np.shape(ref)[-2:]
+    transform = WaveletTransform(settings.get("wavelet", "haar"), int(settings.get("levels", 3)))
+    return transform.subbands(int(size[0]), int(size[1]))
+
+
+def draw_subbands(ax, subbands, color: str = "white", linewidth: float = 0.8) -> None:
+    """Draw the boundaries of the dyadic layout's blocks on ``ax`` (pixel coordinates)."""
+    from matplotlib.patches import Rectangle
+
+    for band in subbands:
+        (r0, r1), (c0, c1) = band.rows, band.cols
+        # imshow puts pixel centres on integers: block edges are at -0.5.
+        ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False,
+                               edgecolor=color, linewidth=linewidth))
+
+
+def as_hwc(image) -> np.ndarray:
+    """``(H, W, 3)`` float array in ``[0, 1]`` from an array or a ``(3, H, W)`` tensor."""
+    if hasattr(image, "detach"):
+        image = image.detach().cpu().float().numpy()
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
+        image = np.transpose(image, (1, 2, 0))
+    if image.ndim != 3 or image.shape[-1] not in (1, 3):
+        raise ValueError(f"expected an (H, W, 3) image, got shape {image.shape}")
+    if image.dtype == np.uint8 or image.max() > 1.0 + 1e-3:
+        image = image / 255.0
+    return np.clip(image, 0.0, 1.0)
+
+
+def show_image(ax, image, title=None) -> None:
+    """Draw an ``(H, W, 3)`` image on ``ax`` without axes, with an optional small title."""
+    ax.imshow(image)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def show_wcam(ax, explanation, title=None, colorbar: bool = True) -> None:
+    """Draw a WCAM's ``map`` (jet colour map) with its sub-band boundaries on ``ax``."""
+    im = ax.imshow(explanation.map, cmap="jet", interpolation="nearest")
+    draw_subbands(ax, subbands_of(explanation))
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+
+
+def show_overlay(ax, image, heat, title=None, alpha: float = 0.5) -> None:
+    """Draw ``heat`` ``(h, w)`` over ``image`` ``(H, W, 3)`` (stretched to it, colour scale from 0)."""
+    ax.imshow(image)
+    if heat is not None:
+        heat = np.asarray(heat, dtype=np.float32)
+        # Colour scale from 0: a nearly uniform map must not look contrasted.
+        ax.imshow(heat, cmap="jet", alpha=alpha, interpolation="bilinear",
+                  vmin=min(0.0, float(heat.min())), vmax=max(float(heat.max()), 1e-12),
+                  extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def level_key(level: str):
+    """Sort key: approximation, then ``level_j`` by decreasing ``j`` (coarsest first)."""
+    if level == "approximation":
+        return (0, 0)
+    try:
+        return (1, -int(str(level).rsplit("_", 1)[-1]))
+    except ValueError:
+        return (2, str(level))

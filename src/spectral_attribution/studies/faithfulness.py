@@ -1,0 +1,212 @@
+"""Faithfulness of the WCAM and of the spatial Sobol' map: mu-fidelity, insertion, deletion.
+
+Removing a grid cell zeroes its wavelet coefficients (WCAM) or its pixels
+(spatial Sobol'); the metrics are those of :mod:`spectral_attribution.metrics`
+(Bhatt et al., IJCAI 2020; Petsiuk et al., BMVC 2018).
+
+Every attribution is scored next to model-free baselines on the same
+perturbation (:mod:`spectral_attribution.baselines`): the *level prior* and
+a *random attribution* for the WCAM, the *centre prior* for spatial Sobol'.
+mu-fidelity's subsets and their forward passes do not depend on the
+attribution, so they are computed once per image and domain and shared by
+every attribution of that domain.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import metrics
+from .._common import (
+    as_image_list,
+    check_ids,
+    model_device,
+    model_name,
+    progress_bar,
+    require_columns,
+)
+from ..baselines import (
+    BASELINE_KINDS,
+    cell_level_ranks,
+    centre_distance_prior,
+    level_prior,
+    random_attribution,
+)
+from ..perturbations import spatial_perturbation_for, wavelet_perturbation_for
+from ..stats import bootstrap_ci
+from ..targets import target_source_of
+
+__all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_table"]
+
+#: Methods of the faithfulness table, by domain: the attribution first, then its baselines.
+FAITHFULNESS_METHODS: dict[str, tuple[str, ...]] = {
+    "wavelet": ("wcam", "level-prior", "random-attribution"),
+    "spatial": ("spatial-sobol", "centre-prior"),
+}
+_COLUMNS = ["model", "image_id", "method", "domain", "target", "target_source", "dim",
+            "mu_fidelity", "mu_fidelity_approximation_kept", "insertion_auc", "deletion_auc"]
+
+
+def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
+                 spatial_explanations=None, nb_subsets: int = 128,
+                 subset_fraction: float = 0.2, steps: int = 32, seed: int = 0,
+                 batch_size: int = 64, score: str = "probability",
+                 autocast: str | None = None, progress=None,
+                 baselines: bool = True) -> pd.DataFrame:
+    """mu-fidelity, insertion and deletion of the WCAM, the spatial Sobol' map and their baselines.
+
+    For each image and each method: the attribution is the explanation's
+    ``indices`` (one Sobol' total index per grid cell) or a baseline over
+    the same cells; cells are removed by zeroing the wavelet coefficients
+    under them (WCAM and its baselines, through
+    :class:`~spectral_attribution.perturbations.WaveletPerturbation`) or the
+    pixels under them (spatial Sobol' and its baseline, ``x * m``). See
+    :func:`spectral_attribution.metrics.mu_fidelity`,
+    :func:`~spectral_attribution.metrics.insertion_auc` and
+    :func:`~spectral_attribution.metrics.deletion_auc`.
+
+    Methods (``baselines=True``): ``wcam``, ``level-prior``
+    (:func:`~spectral_attribution.baselines.level_prior` of the WCAM's grid),
+    ``random-attribution`` (:func:`~spectral_attribution.baselines.random_attribution`,
+    seed ``(seed, i, 0, 3)``), and with spatial explanations
+    ``spatial-sobol`` and ``centre-prior``
+    (:func:`~spectral_attribution.baselines.centre_distance_prior`). The
+    class scored is each explanation's ``target``; a baseline is scored for
+    the class of the explanation whose grid it shares.
+
+    Parameters
+    ----------
+    nb_subsets, subset_fraction:
+        mu-fidelity: number of random subsets and their size as a share of
+        the cells.
+    steps:
+        Insertion/deletion: number of steps between 0 and all cells.
+    score:
+        Score of insertion/deletion: ``"probability"`` (softmax of the
+        target, Petsiuk et al.) or ``"logit"``. mu-fidelity always uses the
+        logit (the quantity the Sobol' indices explain).
+    seed:
+        mu-fidelity subsets of image ``i`` are drawn with
+        ``numpy.random.default_rng([seed, i])`` (both domains; the same
+        subsets when their grids have the same ``d``), and those that keep
+        the approximation with ``[seed, i, 1]``.
+    baselines:
+        Also score the baselines (default). ``False``: ``wcam`` and
+        ``spatial-sobol`` only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image x method, columns ``model, image_id, method,
+        domain, target, target_source, dim, mu_fidelity,
+        mu_fidelity_approximation_kept, insertion_auc, deletion_auc``.
+        ``domain`` is ``"wavelet"`` or ``"spatial"``; ``target`` is the class
+        the explanation explains, which every metric of its row scores, and
+        ``target_source`` where it came from
+        (:func:`~spectral_attribution.targets.target_source_of`; a
+        baseline's are those of the explanation whose grid it shares).
+        mu-fidelity in ``[-1, 1]``, higher is better;
+        ``mu_fidelity_approximation_kept`` is mu-fidelity on subsets that
+        never remove a cell over the approximation (level rank 0 of
+        :func:`~spectral_attribution.baselines.cell_level_ranks`), so that
+        the one cell that removes most of the image cannot dominate the
+        correlation (NaN for the spatial domain, and when every cell covers
+        the approximation); AUCs in ``[0, 1]`` with probabilities,
+        insertion higher and deletion lower is better.
+    """
+    images = as_image_list(images)
+    ids = check_ids(image_ids, len(images))
+    wcam_explanations = list(wcam_explanations)
+    spatial_explanations = None if spatial_explanations is None else list(spatial_explanations)
+    for what, ex in (("WCAM", wcam_explanations), ("spatial", spatial_explanations)):
+        if ex is not None and len(ex) != len(images):
+            raise ValueError(f"got {len(ex)} {what} explanations for {len(images)} images")
+    device = model_device(model) or torch.device("cpu")
+    common = dict(nb_subsets=int(nb_subsets), subset_fraction=float(subset_fraction),
+                  steps=int(steps), batch_size=batch_size, score=score, autocast=autocast)
+    rows = []
+    for i in progress_bar(range(len(images)), progress, "faithfulness"):
+        image = images[i].to(device, torch.float32)
+        head = {"model": model_name(model), "image_id": ids[i]}
+        expl = wcam_explanations[i]
+        ranks = cell_level_ranks(expl)
+        attributions = {"wcam": expl.indices}
+        if baselines:
+            attributions["level-prior"] = level_prior(ranks)
+            attributions["random-attribution"] = random_attribution(
+                ranks.shape, (seed, i, 0, BASELINE_KINDS["random_attribution"]))
+        kept = np.flatnonzero(ranks.ravel() > 0)
+        rows += _score(model, wavelet_perturbation_for(expl), image, attributions, int(expl.target),
+                       (seed, i), kept, {**head, "target_source": target_source_of(expl)},
+                       "wavelet", **common)
+        if spatial_explanations is not None:
+            sexpl = spatial_explanations[i]
+            attributions = {"spatial-sobol": sexpl.indices}
+            if baselines:
+                attributions["centre-prior"] = centre_distance_prior(
+                    int(sexpl.indices.shape[0]), tuple(image.shape[-2:]))
+            rows += _score(model, spatial_perturbation_for(sexpl), image, attributions,
+                           int(sexpl.target), (seed, i), None,
+                           {**head, "target_source": target_source_of(sexpl)}, "spatial", **common)
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _score(model, pert, image, attributions: dict, target: int, seed, kept, head: dict,
+           domain: str, *, nb_subsets, subset_fraction, steps, batch_size, score,
+           autocast) -> list[dict]:
+    """Rows of one image and domain: the subsets' forward passes once, then each attribution."""
+    ctx = pert.prepare(image)
+    d = pert.dim
+    subsets = metrics.removal_subsets(d, subset_fraction, nb_subsets, seed)
+    drops = metrics.subset_drops(model, pert, ctx, target, subsets, batch_size, "logit", autocast)
+    kept_subsets = kept_drops = None
+    if kept is not None and len(kept):
+        kept_subsets = metrics.removal_subsets(d, subset_fraction, nb_subsets, (*seed, 1), allowed=kept)
+        kept_drops = metrics.subset_drops(model, pert, ctx, target, kept_subsets, batch_size,
+                                          "logit", autocast)
+    rows = []
+    for method, attribution in attributions.items():
+        a = np.asarray(attribution, dtype=np.float64).ravel()
+        curves = metrics.insertion_deletion(model, pert, ctx, a, target, steps, batch_size, score,
+                                            autocast)
+        rows.append({**head, "method": method, "domain": domain, "target": target, "dim": d,
+                     "mu_fidelity": metrics.mu_fidelity_from_drops(a, subsets, drops),
+                     "mu_fidelity_approximation_kept": (
+                         metrics.mu_fidelity_from_drops(a, kept_subsets, kept_drops)
+                         if kept_subsets is not None else float("nan")),
+                     "insertion_auc": curves["insertion_auc"],
+                     "deletion_auc": curves["deletion_auc"]})
+    return rows
+
+
+def faithfulness_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Mean of each faithfulness metric per model and method, with its 95 % confidence interval.
+
+    The interval is a seeded percentile bootstrap over images
+    (:func:`spectral_attribution.stats.bootstrap_ci`); NaN values (e.g.
+    mu-fidelity of a constant output) are left out of their metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``model, method``; columns ``mu_fidelity``,
+        ``mu_fidelity_approximation_kept`` (when present), ``insertion_auc``,
+        ``deletion_auc`` as ``"mean [low, high]"`` strings with ``digits``
+        decimals, and ``nb_images``.
+    """
+    cols = ["mu_fidelity", "insertion_auc", "deletion_auc"]
+    require_columns(df, ["model", "method"] + cols)
+    if "mu_fidelity_approximation_kept" in df.columns:
+        cols.insert(1, "mu_fidelity_approximation_kept")
+    rows = []
+    for (model, method), part in df.groupby(["model", "method"], sort=False):
+        row = {"model": model, "method": method}
+        for c in cols:
+            row[c] = bootstrap_ci(part[c].astype(float), "mean", seed=seed).format(digits)
+        row["nb_images"] = int(part["image_id"].nunique()) if "image_id" in part else len(part)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["model", "method", *cols, "nb_images"]).set_index(["model", "method"])

@@ -1,0 +1,43 @@
+"""Size guards beyond decoding: the Sobol' design and the engine's batches (issue 9, item 7).
+
+The guards on image files (pixels, aspect ratio, sides) are in test_data.py.
+"""
+
+import pytest
+import torch
+
+from spectral_attribution import engine, sobol
+from spectral_attribution.explainers import WCAM, FourierCAM
+
+from toys import LowPassModel
+
+
+def test_a_grid_beyond_scipys_sobol_dimensions_names_the_grid_and_its_limit():
+    with pytest.raises(ValueError, match=r"d = 250,000 inputs \(e\.g\. a 500 x 500 grid\).*"
+                                         r"at most 21,201 dimensions.*at most 102 x 102 cells"):
+        WCAM(LowPassModel(), grid_size=500, nb_design=2)
+    sobol.SobolDesign.create(sobol.MAX_DIM, 2)              # the largest design SciPy draws
+    with pytest.raises(ValueError, match="d <= 10,600"):
+        sobol.SobolDesign.create(sobol.MAX_DIM + 1, 2)
+    FourierCAM(LowPassModel(), grid_size=500, nb_design=2, family="circle")  # 500 rings: fine
+
+
+def test_a_design_too_large_for_memory_is_refused_before_drawing():
+    # 2 * 2^20 * 784 * 4 bytes = 6.1 GiB for A and B
+    with pytest.raises(ValueError, match=r"n = 1,048,576 base points and d = 784 inputs needs "
+                                         r"6\.1 GiB .* limit is 2\.0 GiB"):
+        sobol.SobolDesign.create(784, 2 ** 20)
+
+
+def test_engine_refuses_images_whose_batches_exceed_the_memory_bound(monkeypatch):
+    monkeypatch.setattr(engine, "MAX_BATCH_BYTES", 1024 ** 2)   # 1 MiB for the test
+    x = torch.rand(1, 3, 60, 60)                                 # padded to 64 x 64 for J = 3
+    big = WCAM(LowPassModel(), grid_size=2, nb_design=2, levels=3, batch_size=64)
+    # (64 + 2) * 3 * 64 * 64 * 4 bytes = 3.1 MiB
+    with pytest.raises(ValueError, match=r"images of 3 x 60 x 60 need 3\.1 MiB .*64 per batch \+ 2 "
+                                         r"cached, float32, layout 64 x 64\); the limit is 1\.0 MiB"):
+        big(x, targets=0)
+    small = WCAM(LowPassModel(), grid_size=2, nb_design=2, levels=3, batch_size=8)
+    # (8 + 2) * 3 * 64 * 64 * 4 = 480 KiB: inside the bound
+    [e] = small(x, targets=0)
+    assert e.indices.shape == (2, 2)
