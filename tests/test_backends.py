@@ -32,7 +32,7 @@ def images(n, side=32, seed=0):
 
 
 class Via(nn.Module):
-    """A module whose forward is a ForwardPass, to put one under an unchanged explainer."""
+    """A module whose forward is a BackendForward, to put one under an unchanged explainer."""
 
     def __init__(self, forward):
         super().__init__()

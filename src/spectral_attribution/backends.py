@@ -93,7 +93,7 @@ __all__ = [
     "available_backends",
     "cache_dir",
     "make_forward",
-    "ForwardPass",
+    "BackendForward",
 ]
 
 PRECISIONS = ("float32", "bfloat16", "float16", "auto")
@@ -275,9 +275,11 @@ class _PixelNetwork(nn.Module):
 
 
 def _plain_module(model: nn.Module) -> nn.Module:
-    from .models import ModelWrapper
-
-    return _PixelNetwork(model).eval() if isinstance(model, ModelWrapper) else model
+    # Duck-typed (a ModelWrapper has ``network``, ``mean`` and ``std``): this
+    # module sits below models in the package's layers.
+    wrapper = all(hasattr(model, a) for a in ("network", "mean", "std")) and \
+        isinstance(getattr(model, "network"), nn.Module)
+    return _PixelNetwork(model).eval() if wrapper else model
 
 
 def _autocast(device: torch.device, precision: str):
@@ -369,19 +371,28 @@ def _build_cuda_graphs(model, device, precision, example, batch_size, cache) -> 
     return _Runner("cuda_graphs", fn, static_batch=batch_size)
 
 
+def _state_sha256(module: nn.Module) -> str:
+    """SHA-256 of a module's state dict (names, dtypes, shapes, bytes; keys sorted)."""
+    h = hashlib.sha256()
+    state = module.state_dict()
+    for key in sorted(state):
+        t = state[key].detach().to("cpu").contiguous()
+        h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
 def _onnx_file(model: nn.Module, shape: tuple, folder: Path | None) -> tuple[Path, bool, bool]:
     """Export ``model`` for ``(B, *shape)`` with a dynamic batch axis; cached on disk.
 
     Returns (path, came from the cache, path is a temporary file to delete).
     """
-    from .models import weights_sha256
-
     plain = _plain_module(model)
     cacheable = folder is not None and len(plain.state_dict()) > 0
     if cacheable:
         # Parameter-free modules may depend on attributes no hash sees: never cached.
         key = hashlib.sha256("|".join([
-            weights_sha256(plain), type(model).__qualname__, type(plain).__qualname__,
+            _state_sha256(plain), type(model).__qualname__, type(plain).__qualname__,
             "x".join(map(str, shape)), torch.__version__]).encode()).hexdigest()[:24]
         path = Path(folder) / f"{key}.onnx"
         if path.is_file():
@@ -484,7 +495,7 @@ def _openvino_reduced_ok(precision: str) -> bool:
     return precision == "bfloat16" and cpu_has_native_bfloat16()
 
 
-class ForwardPass:
+class BackendForward:
     """A classifier's logits through the chosen backend and precision.
 
     Built by :func:`make_forward`; call it with ``x``, a ``(B, C, H, W)``
@@ -556,7 +567,7 @@ class ForwardPass:
         """The resolved backend (see :meth:`settings`)."""
         return self.settings()["backend"]
 
-    def build(self, example: torch.Tensor | None = None) -> "ForwardPass":
+    def build(self, example: torch.Tensor | None = None) -> "BackendForward":
         """Build (and check) the backend now, on ``example`` ``(B, C, H, W)`` in ``[0, 1]``,
         or on a seeded random batch of the model's input size."""
         if example is None:
@@ -661,7 +672,7 @@ class ForwardPass:
 
 def make_forward(model: nn.Module, backend: str = "auto", precision: str = "float32", device=None, *,
                  batch_size: int | None = None, example: torch.Tensor | None = None,
-                 tolerance: float = TOLERANCE, cache: str | os.PathLike | bool | None = True) -> ForwardPass:
+                 tolerance: float = TOLERANCE, cache: str | os.PathLike | bool | None = True) -> BackendForward:
     """The forward pass of ``model`` through ``backend`` at ``precision``.
 
     Parameters
@@ -693,7 +704,7 @@ def make_forward(model: nn.Module, backend: str = "auto", precision: str = "floa
 
     Returns
     -------
-    ForwardPass
+    BackendForward
 
     Raises
     ------
@@ -703,7 +714,7 @@ def make_forward(model: nn.Module, backend: str = "auto", precision: str = "floa
         float32-only backend (``onnxruntime``, ``openvino``) with reduced
         precision; ``batch_size < 1``.
     """
-    forward = ForwardPass(model, backend, precision, device, batch_size, tolerance, cache)
+    forward = BackendForward(model, backend, precision, device, batch_size, tolerance, cache)
     if example is not None:
         forward.build(example)
     return forward
