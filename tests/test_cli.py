@@ -61,7 +61,8 @@ def test_models_lists_the_registry_with_preprocessing(capsys):
 def test_help_documents_every_option():
     text = build_parser()._subparsers._group_actions[0].choices["explain"].format_help()
     for option in ("--model", "--target", "--grid-size", "--nb-design", "--levels", "--wavelet",
-                   "--device", "--out", "--autocast", "--channels-last", "--method"):
+                   "--device", "--out", "--precision", "--backend", "--autocast", "--channels-last",
+                   "--method"):
         assert option in text
 
 

@@ -619,6 +619,14 @@ class BackendForward:
             if cached is not None and cached.agreed:
                 self._runners[shape] = cached
                 return cached
+        # Every candidate already failed or disagreed for this model and shape in
+        # this process: eager at once, without exporting (and warning) again.
+        decided = ("eager-decided", self.requested_backend, self.precision, str(self.device), shape,
+                   str(self.cache))
+        if candidates and decided in per_model:
+            runner = self._get(x, "eager")
+            self._runners[shape] = runner
+            return runner
         reference = allowed = None
         if candidates:
             t0 = time.perf_counter()
@@ -658,6 +666,8 @@ class BackendForward:
             warnings.warn(f"backend {name!r} disagrees with eager PyTorch float32 on inputs of shape "
                           f"{shape}: max abs logit difference {diff:.3g} > {allowed:.3g}; {then}",
                           BackendFallbackWarning, stacklevel=4)
+        if reference is not None:  # candidates were considered: remember the outcome
+            _RUNNERS.setdefault(self.model, {})[decided] = True
         runner = self._get(x, "eager")
         self._runners[shape] = runner
         return runner

@@ -25,8 +25,9 @@ schema). The pieces used here:
 * ``models``: a list of ``{nickname, name, options}``; the *nickname* names
   result folders, ``name`` is the registry name of :func:`models.load_model`;
 * ``wcam`` (``grid_size``, ``nb_design``, ``levels``, ``wavelet``,
-  ``estimator``, ``batch_size``, ``autocast``, ``channels_last``,
-  ``shard_size``);
+  ``estimator``, ``batch_size``, ``precision``, ``backend``,
+  ``shard_size``; the deprecated ``autocast`` / ``channels_last`` are read by
+  :func:`forward_settings`);
 * ``corruptions``, ``reconstruction``, ``zoom``, ``faithfulness``, ``figures``.
 
 Shards
@@ -218,14 +219,58 @@ def _pil(rows: pd.DataFrame):
     return [data.load_image(p) for p in rows["path"]]
 
 
+def forward_settings(config: dict) -> dict:
+    """``{"precision", "backend"}`` of the forward passes, from ``config["wcam"]``.
+
+    ``wcam.precision`` (``float32`` default, ``bfloat16``, ``float16``,
+    ``auto``) and ``wcam.backend`` (``auto`` default, ``eager``,
+    ``channels_last``, ``compile``, ``onnxruntime``, ``openvino``,
+    ``cuda_graphs``). The deprecated keys still work, with a warning:
+    ``wcam.autocast: bfloat16`` means ``precision: bfloat16`` (``null``:
+    float32) and ``wcam.channels_last: true`` means ``backend:
+    channels_last`` when ``backend`` is ``eager`` (``auto`` already picks the
+    fastest backend that agrees with eager).
+
+    Raises
+    ------
+    ValueError
+        ``wcam.autocast`` and ``wcam.precision`` both set, to different values.
+    """
+    import warnings
+
+    from ._common import forward_options
+
+    w = config.get("wcam", {})
+    precision, backend = w.get("precision") or "float32", w.get("backend") or "auto"
+    autocast, channels_last = w.get("autocast"), w.get("channels_last")
+    if autocast is not None or channels_last:
+        if autocast is not None and precision not in ("float32", autocast):
+            raise ValueError(f"config: wcam.autocast ({autocast!r}) and wcam.precision "
+                             f"({precision!r}) disagree; delete wcam.autocast (deprecated)")
+        warnings.warn("config: wcam.autocast / wcam.channels_last are deprecated; use "
+                      "wcam.precision (float32, bfloat16, float16, auto) and wcam.backend "
+                      "(auto, eager, channels_last, ...)", FutureWarning, stacklevel=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            precision, backend = forward_options(precision, backend, autocast, channels_last)
+    return {"precision": precision, "backend": backend}
+
+
 def _explainer_kwargs(config: dict, section: dict | None = None) -> dict:
     w = dict(config["wcam"])
     if section:
         w.update({k: v for k, v in section.items() if v is not None})
     return {"nb_design": int(w["nb_design"]), "seed": int(config["seed"]),
             "estimator": w["estimator"], "batch_size": int(w["batch_size"]),
-            "autocast": w.get("autocast"), "channels_last": bool(w.get("channels_last")),
+            **forward_settings(config),
             "progress": True}  # log lines in the job's log: a long job shows it is alive
+
+
+def _study_forward(config: dict) -> dict:
+    """Forward passes of the studies: the configured backend (it agrees with eager
+    within 1e-3 logits), always in float32, so that depths, drops and predictions
+    compare across machines and with the paper."""
+    return {"precision": "float32", "backend": forward_settings(config)["backend"]}
 
 
 def target_policy(config: dict) -> str:
@@ -377,7 +422,8 @@ def explain_shard(config: dict, nickname: str, variant: str, shard: str, samples
              "target_source": [e.settings["target_source"] for e in explanations]}
     prov = results.provenance(config=config, seed=int(config["seed"]), model=wrapper, device=device,
                               step="explain_shard", nickname=nickname, variant=variant,
-                              shard=str(shard), nb_forward=explainer.nb_forward)
+                              shard=str(shard), nb_forward=explainer.nb_forward,
+                              precision=explainer.precision, backend=explainer.backend)
     return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(config["seed"]),
                                provenance=prov, extra_columns=extra)
 
@@ -411,7 +457,8 @@ def corruption_baseline_shard(config: dict, nickname: str, shard: str, samples_c
                                          severities=c["severities"],
                                          seed=int(config["seed"]) + 1_000_003 * index,
                                          batch_size=int(config["wcam"]["batch_size"]),
-                                         labels=[int(label)], progress=False)
+                                         labels=[int(label)], progress=False,
+                                         **_study_forward(config))
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     df["model"] = nickname
@@ -491,7 +538,7 @@ def reconstruction_shard(config: dict, nickname: str, variant: str, shard_npz, s
         wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
         nb_random_draws=int(r["nb_random_draws"]), seed=int(config["seed"]),
         batch_size=int(config["wcam"]["batch_size"]), max_k=r.get("max_k"),
-        extra_columns=extra, progress=True)
+        extra_columns=extra, progress=True, **_study_forward(config))
     df["model"] = nickname
     if "source_image_id" not in df.columns:
         df["source_image_id"] = df["image_id"]
@@ -522,8 +569,8 @@ def zoom_shard(config: dict, nickname: str, shard: str, samples_csv, out_csv,
                             nb_design=kw.pop("nb_design"), seed=kw.pop("seed"),
                             batch_size=kw.pop("batch_size"), views=views,
                             explainer_kwargs={"estimator": kw["estimator"],
-                                              "autocast": kw["autocast"],
-                                              "channels_last": kw["channels_last"]},
+                                              "precision": kw["precision"],
+                                              "backend": kw["backend"]},
                             progress=True, labels=[int(v) for v in rows["label"]],
                             target_policy=target_policy(config),
                             allow_straddling=bool(z.get("allow_straddling", False)))
@@ -550,7 +597,7 @@ def faithfulness_shard(config: dict, nickname: str, wcam_npz, spatial_npz, sampl
                               nb_subsets=int(f["nb_subsets"]),
                               subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
                               seed=int(config["seed"]), batch_size=int(config["wcam"]["batch_size"]),
-                              score=f["score"], progress=True)
+                              score=f["score"], progress=True, **_study_forward(config))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
@@ -598,7 +645,8 @@ def depth_baselines_shard(config: dict, nickname: str, variant: str, shard_npz, 
         conditions="corrupted" if variant == "corrupted" else "clean",
         nb_draws=int(config["baselines"]["nb_draws"]), seed=int(config["seed"]),
         batch_size=int(config["wcam"]["batch_size"]), max_k=config["reconstruction"].get("max_k"),
-        extra_columns=extra, progress=False)  # float32, as reconstruction_shard: depths comparable
+        extra_columns=extra, progress=False,  # float32, as reconstruction_shard: depths comparable
+        **_study_forward(config))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
