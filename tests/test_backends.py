@@ -20,7 +20,7 @@ HAS = {name: importlib.util.find_spec(name) is not None for name in ("onnxruntim
 def needs(backend):
     """Skip marker for a backend whose package is not importable here."""
     if backend in HAS and not HAS[backend]:
-        return pytest.mark.skip(reason=f"{backend} is not installed (pip install '.[fast]')")
+        return pytest.mark.skip(reason=f"{backend} is not installed (a default dependency: pip install -e .)")
     return []
 
 
@@ -124,26 +124,33 @@ def test_every_cpu_backend_gives_eager_logits_on_the_default_model(backend, defa
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS + ["auto"])
-def test_every_cpu_backend_gives_the_eager_wcam_on_a_fixed_seed(backend, shared_cache):
+def test_every_cpu_backend_gives_the_eager_wcam_on_a_fixed_seed(backend, shared_cache, monkeypatch):
+    monkeypatch.setenv("SPECTRAL_ATTRIBUTION_CACHE", str(shared_cache))
+    monkeypatch.setattr(bk, "AUTO_MIN_EAGER_S", 0.0)  # auto exports even this toy model
     model = small_cnn().eval()
     x = images(1, seed=2)
     kw = dict(grid_size=4, nb_design=8, levels=2, batch_size=16, seed=0, progress=False)
-    [ref] = WCAM(model, **kw)(x)
+    [ref] = WCAM(model, **kw)(x)   # the library default: eager
+    assert ref.settings["backend"] == "eager" and ref.settings["precision"] == "float32"
     # batch_size 16 with 8 (16 + 2) = 144 rows per image: the last batch is smaller.
-    forward = bk.make_forward(model, backend, batch_size=16, cache=shared_cache)
-    [e] = WCAM(Via(forward), **kw)(x)
+    [e] = WCAM(model, backend=backend, **kw)(x)
     np.testing.assert_allclose(e.indices, ref.indices, atol=1e-4, rtol=0)
     assert e.predicted == ref.predicted
+    expected = "onnxruntime" if backend == "auto" else backend
+    assert e.settings["backend"] == expected and e.settings["precision"] == "float32"
 
 
-def test_default_backend_gives_the_eager_wcam_on_the_default_model(default_model, shared_cache):
+def test_default_backend_gives_the_eager_wcam_on_the_default_model(default_model, shared_cache,
+                                                                   monkeypatch):
+    monkeypatch.setenv("SPECTRAL_ATTRIBUTION_CACHE", str(shared_cache))
     x = images(1, side=224, seed=3)
     kw = dict(grid_size=4, nb_design=4, batch_size=32, seed=0, progress=False)
     [ref] = WCAM(default_model, **kw)(x)
-    forward = bk.make_forward(default_model, batch_size=32, cache=shared_cache)  # backend "auto"
-    [e] = WCAM(Via(forward), **kw)(x)
-    assert forward.settings()["backend"] != "auto" and forward.settings()["precision"] == "float32"
-    np.testing.assert_allclose(e.indices, ref.indices, atol=1e-4, rtol=0)
+    [e] = WCAM(default_model, backend="auto", precision="auto", **kw)(x)
+    assert e.settings["backend"] in ("onnxruntime", "openvino", "eager")  # resolved, never "auto"
+    assert e.settings["precision"] == bk.resolve_precision("auto", "cpu")
+    if e.settings["precision"] == "float32":
+        np.testing.assert_allclose(e.indices, ref.indices, atol=1e-4, rtol=0)
 
 
 # -- fallbacks ---------------------------------------------------------------------
@@ -239,7 +246,7 @@ def test_second_build_hits_the_process_then_the_disk_cache(monkeypatch, backend,
     assert (fresh(x) - model(x)).abs().max() <= bk.TOLERANCE
 
 
-@pytest.mark.skipif(not HAS["onnxruntime"], reason="onnxruntime is not installed (pip install '.[fast]')")
+@pytest.mark.skipif(not HAS["onnxruntime"], reason="onnxruntime is not installed (a default dependency: pip install -e .)")
 def test_a_stale_exported_file_is_exported_again_not_trusted(tmp_path):
     model = small_cnn().eval()
     x = images(3)
@@ -328,3 +335,93 @@ def test_auto_at_reduced_precision_without_native_support_stays_eager(monkeypatc
     assert forward.settings() | {"max_abs_logit_diff": 0} == {
         "backend": "eager", "precision": "bfloat16", "backend_requested": "auto",
         "precision_requested": "bfloat16", "max_abs_logit_diff": 0}
+
+
+# -- integration: explainers, studies, results, configuration, CLI ------------------
+@pytest.mark.parametrize("native, expected", [(False, "float32"), (True, "bfloat16")])
+def test_explainers_record_the_resolved_precision_never_auto(monkeypatch, native, expected):
+    monkeypatch.setattr(bk, "cpu_has_native_bfloat16", lambda: native)
+    wcam = WCAM(LowPassModel(), grid_size=2, nb_design=2, precision="auto", backend="auto",
+                progress=False)
+    [e] = wcam(images(1, side=16))
+    assert e.settings["precision"] == wcam.precision == expected
+    # resolved, never "auto" (eager where the toy model is timed too cheap for an export)
+    assert e.settings["backend"] in ("eager", "onnxruntime", "openvino")
+    assert "autocast" not in e.settings and "channels_last" not in e.settings
+
+
+def test_the_shard_manifest_records_the_backend_that_ran(monkeypatch, tmp_path):
+    from spectral_attribution import results
+
+    monkeypatch.setenv("SPECTRAL_ATTRIBUTION_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(bk, "AUTO_MIN_EAGER_S", 0.0)
+    [e] = WCAM(small_cnn().eval(), grid_size=2, nb_design=2, levels=2, backend="auto",
+               progress=False)(images(1))
+    results.write_shard(tmp_path / "shard.npz", [e], ["a"])
+    [settings] = results.load_shard(tmp_path / "shard.npz").manifest["settings"]
+    settings = settings if isinstance(settings, dict) else __import__("json").loads(settings)
+    assert settings["backend"] == "onnxruntime" and settings["precision"] == "float32"
+
+
+def test_deprecated_autocast_and_channels_last_still_work_and_conflicts_are_named():
+    with pytest.warns(DeprecationWarning, match="precision="):
+        w = WCAM(LowPassModel(), grid_size=2, nb_design=2, autocast="bfloat16")
+    assert w.precision == "bfloat16" and w.autocast == "bfloat16"
+    with pytest.warns(DeprecationWarning, match="backend='channels_last'"):
+        w = WCAM(small_cnn().eval(), grid_size=2, nb_design=2, channels_last=True)
+    assert w.backend == "channels_last"
+    with pytest.raises(ValueError, match="autocast='bfloat16' and precision='float16'"):
+        WCAM(LowPassModel(), grid_size=2, autocast="bfloat16", precision="float16")
+    with pytest.raises(ValueError, match="needs a torch.nn.Module"):
+        from spectral_attribution._common import ForwardPass
+        ForwardPass(lambda x: x.mean((2, 3)), backend="onnxruntime")
+
+
+def test_studies_through_a_backend_give_the_eager_depths(monkeypatch, tmp_path):
+    from spectral_attribution import metrics
+    from spectral_attribution.perturbations import WaveletPerturbation
+
+    monkeypatch.setenv("SPECTRAL_ATTRIBUTION_CACHE", str(tmp_path))
+    model = small_cnn().eval()
+    pert = WaveletPerturbation("haar", 2, 4)
+    ctx = pert.prepare(images(1, seed=5)[0])
+    order = np.arange(pert.dim)[::-1].copy()
+    label = int(model(images(1, seed=5)).argmax())
+    ks = list(range(pert.dim + 1))
+    eager = metrics.reconstruction_curve(model, pert, ctx, order, ks, label, batch_size=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bk.BackendFallbackWarning)  # it really ran ONNX Runtime
+        onnx = metrics.reconstruction_curve(model, pert, ctx, order, ks, label, batch_size=8,
+                                            backend="onnxruntime")
+    np.testing.assert_allclose(onnx["reference_logit"], eager["reference_logit"], atol=1e-3)
+    assert list(onnx["predicted"]) == list(eager["predicted"])
+
+
+def test_workflow_keys_and_their_deprecated_spellings():
+    from spectral_attribution.pipeline import forward_settings
+
+    assert forward_settings({"wcam": {}}) == {"precision": "float32", "backend": "auto"}
+    assert forward_settings({"wcam": {"precision": "auto", "backend": "eager"}}) == {
+        "precision": "auto", "backend": "eager"}
+    with pytest.warns(FutureWarning, match="wcam.precision"):
+        old = forward_settings({"wcam": {"autocast": "bfloat16", "channels_last": True,
+                                         "backend": "eager"}})
+    assert old == {"precision": "bfloat16", "backend": "channels_last"}
+    with pytest.raises(ValueError, match="wcam.autocast .* and wcam.precision .* disagree"):
+        forward_settings({"wcam": {"autocast": "bfloat16", "precision": "float16"}})
+
+
+def test_cli_deprecated_flags_warn_and_conflicts_exit_2(capsys, tmp_path):
+    from spectral_attribution.cli import build_parser, _forward_options, main
+
+    args = build_parser().parse_args(["explain", "x.jpg", "--out", "o", "--autocast", "none",
+                                      "--channels-last",
+                                      "--backend", "eager"])
+    assert _forward_options(args) == ("float32", "channels_last")
+    assert "--autocast is deprecated" in capsys.readouterr().err
+    photo = tmp_path / "p.png"
+    from PIL import Image
+    Image.new("RGB", (8, 8)).save(photo)
+    assert main(["explain", str(photo), "--autocast", "bfloat16", "--precision", "float16",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--autocast bfloat16 and --precision float16 disagree" in capsys.readouterr().err
