@@ -67,6 +67,7 @@ import contextlib
 import copy
 import hashlib
 import importlib.util
+import logging
 import os
 import platform
 import time
@@ -371,6 +372,21 @@ def _build_cuda_graphs(model, device, precision, example, batch_size, cache) -> 
     return _Runner("cuda_graphs", fn, static_batch=batch_size)
 
 
+@contextlib.contextmanager
+def _quiet_loggers(*names: str):
+    """Raise these loggers to WARNING for the block: the exporter's INFO lines
+    would fill a workflow job's log (which logs at INFO)."""
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
 def _state_sha256(module: nn.Module) -> str:
     """SHA-256 of a module's state dict (names, dtypes, shapes, bytes; keys sorted)."""
     h = hashlib.sha256()
@@ -407,7 +423,8 @@ def _onnx_file(model: nn.Module, shape: tuple, folder: Path | None) -> tuple[Pat
     # Export at batch 2: torch.export specialises dimensions of size 1.
     example = torch.rand(2, *shape, generator=torch.Generator().manual_seed(0))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with warnings.catch_warnings(), open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+    with warnings.catch_warnings(), open(os.devnull, "w") as quiet, \
+            contextlib.redirect_stdout(quiet), _quiet_loggers("onnx_ir", "onnxscript", "torch.onnx"):
         warnings.simplefilter("ignore")
         torch.onnx.export(plain, (example,), str(tmp), dynamo=True, external_data=False,
                           input_names=["x"], output_names=["logits"],
