@@ -318,9 +318,10 @@ def _plan_line(args, explainer, count: int) -> str:
             + f", batch {args.batch_size}, on {args.device}, {explainer.precision}")
 
 
-def _backend_line(explainer) -> str:
-    """Which backend runs the network (built and checked now, on a random batch)."""
-    s = explainer.forward.runner.settings() if explainer.forward.runner is not None else {
+def _backend_line(explainer, x) -> str:
+    """Which backend runs the network, built and checked now on ``x`` (the first image, (1, C, H, W))."""
+    runner = explainer.forward.runner
+    s = runner.build(x).settings() if runner is not None else {
         "backend": "eager", "backend_requested": "eager", "max_abs_logit_diff": 0.0}
     line = f"backend: {s['backend']}"
     if s["backend_requested"] != s["backend"]:
@@ -357,7 +358,7 @@ def cmd_explain(args) -> int:
         print(_plan_line(args, explainer, len(paths)), file=sys.stderr, flush=True)
         # build (export, compile) and check the backend now, so the first batch's
         # time, and the estimate made from it, is the time of a forward pass
-        print(_backend_line(explainer), file=sys.stderr, flush=True)
+        print(_backend_line(explainer, model.prepare(images[0])[None]), file=sys.stderr, flush=True)
     rows, taken = [], set()
     for k, (path, pil) in enumerate(zip(paths, images), start=1):
         x = model.prepare(pil)
