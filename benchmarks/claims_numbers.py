@@ -51,7 +51,7 @@ def config_for(args) -> dict:
         "wcam": {"grid_size": args.grid, "nb_design": args.designs, "levels": 3,
                  "wavelet": "haar", "estimator": "jansen",
                  "batch_size": args.designs * (args.grid ** 2 + 2) // 16,
-                 "autocast": None, "channels_last": True, "shard_size": args.shard_size},
+                 "precision": "float32", "backend": "auto", "shard_size": args.shard_size},
         "corruptions": {"names": STANDARD_15, "severities": [1, 3, 5],
                         "explain": {"per_image": 0, "severities": None, "prefer_changed": True}},
         "reconstruction": {"nb_random_draws": args.draws, "max_k": None, "corrupted": False},

@@ -1,6 +1,14 @@
 """Speed and memory of the attribution engine, measured side by side in one run.
 
-Prints three figures (see README, "Performance"):
+Prints the CPU (model name, ATen capability, native bfloat16) and four figures
+(see README, "Performance"):
+
+0. forward-pass throughput (images per second, median of interleaved repeats)
+   of every precision x backend on EfficientNet-Lite0 and a random-weight
+   ResNet-50 at batch 32 and 128, each backend's max abs logit difference
+   from eager float32 on real photographs, the time to set it up (export,
+   compilation and agreement check, first time in this process) and what
+   ``backend="auto"`` / ``precision="auto"`` resolve to here;
 
 1. overhead ratio = time of one WCAM / time of the same number of bare
    forward passes of the same model, batch size, dtype and memory layout;
@@ -14,25 +22,44 @@ Prints three figures (see README, "Performance"):
 Usage::
 
     python benchmarks/engine.py                      # CPU defaults (grid 12 for the ratio)
+    ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 python benchmarks/engine.py --skip memory
+                                                     # an AMX CPU behaving like an AVX2-only one
+    python benchmarks/engine.py --skip ratio throughput memory --bench-models resnet50-random --batch-sizes 32
     python benchmarks/engine.py --device cuda --model resnet50-random --grid-size 28
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from spectral_attribution import backends
 from spectral_attribution.explainers import WCAM
 from spectral_attribution.row_updates import RowUpdater
 from spectral_attribution.models import ModelWrapper, Preprocessing, load_model
+
+CACHE = "/tmp/spectral-attribution-bench"  # embedded photographs, exported models
+#: (label, precision, backend) of the forward-pass table, in print order.
+MODES = (
+    ("float32 NCHW", "float32", "eager"),
+    ("float32 channels-last", "float32", "channels_last"),
+    ("float32 torch.compile", "float32", "compile"),
+    ("float32 ONNX Runtime", "float32", "onnxruntime"),
+    ("float32 OpenVINO", "float32", "openvino"),
+    ("bfloat16 NCHW", "bfloat16", "eager"),
+    ("bfloat16 channels-last", "bfloat16", "channels_last"),
+    ("bfloat16 OpenVINO", "bfloat16", "openvino"),  # only with native bfloat16
+)
 
 
 class Trivial(nn.Module):
@@ -57,12 +84,90 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def photographs(model: ModelWrapper, batch: int) -> torch.Tensor:
+    """``batch`` real photographs (the embedded set, tiled, every other one mirrored)."""
+    from spectral_attribution import data
+
+    table = data.embedded_samples(Path(CACHE) / "embedded")
+    photos = [model.prepare(data.load_image(p)) for p in table["path"]]
+    rows = [photos[i % len(photos)] for i in range(batch)]
+    rows = [r.flip(-1) if (i // len(photos)) % 2 else r for i, r in enumerate(rows)]
+    return torch.stack(rows)
+
+
+def forward_table(args) -> dict:
+    """Images/s of every precision x backend, side by side (interleaved repeats)."""
+    out = {"cpu": backends.cpu_info(), "torch": torch.__version__, "models": {}}
+    labels = [m for m in MODES if m[2] in args.backends and m[1] in args.precisions]
+    for model_name in args.bench_models:
+        model = get_model(model_name, args.device)
+        per_model = out["models"][model_name] = {}
+        for bs in args.batch_sizes:
+            x = photographs(model, bs).to(args.device)
+            with torch.inference_mode():
+                reference = model(x).float()
+            forwards, rows = {}, {}
+            for label, precision, backend in labels:
+                t0 = time.perf_counter()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", backends.BackendFallbackWarning)
+                    try:
+                        f = backends.make_forward(model, backend, precision, args.device, batch_size=bs,
+                                                  example=x, cache=Path(CACHE) / "backends")
+                    except Exception as err:  # a backend that is not installed here
+                        rows[label] = {"error": f"{type(err).__name__}: {err}"}
+                        continue
+                setup = time.perf_counter() - t0
+                used = f.settings()["backend"]
+                if used == "eager":  # not checked by make_forward at reduced precision
+                    with torch.inference_mode():
+                        diff = float((f(x) - reference).abs().max())
+                else:  # the agreement check ran on this very batch
+                    diff = f.settings()["max_abs_logit_diff"]
+                rows[label] = {"backend": used, "setup_s": setup, "max_abs_logit_diff": diff,
+                               "fell_back": bool(caught) or used != backend, "times_s": []}
+                forwards[label] = f
+            for _ in range(args.repeats):  # interleaved, so that drift hits every mode
+                for label, f in forwards.items():
+                    t0 = time.perf_counter()
+                    f(x)
+                    sync(args.device)
+                    rows[label]["times_s"].append(time.perf_counter() - t0)
+            for label in forwards:
+                rows[label]["images_per_s"] = bs / float(np.median(rows[label]["times_s"]))
+            per_model[bs] = rows
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pick = backends.make_forward(model, "auto", "auto", args.device, batch_size=bs,
+                                             example=x, cache=Path(CACHE) / "backends").settings()
+                pick32 = backends.make_forward(model, "auto", "float32", args.device, batch_size=bs,
+                                               example=x, cache=Path(CACHE) / "backends").settings()
+            per_model[f"auto_{bs}"] = {"precision=auto": pick, "precision=float32": pick32}
+            print_forward_rows(model_name, bs, rows, pick, pick32)
+    return out
+
+
+def print_forward_rows(model_name, bs, rows, pick, pick32) -> None:
+    base = rows.get("float32 NCHW", {}).get("images_per_s")
+    print(f"\n{model_name}, batch {bs}:")
+    print(f"  {'mode':<24} {'images/s':>9} {'x fp32 NCHW':>12} {'max|dlogit|':>12} {'setup s':>8}  used")
+    for label, r in rows.items():
+        if "error" in r:
+            print(f"  {label:<24} {'-':>9} {'':>12} {'':>12} {'':>8}  not available: {r['error'][:60]}")
+            continue
+        ratio = f"{r['images_per_s'] / base:.2f}" if base else "-"
+        print(f"  {label:<24} {r['images_per_s']:>9.2f} {ratio:>12} {r['max_abs_logit_diff']:>12.2e} "
+              f"{r['setup_s']:>8.1f}  {r['backend']}{' (fell back)' if r['fell_back'] else ''}")
+    print(f"  auto picks: backend {pick32['backend']} at precision float32; with precision=auto: "
+          f"backend {pick['backend']}, precision {pick['precision']}")
+
+
 def overhead_ratio(args) -> dict:
     model = get_model(args.model, args.device)
     autocast = None if args.autocast == "none" else args.autocast
     explainer = WCAM(model, grid_size=args.grid_size, nb_design=args.nb_design,
-                     batch_size=args.batch_size, device=args.device, autocast=autocast,
-                     channels_last=args.channels_last, progress=False)
+                     batch_size=args.batch_size, device=args.device, progress=False,
+                     **mode_kwargs(autocast, args.channels_last, args.backend))
     n_forward = explainer.nb_forward
     image = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     batch = torch.rand(args.batch_size, 3, 224, 224, device=args.device)
@@ -90,9 +195,24 @@ def overhead_ratio(args) -> dict:
     t_bare, t_wcam = float(np.median(times["bare"])), float(np.median(times["wcam"]))
     return {"bare_all_s": times["bare"], "wcam_all_s": times["wcam"],"model": args.model, "grid_size": args.grid_size, "nb_design": args.nb_design,
             "forward_passes": n_forward, "batch_size": args.batch_size,
-            "autocast": autocast, "channels_last": args.channels_last,
+            "autocast": autocast, "channels_last": args.channels_last, "backend": args.backend,
             "bare_s": t_bare, "wcam_s": t_wcam, "overhead_ratio": t_wcam / t_bare,
             "images_per_s": n_forward / t_wcam}
+
+
+def mode_kwargs(autocast, channels_last: bool, backend: str | None) -> dict:
+    """Explainer keywords of a mode, for explainers with or without ``precision``/``backend``."""
+    params = inspect.signature(WCAM.__init__).parameters
+    kw = {}
+    if "precision" in params:
+        kw["precision"] = autocast or "float32"
+    else:
+        kw["autocast"] = autocast
+    if "backend" in params:
+        kw["backend"] = backend or ("channels_last" if channels_last else "eager")
+    else:
+        kw["channels_last"] = channels_last
+    return kw
 
 
 def perturbation_throughput(args) -> dict:
@@ -160,7 +280,7 @@ def memory_child(grid: int, model_name: str, device: str, batch_size: int, autoc
     """Run in a fresh process: peak memory growth of one WCAM."""
     model = get_model(model_name, device)
     explainer = WCAM(model, grid_size=grid, nb_design=8, batch_size=batch_size,
-                     device=device, autocast=autocast, progress=False)
+                     device=device, progress=False, **mode_kwargs(autocast, False, None))
     image = torch.rand(1, 3, 224, 224)
     explainer.forward.logits(image.to(device).expand(batch_size, -1, -1, -1))  # warm-up
     if device.startswith("cuda"):
@@ -199,11 +319,21 @@ def main() -> None:
                         help="grid of the overhead ratio (default 28 on CUDA, 12 on CPU)")
     parser.add_argument("--nb-design", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--autocast", default="bfloat16", choices=("none", "bfloat16", "float16"))
-    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--autocast", default="none", choices=("none", "bfloat16", "float16"),
+                        help="precision of the overhead ratio and memory runs (default: float32)")
+    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument("--backend", default=None,
+                        help="backend of the overhead ratio, for explainers that take one")
+    parser.add_argument("--bench-models", nargs="*", default=["efficientnet-lite0", "resnet50-random"],
+                        help="models of the forward-pass table")
+    parser.add_argument("--batch-sizes", nargs="*", type=int, default=[32, 128])
+    parser.add_argument("--backends", nargs="*", default=[b for b in backends.BACKENDS if b != "auto"],
+                        help="backends of the forward-pass table")
+    parser.add_argument("--precisions", nargs="*", default=["float32", "bfloat16"],
+                        help="precisions of the forward-pass table")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--memory-model", default="efficientnet-lite0")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("ratio", "throughput", "memory"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("forward", "ratio", "throughput", "memory"))
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
@@ -213,8 +343,15 @@ def main() -> None:
         return
     if args.grid_size is None:
         args.grid_size = 28 if args.device.startswith("cuda") else 12
+    cpu = backends.cpu_info()
     print(f"device {args.device}, torch {torch.__version__}, threads {torch.get_num_threads()}")
-    results = {}
+    print(f"CPU: {cpu['name']}; ATen capability {cpu['capability']}; AVX512-BF16 {cpu['avx512_bf16']}, "
+          f"AMX-BF16 {cpu['amx_bf16']}; native bfloat16 (as torch is set up): "
+          f"{'yes' if cpu['native_bfloat16'] else 'no'}; precision='auto' resolves to "
+          f"{backends.resolve_precision('auto', args.device)}")
+    results = {"cpu": cpu}
+    if "forward" not in args.skip:
+        results["forward"] = forward_table(args)
     if "ratio" not in args.skip:
         r = results["overhead"] = overhead_ratio(args)
         print(f"[1] overhead ratio {r['overhead_ratio']:.3f} (target <= 1.05): WCAM {r['wcam_s']:.2f} s "

@@ -87,8 +87,8 @@ def test_models_lists_the_registry_with_preprocessing(capsys):
 def test_help_documents_every_option():
     text = build_parser()._subparsers._group_actions[0].choices["explain"].format_help()
     for option in ("--model", "--target", "--grid-size", "--nb-design", "--levels", "--wavelet",
-                   "--device", "--out", "--autocast", "--channels-last", "--method",
-                   "--variant", "--nb-samples", "--noise-level", "--nb-steps"):
+                   "--device", "--out", "--precision", "--backend", "--autocast", "--channels-last",
+                   "--method", "--variant", "--nb-samples", "--noise-level", "--nb-steps"):
         assert option in text
 
 
@@ -300,8 +300,12 @@ def test_explain_reports_forward_passes_and_a_final_line_per_image(photo, tmp_pa
                  "--batch-size", "4", "--out", str(out)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0] == ("2 images: wcam, grid 2, 2 designs: 12 forward passes per image (24 in all), "
-                      "batch 4, on cpu")
-    assert all(re.match(r"\[\d\d:\d\d:\d\d\] image ", line) for line in err[1:])  # log lines, timed
+                      "batch 4, on cpu, float32")
+    # the backend is chosen (and checked against eager) before the first batch is timed
+    assert re.fullmatch(r"backend: (onnxruntime|openvino|eager)( \(asked: auto\))?"
+                        r"(, max abs logit difference from eager PyTorch \S+)?", err[1]), err[1]
+    err = err[2:]
+    assert all(re.match(r"\[\d\d:\d\d:\d\d\] image ", line) for line in err)  # log lines, timed
     err = [line[11:] for line in err]
     done = [line for line in err if ": done: " in line]
     assert [line.split(": wcam: done: ")[0] for line in done] == [

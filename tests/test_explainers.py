@@ -201,7 +201,7 @@ def test_bad_arguments_raise_clear_errors():
 
 
 @pytest.mark.slow
-def test_bfloat16_autocast_agrees_with_float32_on_the_default_model():
+def test_bfloat16_agrees_with_float32_on_the_default_model():
     from PIL import Image
     from skimage import data
 
@@ -211,7 +211,7 @@ def test_bfloat16_autocast_agrees_with_float32_on_the_default_model():
     x = model.prepare(Image.fromarray(data.chelsea()))[None]
     kw = dict(grid_size=6, nb_design=8, seed=0)
     [f32] = WCAM(model, **kw)(x)
-    [bf16] = WCAM(model, autocast="bfloat16", channels_last=True, **kw)(x)
+    [bf16] = WCAM(model, precision="bfloat16", backend="channels_last", **kw)(x)
     assert f32.target == bf16.target == 285          # Egyptian cat
     rho = spearmanr(f32.indices.ravel(), bf16.indices.ravel()).statistic
     assert rho > 0.9, rho

@@ -190,7 +190,7 @@ def test_tiny_run_tables_hold_plausible_values(resumed_run):
     assert zoom_table["level"].tolist() == ["approximation"] + [f"level_{j}" for j in range(4, 0, -1)]
     assert "Prediction changed from the regular view" in (tables / "zoom.md").read_text()
     faith = pd.read_csv(workdir / "results" / "studies" / "faithfulness.csv")
-    assert set(faith["method"]) == {"wcam", "spatial-sobol"}
+    assert {"wcam", "spatial-sobol"} <= set(faith["method"])  # and the model-free baselines
     assert faith["mu_fidelity"].between(-1, 1).all()
     assert "|" in (tables / "zoom.md").read_text() and "\\begin{tabular}" in (tables / "zoom.tex").read_text()
 

@@ -1,8 +1,9 @@
-"""Helpers shared by every layer of the package (its lowest layer).
+"""Helpers shared by every layer of the package (its lowest layer but for backends and progress).
 
 One home for what several modules need, in the spirit of captum's
-``_utils/common.py``. This module imports nothing from the package, and it
-imports torch only inside the functions that need it, so that
+``_utils/common.py``. This module imports from the package only
+:mod:`~spectral_attribution.backends` (lower still), and that and torch only
+inside the functions that need them, so that
 ``spectral_attribution.results`` and ``spectral_attribution.pipeline``
 (imported by Snakemake while it builds the DAG) stay cheap to import.
 
@@ -13,7 +14,10 @@ Precision
     :func:`autocast_context`: the one table of accepted mixed-precision values.
 Forward pass
     :class:`ForwardPass` and :func:`forward_logits`: the one batched loop
-    through which the engine, the metrics and the studies call a model.
+    through which the engine, the metrics and the studies call a model (the
+    network runs through :mod:`spectral_attribution.backends`);
+    :func:`forward_options` folds the deprecated ``autocast`` /
+    ``channels_last`` arguments into ``precision`` / ``backend``.
 Atomic writes
     :func:`atomic_path` and the writers built on it (:func:`write_text`,
     :func:`write_json`, :func:`write_csv`, :func:`write_npz`,
@@ -47,6 +51,7 @@ __all__ = [
     "check_autocast",
     "autocast_dtype",
     "autocast_context",
+    "forward_options",
     "ForwardPass",
     "forward_logits",
     "predictions",
@@ -194,57 +199,135 @@ def model_name(model) -> str:
     return str(getattr(model, "name", type(model).__name__))
 
 
+def forward_options(precision: str | None = "float32", backend: str = "eager",
+                    autocast: str | None = None, channels_last: bool | None = None) -> tuple[str, str]:
+    """``(precision, backend)`` as asked, with the deprecated ``autocast`` / ``channels_last`` folded in.
+
+    ``autocast`` (``None``, ``"none"``, ``"float32"``, ``"bfloat16"``,
+    ``"float16"``) was the package's precision argument before ``precision``;
+    a value other than ``None`` becomes the precision. ``channels_last=True``
+    becomes ``backend="channels_last"`` when ``backend`` is ``"eager"``.
+    Both emit a :class:`DeprecationWarning`.
+
+    Returns the requested values (``"auto"`` stays ``"auto"``: resolving needs
+    the device and the model, see :mod:`spectral_attribution.backends`).
+
+    Raises
+    ------
+    ValueError
+        An ``autocast`` value not in :data:`AUTOCAST_VALUES`; ``autocast``
+        and ``precision`` both given with different values (both named).
+    """
+    import warnings
+
+    precision = "float32" if precision in (None, "none") else precision
+    if autocast is not None:
+        old = check_autocast(autocast) or "float32"
+        warnings.warn("autocast= is deprecated; use precision= (float32, bfloat16, float16, auto)",
+                      DeprecationWarning, stacklevel=3)
+        if precision not in ("float32", old):
+            raise ValueError(f"autocast={autocast!r} and precision={precision!r} disagree; "
+                             f"give precision only (autocast is deprecated)")
+        precision = old
+    if channels_last:
+        warnings.warn("channels_last= is deprecated; use backend='channels_last' (or 'auto')",
+                      DeprecationWarning, stacklevel=3)
+        if backend == "eager":
+            backend = "channels_last"
+    return precision, backend
+
+
 class ForwardPass:
     """The one batched forward-pass loop of the package.
 
     The explainers' engine, the metrics (reconstruction depth, mu-fidelity,
     insertion / deletion) and the studies (predictions on corrupted copies)
     all call their model through an instance of this class, so that
-    precision, memory format and device are handled in one place. Forward-pass
-    back ends (compiled graphs and the like) plug in here, in :meth:`logits`.
+    precision, backend and device are handled in one place: the network
+    itself runs through :class:`spectral_attribution.backends.BackendForward`
+    (eager PyTorch, or an exported / compiled copy checked against it).
 
     Parameters
     ----------
     model:
         A callable ``(b, C, H, W) -> logits (b, K)``, typically a
         :class:`~spectral_attribution.models.ModelWrapper` (``[0, 1]`` images in).
-        It is never trained: calls run under ``torch.inference_mode``.
+        It is never trained: calls run under ``torch.inference_mode``. A
+        callable that is not a ``torch.nn.Module`` runs as it is (eager).
     batch_size:
         Images per forward pass when :meth:`__call__` gets a whole tensor or a
         list of images (batches given one by one are used as they come).
         A positive integer.
-    autocast:
-        ``None`` / ``"none"`` / ``"float32"`` (no autocast), ``"bfloat16"`` or
-        ``"float16"``: autocast of the model call only (see
-        :data:`AUTOCAST_VALUES`).
-    channels_last:
-        Run the network and its inputs in ``torch.channels_last`` memory
-        format. The model's parameters are converted **in place** here.
+    precision:
+        ``"float32"`` (default; ``None`` / ``"none"`` too), ``"bfloat16"``,
+        ``"float16"`` (autocast of the model call only) or ``"auto"``
+        (reduced precision only where the hardware runs it natively; see
+        :func:`spectral_attribution.backends.resolve_precision`).
+    backend:
+        ``"eager"`` (default), ``"channels_last"``, ``"compile"``,
+        ``"onnxruntime"``, ``"openvino"``, ``"cuda_graphs"`` or ``"auto"``
+        (see :mod:`spectral_attribution.backends`; any backend but eager is
+        used only where its logits agree with eager's within 1e-3).
     device:
         Where inputs are moved before the call; default
-        :func:`model_device` of ``model`` (inputs stay where they are when
-        that is unknown).
+        :func:`model_device` of ``model`` (the CPU when that is unknown).
+    autocast, channels_last:
+        Deprecated spellings of ``precision`` and ``backend="channels_last"``
+        (see :func:`forward_options`).
+
+    Attributes
+    ----------
+    precision, backend:
+        The resolved values (never ``"auto"``); ``backend`` builds the backend
+        on a random example when no batch has been seen yet.
 
     Raises
     ------
     ValueError
-        ``batch_size`` not a positive integer, or an ``autocast`` value not
-        in :data:`AUTOCAST_VALUES`.
+        ``batch_size`` not a positive integer; an unknown precision, backend
+        or ``autocast`` value (named); a backend other than eager/auto for a
+        model that is not a ``torch.nn.Module``; a backend the device cannot
+        run (e.g. ``onnxruntime`` on CUDA).
     """
 
-    def __init__(self, model, batch_size: int = 64, autocast: str | None = None,
-                 channels_last: bool = False, device=None):
+    def __init__(self, model, batch_size: int = 64, precision: str | None = "float32",
+                 backend: str = "eager", device=None, *, autocast: str | None = None,
+                 channels_last: bool | None = None):
         import torch
+
+        from . import backends
 
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        precision, backend = forward_options(precision, backend, autocast, channels_last)
         self.model = model
         self.batch_size = int(batch_size)
-        self.autocast = check_autocast(autocast)
-        self.channels_last = bool(channels_last)
         self.device = torch.device(device) if device is not None else model_device(model)
-        if self.channels_last and isinstance(model, torch.nn.Module):
-            model.to(memory_format=torch.channels_last)
+        if isinstance(model, torch.nn.Module):
+            self.runner = backends.BackendForward(model, backend, precision, self.device,
+                                                  batch_size=self.batch_size)
+            self.device = self.runner.device
+            self.precision = self.runner.precision
+        else:
+            if backend not in ("eager", "auto"):
+                raise ValueError(f"backend {backend!r} needs a torch.nn.Module; "
+                                 f"got a {type(model).__name__} (use backend='eager')")
+            self.runner = None
+            self.precision = backends.resolve_precision(precision, self.device or "cpu")
+
+    @property
+    def backend(self) -> str:
+        """The backend that runs the network (resolved; ``"eager"`` for plain callables)."""
+        return "eager" if self.runner is None else self.runner.backend
+
+    @property
+    def autocast(self) -> str | None:
+        """Deprecated: the resolved precision as the old ``autocast`` value (``None`` for float32)."""
+        return None if self.precision == "float32" else self.precision
+
+    def settings(self) -> dict:
+        """``{"precision", "backend"}``: the resolved values, for the results."""
+        return {"precision": self.precision, "backend": self.backend}
 
     def logits(self, x: "torch.Tensor") -> "torch.Tensor":
         """``float32`` logits ``(b, K)`` of one batch ``x`` ``(b, C, H, W)``, on the model's device.
@@ -253,11 +336,16 @@ class ForwardPass:
         """
         import torch
 
+        if self.runner is not None:
+            return self.runner(x)
+        from .backends import AUTOCAST_DTYPES
+
         device = self.device if self.device is not None else x.device
         x = x.to(device)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), autocast_context(device.type, self.autocast):
+        dtype = AUTOCAST_DTYPES[self.precision]
+        context = (torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None
+                   else contextlib.nullcontext())
+        with torch.inference_mode(), context:
             return self.model(x).float()
 
     def batches(self, images) -> Iterator["torch.Tensor"]:
@@ -314,14 +402,16 @@ class ForwardPass:
         return torch.cat(out) if out else torch.empty(0, 0)
 
 
-def predictions(model, images, batch_size: int = 64, autocast: str | None = None):
+def predictions(model, images, batch_size: int = 64, autocast: str | None = None, *,
+                precision: str = "float32", backend: str = "eager"):
     """Predicted classes and their softmax probabilities, through :class:`ForwardPass`.
 
     Parameters
     ----------
-    model, images, batch_size, autocast:
+    model, images, batch_size, precision, backend, autocast:
         As :class:`ForwardPass` (``images``: a ``(N, C, H, W)`` tensor or a
-        sequence of ``(C, H, W)`` tensors in ``[0, 1]``).
+        sequence of ``(C, H, W)`` tensors in ``[0, 1]``; ``autocast``
+        deprecated).
 
     Returns
     -------
@@ -332,21 +422,21 @@ def predictions(model, images, batch_size: int = 64, autocast: str | None = None
     """
     import torch
 
-    logits = ForwardPass(model, batch_size, autocast)(images)
+    logits = ForwardPass(model, batch_size, precision, backend, autocast=autocast)(images)
     if logits.numel() == 0:
         return np.empty(0, np.int64), np.empty(0)
     top = torch.softmax(logits.double(), dim=-1).max(dim=-1)
     return top.indices.numpy().astype(np.int64), top.values.numpy()
 
 
-def forward_logits(model, images, batch_size: int = 64, autocast: str | None = None,
-                   channels_last: bool = False, device=None,
+def forward_logits(model, images, batch_size: int = 64, precision: str = "float32",
+                   backend: str = "eager", device=None,
                    classes: int | Sequence[int] | None = None) -> "torch.Tensor":
-    """``ForwardPass(model, batch_size, autocast, channels_last, device)(images, classes)``.
+    """``ForwardPass(model, batch_size, precision, backend, device)(images, classes)``.
 
     ``float32`` CPU logits ``(N, K)`` of ``images``; see :class:`ForwardPass`.
     """
-    return ForwardPass(model, batch_size, autocast, channels_last, device)(images, classes)
+    return ForwardPass(model, batch_size, precision, backend, device)(images, classes)
 
 
 # --------------------------------------------------------------------------

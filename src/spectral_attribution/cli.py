@@ -163,12 +163,24 @@ def add_explain_options(ex: argparse.ArgumentParser) -> None:
                     help="seed of the scrambled Sobol' design (of the noise for WAM smoothgrad)")
     ex.add_argument("--batch-size", type=VALIDATORS["batch_size"], default=64,
                     help="images per forward pass")
-    ex.add_argument("--device", type=VALIDATORS["device"], default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
-    ex.add_argument("--autocast", choices=("none", "float32", "bfloat16", "float16"), default="bfloat16",
-                    help="mixed precision of the forward passes (bfloat16: rank correlation "
-                         "with float32 WCAMs above 0.9, see README)")
-    ex.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
-                    help="channels-last memory format for the network")
+    ex.add_argument("--device", type=VALIDATORS["device"], default="cpu",
+                    help="torch device, e.g. cpu, cuda, cuda:1")
+    ex.add_argument("--precision", choices=("float32", "bfloat16", "float16", "auto"),
+                    default="float32",
+                    help="precision of the forward passes: float32 gives the same numbers on "
+                         "every machine; bfloat16/float16 autocast are faster where native and "
+                         "change the numbers; auto uses bfloat16 only on CUDA and on CPUs with "
+                         "AVX512-BF16/AMX (see README, Performance)")
+    ex.add_argument("--backend", choices=("auto", "eager", "channels_last", "compile",
+                                          "onnxruntime", "openvino", "cuda_graphs"),
+                    default="auto",
+                    help="what runs the network; any backend but eager is used only where its "
+                         "logits agree with eager PyTorch within 1e-3 (else eager, with a "
+                         "warning); auto: the fastest agreeing one for the device")
+    ex.add_argument("--autocast", choices=("none", "float32", "bfloat16", "float16"), default=None,
+                    help="DEPRECATED: use --precision (none = float32)")
+    ex.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                    help="DEPRECATED: use --backend channels_last (or auto)")
     ex.add_argument("--no-progress", action="store_true",
                     help="no progress on stderr (by default: a bar with the time left on a "
                          "terminal, log lines every 10 %% or 30 s otherwise)")
@@ -284,10 +296,31 @@ def _design_inputs(args) -> int:
     return args.grid_size ** 2
 
 
+def _forward_options(args) -> tuple[str, str]:
+    """``(precision, backend)`` of ``args``, the deprecated ``--autocast`` /
+    ``--channels-last`` folded in (one warning line each); ``UsageError`` when
+    ``--autocast`` and ``--precision`` disagree."""
+    precision, backend = args.precision, args.backend
+    if args.autocast is not None:
+        old = "float32" if args.autocast == "none" else args.autocast
+        if precision not in ("float32", old):
+            raise UsageError(f"--autocast {args.autocast} and --precision {precision} disagree; "
+                             f"give --precision only (--autocast is deprecated)")
+        print(f"{PROG}: warning: --autocast is deprecated; use --precision {old}", file=sys.stderr)
+        precision = old
+    if args.channels_last is not None:
+        print(f"{PROG}: warning: --channels-last/--no-channels-last are deprecated; use --backend "
+              f"(now {'channels_last' if args.channels_last and backend == 'eager' else backend})",
+              file=sys.stderr)
+        if args.channels_last and backend == "eager":
+            backend = "channels_last"
+    return precision, backend
+
+
 def _explainer(args, model):
     from .explainers import WCAM, FourierCAM, SpatialSobol
 
-    if args.method == "wam":  # gradients: no design, no autocast
+    if args.method == "wam":  # gradients in float32, eager: no design, no forward backend
         from .wam import WAM
 
         return WAM(model, variant=args.variant, grid_size=args.grid_size, levels=args.levels,
@@ -295,10 +328,10 @@ def _explainer(args, model):
                    nb_steps=args.nb_steps, seed=args.seed, batch_size=args.batch_size,
                    device=args.device)
 
+    precision, backend = _forward_options(args)
     common = dict(grid_size=args.grid_size, nb_design=args.nb_design, seed=args.seed,
                   estimator=args.estimator, batch_size=args.batch_size, device=args.device,
-                  autocast=None if args.autocast == "none" else args.autocast,
-                  channels_last=args.channels_last,
+                  precision=precision, backend=backend,
                   progress=False if args.no_progress else True)
     if args.method == "wcam":
         return WCAM(model, levels=args.levels, wavelet=args.wavelet,
@@ -313,7 +346,20 @@ def _plan_line(args, explainer, count: int) -> str:
     return (f"{count} image{'s' if count > 1 else ''}: {args.method}, grid {args.grid_size}, "
             f"{args.nb_design} designs: {per_image:,} forward passes per image"
             + (f" ({per_image * count:,} in all)" if count > 1 else "")
-            + f", batch {args.batch_size}, on {args.device}")
+            + f", batch {args.batch_size}, on {args.device}, {explainer.precision}")
+
+
+def _backend_line(explainer, x) -> str:
+    """Which backend runs the network, built and checked now on ``x`` (the first image, (1, C, H, W))."""
+    runner = explainer.forward.runner
+    s = runner.build(x).settings() if runner is not None else {
+        "backend": "eager", "backend_requested": "eager", "max_abs_logit_diff": 0.0}
+    line = f"backend: {s['backend']}"
+    if s["backend_requested"] != s["backend"]:
+        line += f" (asked: {s['backend_requested']})"
+    if s["backend"] != "eager":
+        line += f", max abs logit difference from eager PyTorch {s['max_abs_logit_diff']:.1g}"
+    return line
 
 
 def cmd_explain(args) -> int:
@@ -332,6 +378,8 @@ def cmd_explain(args) -> int:
     _check_out(args.out)
     check_device(args.device)
     check_design_size(_design_inputs(args), args.nb_design)
+    args.precision, args.backend = _forward_options(args)  # deprecated flags: warned once, here
+    args.autocast = args.channels_last = None
     images = [load_image(p) for p in paths]  # decodes all: a bad file stops the run before any compute
     kwargs = {"checkpoint": args.checkpoint} if args.checkpoint else {}
     model = load_model(args.model, device=args.device, **kwargs)
@@ -339,6 +387,9 @@ def cmd_explain(args) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.no_progress:
         print(_plan_line(args, explainer, len(paths)), file=sys.stderr, flush=True)
+        # build (export, compile) and check the backend now, so the first batch's
+        # time, and the estimate made from it, is the time of a forward pass
+        print(_backend_line(explainer, model.prepare(images[0])[None]), file=sys.stderr, flush=True)
     rows, taken = [], set()
     for k, (path, pil) in enumerate(zip(paths, images), start=1):
         x = model.prepare(pil)

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._common import ForwardPass, check_autocast, format_bytes
+from ._common import ForwardPass, format_bytes, forward_options
 from ._version import __version__
 from .estimators import Estimator, estimator_name, get_estimator, total_indices
 from .explanation import Explanation
@@ -88,13 +88,24 @@ class SobolAttribution:
     device:
         Where to run (a ``torch.device``, or ``"cpu"``, ``"cuda"``,
         ``"cuda:K"``, ``"mps"``); defaults to the model's device.
-    autocast:
-        ``None`` / ``"none"`` / ``"float32"`` (float32), ``"bfloat16"`` or
-        ``"float16"``: autocast of the forward passes only (perturbations and
-        estimation stay in float32 / float64).
-    channels_last:
-        Run the network and its inputs in ``torch.channels_last`` memory
-        format (converts the model's parameters in place).
+    precision:
+        ``"float32"`` (default), ``"bfloat16"`` or ``"float16"`` (autocast of
+        the forward passes only: perturbations and estimation stay in float32
+        / float64; changes the numbers), or ``"auto"`` (reduced precision only
+        where the hardware runs it natively: CUDA, CPUs with AVX512-BF16 or
+        AMX). See :func:`spectral_attribution.backends.resolve_precision`.
+    backend:
+        What runs the network: ``"eager"`` (default: PyTorch, as written),
+        ``"channels_last"``, ``"compile"``, ``"onnxruntime"``, ``"openvino"``,
+        ``"cuda_graphs"`` or ``"auto"`` (the fastest candidate for the device
+        that agrees with eager). A backend other than eager is used only when
+        its logits agree with eager float32 within 1e-3 on the first batch;
+        otherwise the engine falls back to eager with a
+        :class:`~spectral_attribution.backends.BackendFallbackWarning`. See
+        :mod:`spectral_attribution.backends`.
+    autocast, channels_last:
+        Deprecated spellings of ``precision`` and ``backend="channels_last"``
+        (a :class:`DeprecationWarning`).
     progress:
         Report the forward passes of each image (:mod:`spectral_attribution.progress`):
         ``None`` (default) a bar with the time left when stderr is a terminal,
@@ -114,20 +125,21 @@ class SobolAttribution:
     ------
     ValueError
         ``nb_design`` not a power of two ``>= 2``, a negative seed, unknown
-        estimator, autocast or device value, ``batch_size < 1``, a grid too
-        large for SciPy's Sobol' dimensions; the rules of
-        :mod:`spectral_attribution.parameters`.
+        estimator, precision, backend, autocast or device value, a backend the
+        device cannot run, ``batch_size < 1``, a grid too large for SciPy's
+        Sobol' dimensions; the rules of :mod:`spectral_attribution.parameters`.
     """
 
     method = "sobol"
 
     def __init__(self, model: nn.Module, perturbation, nb_design: int = 8, seed: int = 0,
                  estimator: Estimator = "jansen", batch_size: int = 64, device=None,
-                 autocast: str | None = None, channels_last: bool = False,
-                 progress: bool | None = None):
+                 precision: str = "float32", backend: str = "eager",
+                 progress: bool | None = None, *, autocast: str | None = None,
+                 channels_last: bool | None = None):
         self._estimator = get_estimator(estimator)
         self.estimator = estimator_name(estimator)
-        self.autocast = check_autocast(autocast)
+        precision, backend = forward_options(precision, backend, autocast, channels_last)
         batch_size = check_batch_size(batch_size)
         self.model = as_wrapper(model)
         self.model.eval()
@@ -135,13 +147,27 @@ class SobolAttribution:
             check_device(device)
         self.device = torch.device(device) if device is not None else self.model.device
         self.model.to(self.device)
-        self.channels_last = bool(channels_last)
         self.batch_size = int(batch_size)
-        self.forward = ForwardPass(self.model, self.batch_size, self.autocast, self.channels_last,
-                                   self.device)
+        self.forward = ForwardPass(self.model, self.batch_size, precision, backend, self.device)
         self.perturbation = perturbation
         self.design = SobolDesign.create(perturbation.dim, nb_design, seed)
         self.progress = progress
+
+    @property
+    def precision(self) -> str:
+        """The precision of the forward passes, resolved (never ``"auto"``)."""
+        return self.forward.precision
+
+    @property
+    def backend(self) -> str:
+        """The backend that runs the network, resolved (never ``"auto"``; built on a
+        random example if no image has been explained yet)."""
+        return self.forward.backend
+
+    @property
+    def autocast(self) -> str | None:
+        """Deprecated: :attr:`precision` as the old ``autocast`` value (``None`` for float32)."""
+        return self.forward.autocast
 
     @property
     def nb_forward(self) -> int:
@@ -287,7 +313,7 @@ class SobolAttribution:
         return {"method": self.method, **self.perturbation.settings(),
                 "nb_design": self.design.nb_design, "seed": self.design.seed,
                 "estimator": self.estimator, "batch_size": self.batch_size,
-                "autocast": self.autocast, "channels_last": self.channels_last,
+                "precision": self.precision, "backend": self.backend,
                 "device": str(self.device), "model": self.model.name,
                 "nb_forward": self.nb_forward, "version": __version__}
 

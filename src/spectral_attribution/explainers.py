@@ -70,8 +70,8 @@ class WCAM(SobolAttribution):
     drop_approximation:
         Mask the approximation coefficients to 0 in every design.
     **kwargs:
-        ``seed``, ``estimator``, ``batch_size``, ``device``, ``autocast``,
-        ``channels_last``, ``progress``: see :class:`SobolAttribution`.
+        ``seed``, ``estimator``, ``batch_size``, ``device``, ``precision``,
+        ``backend``, ``progress``: see :class:`SobolAttribution`.
 
     Examples
     --------
@@ -206,8 +206,8 @@ class WaveletSobol(WCAM):
         ``"approximation"`` is accepted as the same flag (the name used by the
         paper's scripts).
     **kwargs:
-        ``wavelet``, ``seed``, ``estimator``, ``device``, ``autocast``,
-        ``channels_last``, ``progress``: see :class:`WCAM`. The original's
+        ``wavelet``, ``seed``, ``estimator``, ``device``, ``precision``,
+        ``backend``, ``progress``: see :class:`WCAM`. The original's
         ``sampler`` and ``perturbation_function`` do not exist here.
 
     Raises

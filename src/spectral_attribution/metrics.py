@@ -24,7 +24,7 @@ Vocabulary (METHOD.md, section 4):
   perturbation (:func:`mu_fidelity`, :func:`insertion_deletion`).
 
 Model-querying functions all take the same four objects (and ``batch_size``
-and ``autocast``, passed to the package's one forward loop,
+and ``precision`` / ``backend``, passed to the package's one forward loop,
 :class:`~spectral_attribution._common.ForwardPass`):
 
 ``model``
@@ -289,13 +289,14 @@ def _device(model, context) -> torch.device:
 
 
 def _logits(model, perturbation, context, masks: np.ndarray, batch_size: int,
-            autocast: str | None = None) -> torch.Tensor:
+            autocast: str | None = None, *,
+            precision: str = "float32", backend: str = "eager") -> torch.Tensor:
     """Logits ``(m, K)`` (float32, CPU) of the images built from ``masks`` ``(m, d)``.
 
     The images are built a batch at a time and go through the package's one
     forward loop (:class:`~spectral_attribution._common.ForwardPass`).
     """
-    forward = ForwardPass(model, batch_size, autocast)
+    forward = ForwardPass(model, batch_size, precision, backend, autocast=autocast)
     device = _device(model, context)
 
     def images():
@@ -377,7 +378,8 @@ def keep_top_k(perturbation, context, order, k: int) -> torch.Tensor:
 
 
 def reconstruction_curve(model, perturbation, context, order, k_values, reference_label: int,
-                         batch_size: int = 64, autocast: str | None = None) -> pd.DataFrame:
+                         batch_size: int = 64, autocast: str | None = None, *,
+            precision: str = "float32", backend: str = "eager") -> pd.DataFrame:
     """Predictions on the images rebuilt from the top-``k`` cells, for each ``k``.
 
     Parameters
@@ -389,11 +391,14 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
         Numbers of kept cells, integers in ``0..d``.
     reference_label:
         The label whose restoration is tracked.
+    precision, backend:
+        Precision (``"float32"`` default, ``"bfloat16"``, ``"float16"``,
+        ``"auto"``) and backend (``"eager"`` default, or one of
+        :data:`spectral_attribution.backends.BACKENDS`) of the forward passes,
+        accepted by every model-querying function here; see
+        :class:`~spectral_attribution._common.ForwardPass`.
     autocast:
-        ``None`` / ``"none"`` / ``"float32"`` (float32), ``"bfloat16"`` or
-        ``"float16"``: mixed precision of the forward passes (the values of
-        :data:`~spectral_attribution._common.AUTOCAST_VALUES`, accepted by
-        every model-querying function here).
+        Deprecated spelling of ``precision``.
 
     Returns
     -------
@@ -405,7 +410,7 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
     """
     d = _dim(perturbation)
     k_values = np.asarray(k_values, dtype=np.int64).ravel()
-    logits = _logits(model, perturbation, context, top_k_masks(order, k_values, d), batch_size, autocast)
+    logits = _logits(model, perturbation, context, top_k_masks(order, k_values, d), batch_size, autocast, precision=precision, backend=backend)
     predicted = logits.argmax(dim=-1).numpy()
     return pd.DataFrame({
         "k": k_values,
@@ -436,7 +441,8 @@ class ReconstructionDepth(NamedTuple):
 
 def reconstruction_depth(model, perturbation, context, order, reference_label: int,
                          k_values=None, batch_size: int = 64,
-                         autocast: str | None = None) -> ReconstructionDepth:
+                         autocast: str | None = None, *,
+            precision: str = "float32", backend: str = "eager") -> ReconstructionDepth:
     """Reconstruction depth: the smallest ``k`` whose top-``k`` reconstruction is classified as the reference label.
 
     Keep the wavelet coefficients of the first ``k`` cells of ``order``
@@ -482,7 +488,7 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
         ks = k_values[start:start + step]
         start += len(ks)
         step = min(2 * step, int(batch_size))
-        logits = _logits(model, perturbation, context, top_k_masks(order, ks, d), batch_size, autocast)
+        logits = _logits(model, perturbation, context, top_k_masks(order, ks, d), batch_size, autocast, precision=precision, backend=backend)
         spent += len(ks)
         hits = np.flatnonzero(logits.argmax(dim=-1).numpy() == int(reference_label))
         if hits.size:
@@ -494,7 +500,8 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
 
 def random_order_depths(model, perturbation, context, reference_label: int, nb_draws: int = 5,
                         seed: int | Sequence[int] = 0, k_values=None, batch_size: int = 64,
-                        autocast: str | None = None) -> np.ndarray:
+                        autocast: str | None = None, *,
+            precision: str = "float32", backend: str = "eager") -> np.ndarray:
     """Reconstruction depths with random orders of the cells (the baseline of the WCAM order).
 
     Draw ``r`` uses the permutation ``numpy.random.default_rng([*seed, r]).permutation(d)``
@@ -515,7 +522,7 @@ def random_order_depths(model, perturbation, context, reference_label: int, nb_d
     for r in range(int(nb_draws)):
         order = np.random.default_rng([*(int(v) for v in np.atleast_1d(seed)), r]).permutation(d)
         out[r] = reconstruction_depth(model, perturbation, context, order, reference_label,
-                                      k_values, batch_size, autocast).depth
+                                      k_values, batch_size, autocast, precision=precision, backend=backend).depth
     return out
 
 
@@ -578,7 +585,8 @@ def depth_robustness_fit(df: pd.DataFrame, x: str = "depth_share", y: str = "rob
 def mu_fidelity(model, perturbation, context, attribution, target: int,
                 subset_fraction: float = 0.2, nb_subsets: int = 128, seed: int | Sequence[int] = 0,
                 batch_size: int = 64, score: str = "logit", correlation: str = "spearman",
-                autocast: str | None = None) -> float:
+                autocast: str | None = None, *,
+            precision: str = "float32", backend: str = "eager") -> float:
     """mu-fidelity (Bhatt, Weller & Moura, IJCAI 2020) of an attribution over cells.
 
     Draw ``nb_subsets`` random subsets ``S`` of ``round(subset_fraction * d)``
@@ -627,7 +635,7 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     if correlation not in ("spearman", "pearson"):
         raise ValueError(f"correlation must be 'spearman' or 'pearson', got {correlation!r}")
     subsets = removal_subsets(d, subset_fraction, nb_subsets, seed)
-    drops = subset_drops(model, perturbation, context, target, subsets, batch_size, score, autocast)
+    drops = subset_drops(model, perturbation, context, target, subsets, batch_size, score, autocast, precision=precision, backend=backend)
     return mu_fidelity_from_drops(a, subsets, drops, correlation)
 
 
@@ -672,7 +680,8 @@ def removal_subsets(dim: int, subset_fraction: float = 0.2, nb_subsets: int = 12
 
 
 def subset_drops(model, perturbation, context, target: int, subsets, batch_size: int = 64,
-                 score: str = "logit", autocast: str | None = None) -> np.ndarray:
+                 score: str = "logit", autocast: str | None = None, *,
+            precision: str = "float32", backend: str = "eager") -> np.ndarray:
     """Drops ``f(x) - f(x_{S removed})`` of the target's score, one per row of ``subsets``.
 
     ``f(x)`` is the score of the all-ones mask. The forward passes
@@ -685,7 +694,7 @@ def subset_drops(model, perturbation, context, target: int, subsets, batch_size:
     masks = np.ones((len(subsets) + 1, d), dtype=np.float32)
     for s, subset in enumerate(subsets):
         masks[s + 1, subset] = 0.0
-    scores = _scores(_logits(model, perturbation, context, masks, batch_size, autocast),
+    scores = _scores(_logits(model, perturbation, context, masks, batch_size, autocast, precision=precision, backend=backend),
                      int(target), score)
     return scores[0] - scores[1:]
 
@@ -711,7 +720,8 @@ def mu_fidelity_from_drops(attribution, subsets, drops, correlation: str = "spea
 
 def insertion_deletion(model, perturbation, context, attribution, target: int, steps: int = 32,
                        batch_size: int = 64, score: str = "probability",
-                       autocast: str | None = None) -> dict:
+                       autocast: str | None = None, *,
+            precision: str = "float32", backend: str = "eager") -> dict:
     """Insertion and deletion curves and their areas (Petsiuk, Das & Saenko, BMVC 2018).
 
     Cells are taken in decreasing order of ``attribution``. At step
@@ -749,7 +759,7 @@ def insertion_deletion(model, perturbation, context, attribution, target: int, s
     inserted = top_k_masks(importance_order(a), ks, d)
     deleted = 1.0 - inserted
     scores = _scores(_logits(model, perturbation, context, np.concatenate([inserted, deleted]),
-                             batch_size, autocast), int(target), score)
+                             batch_size, autocast, precision=precision, backend=backend), int(target), score)
     fractions = ks / d
     insertion, deletion = scores[:len(ks)], scores[len(ks):]
     return {"fractions": fractions, "insertion": insertion, "deletion": deletion,

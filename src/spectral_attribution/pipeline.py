@@ -32,6 +32,10 @@ explains or scores an image.
 The ``methods`` list (:func:`method_entries`) names the attribution methods
 compared with the WCAM (``wcam`` and ``wam`` entries).
 
+Forward passes run at ``wcam.precision`` through ``wcam.backend``
+(:func:`forward_settings`). The studies' functions take ``forward``
+(:func:`study_forward_params`: float32 through the configured backend).
+
 Shards
 ------
 Images are processed in shards of ``wcam.shard_size`` images of
@@ -344,7 +348,6 @@ def source_params(config: dict) -> dict:
 #: Former name of :func:`source_params`.
 data_source_config = source_params
 
-_PRECISION_KEYS = ("estimator", "batch_size", "autocast", "channels_last")
 
 
 def explainer_params(config: dict, kind: str) -> dict:
@@ -362,13 +365,13 @@ def explainer_params(config: dict, kind: str) -> dict:
       ``nb_design`` (``null``: the ``wcam`` value) and the common keys (the
       levels come from the views).
 
-    Common keys, from ``wcam``: ``estimator``, ``batch_size``, ``autocast``,
-    ``channels_last``. Values are plain ints, strings, booleans or ``None``.
+    Common keys, from ``wcam``: ``estimator``, ``batch_size``, and ``precision``
+    and ``backend`` (:func:`forward_settings`; as asked, ``auto`` unresolved: the
+    shard records what it resolved to). Values are plain ints, strings, booleans or ``None``.
     """
     w = config["wcam"]
-    common = {k: w.get(k) for k in _PRECISION_KEYS}
-    common["batch_size"] = int(common["batch_size"])
-    common["channels_last"] = bool(common["channels_last"])
+    common = {"estimator": w.get("estimator"), "batch_size": int(w["batch_size"]),
+              **forward_settings(config)}
     if kind == "wcam":
         return _canonical({"method": "wcam", "grid_size": int(w["grid_size"]),
                            "nb_design": int(w["nb_design"]), "levels": int(w["levels"]),
@@ -487,6 +490,51 @@ def _pil(rows: pd.DataFrame):
     from . import data
 
     return [data.load_image(p) for p in rows["path"]]
+
+
+def forward_settings(config: dict) -> dict:
+    """``{"precision", "backend"}`` of the forward passes, from ``config["wcam"]``.
+
+    ``wcam.precision`` (``float32`` default, ``bfloat16``, ``float16``,
+    ``auto``) and ``wcam.backend`` (``auto`` default, ``eager``,
+    ``channels_last``, ``compile``, ``onnxruntime``, ``openvino``,
+    ``cuda_graphs``). The deprecated keys still work, with a warning:
+    ``wcam.autocast: bfloat16`` means ``precision: bfloat16`` (``null``:
+    float32) and ``wcam.channels_last: true`` means ``backend:
+    channels_last`` when ``backend`` is ``eager`` (``auto`` already picks the
+    fastest backend that agrees with eager).
+
+    Raises
+    ------
+    ValueError
+        ``wcam.autocast`` and ``wcam.precision`` both set, to different values.
+    """
+    import warnings
+
+    from ._common import forward_options
+
+    w = config.get("wcam", {})
+    precision, backend = w.get("precision") or "float32", w.get("backend") or "auto"
+    autocast, channels_last = w.get("autocast"), w.get("channels_last")
+    if autocast is not None or channels_last:
+        if autocast is not None and precision not in ("float32", autocast):
+            raise ValueError(f"config: wcam.autocast ({autocast!r}) and wcam.precision "
+                             f"({precision!r}) disagree; delete wcam.autocast (deprecated)")
+        warnings.warn("config: wcam.autocast / wcam.channels_last are deprecated; use "
+                      "wcam.precision (float32, bfloat16, float16, auto) and wcam.backend "
+                      "(auto, eager, channels_last, ...)", FutureWarning, stacklevel=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            precision, backend = forward_options(precision, backend, autocast, channels_last)
+    return {"precision": precision, "backend": backend}
+
+
+def study_forward_params(config: dict) -> dict:
+    """``{"precision", "backend"}`` of the studies' forward passes (their rules' ``forward``
+    param): the configured backend (it agrees with eager within 1e-3 logits), always in
+    float32, so that depths, drops and predictions compare across machines and with the
+    paper."""
+    return {"precision": "float32", "backend": forward_settings(config)["backend"]}
 
 
 def target_policy(config: dict) -> str:
@@ -657,7 +705,8 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
                  "target_source": [e.settings["target_source"] for e in explanations],
                  "wall_time_s": seconds}
         prov = _provenance(params, wrapper, held, "explain_shard", nickname=nickname,
-                           variant=variant, shard=str(shard), nb_forward=explain.nb_forward)
+                           variant=variant, shard=str(shard), nb_forward=explain.nb_forward,
+                           precision=explain.precision, backend=explain.backend)
     return results.write_shard(out_npz, explanations, ids, labels=labels, seed=int(seed),
                                provenance=prov, extra_columns=extra)
 
@@ -746,7 +795,8 @@ def wam_shard(*, model: dict, wam: dict, shard_size: int, target_policy: str, se
 # --------------------------------------------------------------------------
 def corruption_baseline_shard(*, model: dict, corruptions: dict, shard_size: int, batch_size: int,
                               seed: int, device: str, nickname: str, shard: str, samples_csv,
-                              out_csv, threads: int | None = None) -> pd.DataFrame:
+                              out_csv, forward: dict | None = None,
+                              threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.corruption_baseline` on the images of one shard; writes ``out_csv``.
 
     ``corruptions``: :func:`corruption_params`. Copy seeds depend on the
@@ -773,7 +823,7 @@ def corruption_baseline_shard(*, model: dict, corruptions: dict, shard_size: int
                                              severities=corruptions["severities"],
                                              seed=int(seed) + 1_000_003 * index,
                                              batch_size=int(batch_size), labels=[int(label)],
-                                             progress=False)
+                                             progress=False, **(forward or {}))
             frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     df["model"] = nickname
@@ -829,7 +879,8 @@ def select_corrupted(*, selection: dict, seed: int, baseline_csvs: Sequence, out
 
 def reconstruction_shard(*, model: dict, reconstruction: dict, batch_size: int, seed: int,
                          device: str, nickname: str, variant: str, shard_npz, samples_csv,
-                         out_csv, threads: int | None = None) -> pd.DataFrame:
+                         out_csv, forward: dict | None = None,
+                         threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.sufficient_reconstruction` of the WCAMs of one shard; writes ``out_csv``.
 
     ``reconstruction``: :func:`reconstruction_params`. Each depth is scored
@@ -855,7 +906,7 @@ def reconstruction_shard(*, model: dict, reconstruction: dict, batch_size: int, 
             wrapper, images, shard.explanations, list(manifest["image_id"]), conditions=condition,
             nb_random_draws=int(reconstruction["nb_random_draws"]), seed=int(seed),
             batch_size=int(batch_size), max_k=reconstruction.get("max_k"),
-            extra_columns=extra, progress=True)
+            extra_columns=extra, progress=True, **(forward or {}))
     df["model"] = nickname
     if "source_image_id" not in df.columns:
         df["source_image_id"] = df["image_id"]
@@ -899,7 +950,7 @@ def zoom_shard(*, model: dict, explainer: dict, views: dict, shard_size: int, se
 
 def faithfulness_shard(*, model: dict, faithfulness: dict, batch_size: int, seed: int, device: str,
                        nickname: str, wcam_npz, spatial_npz, samples_csv, out_csv,
-                       threads: int | None = None) -> pd.DataFrame:
+                       forward: dict | None = None, threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.faithfulness` of the clean WCAMs and spatial Sobol' maps of one shard.
 
     ``faithfulness``: :func:`faithfulness_params`.
@@ -920,7 +971,7 @@ def faithfulness_shard(*, model: dict, faithfulness: dict, batch_size: int, seed
                                   nb_subsets=int(f["nb_subsets"]),
                                   subset_fraction=float(f["subset_fraction"]), steps=int(f["steps"]),
                                   seed=int(seed), batch_size=int(batch_size), score=f["score"],
-                                  progress=True)
+                                  progress=True, **(forward or {}))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
@@ -928,7 +979,7 @@ def faithfulness_shard(*, model: dict, faithfulness: dict, batch_size: int, seed
 
 def methods_shard(*, model: dict, faithfulness: dict, batch_size: int, seed: int, device: str,
                   nickname: str, wcam_npz, wam_npzs: dict, samples_csv, out_csv,
-                  threads: int | None = None) -> pd.DataFrame:
+                  forward: dict | None = None, threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.compare_methods` of one shard: its clean WCAMs against its WAM maps.
 
     Parameters
@@ -970,7 +1021,8 @@ def methods_shard(*, model: dict, faithfulness: dict, batch_size: int, seed: int
                                      nb_subsets=int(f["nb_subsets"]),
                                      subset_fraction=float(f["subset_fraction"]),
                                      steps=int(f["steps"]), seed=int(seed),
-                                     batch_size=int(batch_size), score=f["score"], progress=True)
+                                     batch_size=int(batch_size), score=f["score"], progress=True,
+                                     **(forward or {}))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df
@@ -994,7 +1046,8 @@ def _shard_images(wrapper, manifest: pd.DataFrame, samples_csv, variant: str):
 
 def depth_baselines_shard(*, model: dict, reconstruction: dict, nb_draws: int, batch_size: int,
                           seed: int, device: str, nickname: str, variant: str, shard_npz,
-                          samples_csv, out_csv, threads: int | None = None) -> pd.DataFrame:
+                          samples_csv, out_csv, forward: dict | None = None,
+                          threads: int | None = None) -> pd.DataFrame:
     """:func:`studies.baseline_depths` of the WCAMs of one shard (model-free orders); writes ``out_csv``.
 
     Orders ``wcam``, ``coarse_to_fine``, ``wcam_approximation_first`` and
@@ -1019,7 +1072,8 @@ def depth_baselines_shard(*, model: dict, reconstruction: dict, nb_draws: int, b
             wrapper, images, shard.explanations, [str(i) for i in manifest["image_id"]],
             conditions="corrupted" if variant == "corrupted" else "clean",
             nb_draws=int(nb_draws), seed=int(seed), batch_size=int(batch_size),
-            max_k=reconstruction.get("max_k"), extra_columns=extra, progress=False)
+            max_k=reconstruction.get("max_k"), extra_columns=extra, progress=False,
+            **(forward or {}))
     df["model"] = nickname
     results.write_csv(df, out_csv)
     return df

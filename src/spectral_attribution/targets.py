@@ -164,7 +164,7 @@ def explain_with_policy(explainer, images, policy: str = "prediction", labels=No
                 from ._common import predictions
 
                 pred, _ = predictions(explainer.model, images, batch_size or 64,
-                                      getattr(explainer, "autocast", None))
+                                      precision=getattr(explainer, "precision", "float32"))
         classes, sources = explained_classes(policy, pred, lab)
         explanations = explainer(images, [int(c) for c in classes])
     return [record_target(e, policy, s) for e, s in zip(explanations, sources)]

@@ -19,6 +19,7 @@ rule depth_baselines:
         batch_size=lookup(dpath="wcam/batch_size", within=config),
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
+        forward=pipeline.study_forward_params(config),
     wildcard_constraints:
         variant="clean|corrupted",
     threads: THREADS

@@ -45,6 +45,7 @@ rule methods:
         batch_size=lookup(dpath="wcam/batch_size", within=config),
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
+        forward=pipeline.study_forward_params(config),
     threads: THREADS
     resources:
         gpu=GPU,

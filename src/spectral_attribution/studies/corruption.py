@@ -62,7 +62,8 @@ __all__ = [
 def corruption_baseline(model, images, image_ids: Sequence[str], corruptions="standard-15",
                         severities: Sequence[int] = (1, 2, 3, 4, 5), seed: int = 0,
                         batch_size: int = 64, labels: Sequence[int] | None = None,
-                        autocast: str | None = None, progress=None) -> pd.DataFrame:
+                        autocast: str | None = None, progress=None, *,
+                        precision: str = "float32", backend: str = "eager") -> pd.DataFrame:
     """Predictions of ``model`` on every corrupted copy of every image.
 
     Parameters
@@ -113,8 +114,10 @@ def corruption_baseline(model, images, image_ids: Sequence[str], corruptions="st
     Cost: ``15 x 5`` corruptions per image (standard-15) on the CPU (each under 0.2 s at
     224 px; ``glass_blur`` compiles its numba loop once per process, about
     2 s) plus as many forward passes, batched by ``batch_size``.
-    ``autocast`` (``None``, ``"bfloat16"``, ``"float16"``) sets the precision
-    of the forward passes.
+    ``precision`` (``"float32"`` default, ``"bfloat16"``, ``"float16"``,
+    ``"auto"``) and ``backend`` (``"eager"`` default, ``"auto"``, ...: see
+    :mod:`spectral_attribution.backends`) set how the forward passes run;
+    ``autocast`` is the deprecated spelling of ``precision``.
     """
     images = as_image_list(images)
     ids = check_ids(image_ids, len(images))
@@ -122,7 +125,7 @@ def corruption_baseline(model, images, image_ids: Sequence[str], corruptions="st
     severities = [check_severity(v) for v in severities]
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"got {len(labels)} labels for {len(images)} images")
-    clean_pred, clean_prob = predictions(model, images, batch_size, autocast)
+    clean_pred, clean_prob = predictions(model, images, batch_size, autocast, precision=precision, backend=backend)
     rows = []
     for i in progress_bar(range(len(images)), progress, "corruptions"):
         copies, meta = [], []
@@ -131,7 +134,7 @@ def corruption_baseline(model, images, image_ids: Sequence[str], corruptions="st
                 seed_i = copy_seed(seed, i, name, sev)
                 copies.append(corrupt(images[i].detach().cpu().float().clamp(0, 1), name, sev, seed_i))
                 meta.append((name, sev, seed_i))
-        pred, prob = predictions(model, copies, batch_size, autocast)
+        pred, prob = predictions(model, copies, batch_size, autocast, precision=precision, backend=backend)
         for (name, sev, seed_i), p, q in zip(meta, pred, prob):
             rows.append({
                 "model": model_name(model), "image_id": ids[i],

@@ -77,7 +77,8 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
                                              "within_level"),
                     nb_draws: int = 3, seed: int = 0, batch_size: int = 64,
                     max_k: int | None = None, extra_columns: pd.DataFrame | None = None,
-                    autocast: str | None = None, progress=None) -> pd.DataFrame:
+                    autocast: str | None = None, progress=None, *,
+                        precision: str = "float32", backend: str = "eager") -> pd.DataFrame:
     """Reconstruction depth of each image with the WCAM order and model-free orders.
 
     For each image and order: keep the wavelet coefficients of the first
@@ -146,7 +147,7 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
         raise ValueError(f"got {len(conditions)} conditions for {len(images)} images")
     if extra_columns is not None and len(extra_columns) != len(images):
         raise ValueError(f"extra_columns has {len(extra_columns)} rows for {len(images)} images")
-    predicted, confidence = (predictions(model, images, batch_size, autocast) if images
+    predicted, confidence = (predictions(model, images, batch_size, autocast, precision=precision, backend=backend) if images
                              else ([], []))
     device = model_device(model) or torch.device("cpu")
     extra = None if extra_columns is None else extra_columns.reset_index(drop=True)
@@ -167,7 +168,7 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
             key = np.asarray(order, dtype=np.int64).tobytes()
             if key not in known:
                 res = metrics.reconstruction_depth(model, pert, ctx, order, ref, k_values,
-                                                   batch_size, autocast)
+                                                   batch_size, autocast, precision=precision, backend=backend)
                 known[key] = censored_depth(res, top)
             return known[key], known[key] <= top
 

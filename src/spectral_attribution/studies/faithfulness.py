@@ -54,7 +54,8 @@ _COLUMNS = ["model", "image_id", "method", "domain", "target", "target_source", 
 def faithfulness_scores(model, image: torch.Tensor, explanation, perturbation, seed,
                         nb_subsets: int = 128, subset_fraction: float = 0.2, steps: int = 32,
                         batch_size: int = 64, score: str = "probability",
-                        autocast: str | None = None) -> dict:
+                        autocast: str | None = None, *, precision: str = "float32",
+                        backend: str = "eager") -> dict:
     """mu-fidelity, insertion and deletion of one explanation of one image.
 
     The attribution is ``explanation.indices`` (one value per input of
@@ -84,9 +85,10 @@ def faithfulness_scores(model, image: torch.Tensor, explanation, perturbation, s
     target = int(explanation.target)
     mu = metrics.mu_fidelity(model, perturbation, ctx, explanation.indices, target,
                              subset_fraction, nb_subsets, seed, batch_size, "logit",
-                             autocast=autocast)
+                             autocast=autocast, precision=precision, backend=backend)
     curves = metrics.insertion_deletion(model, perturbation, ctx, explanation.indices, target,
-                                        steps, batch_size, score, autocast)
+                                        steps, batch_size, score, autocast, precision=precision,
+                                        backend=backend)
     return {"dim": perturbation.dim, "mu_fidelity": mu,
             "insertion_auc": curves["insertion_auc"], "deletion_auc": curves["deletion_auc"]}
 
@@ -96,7 +98,8 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
                  subset_fraction: float = 0.2, steps: int = 32, seed: int = 0,
                  batch_size: int = 64, score: str = "probability",
                  autocast: str | None = None, progress=None,
-                 baselines: bool = True) -> pd.DataFrame:
+                 baselines: bool = True, *, precision: str = "float32",
+                 backend: str = "eager") -> pd.DataFrame:
     """mu-fidelity, insertion and deletion of the WCAM, the spatial Sobol' map and their baselines.
 
     For each image and each method: the attribution is the explanation's
@@ -174,7 +177,8 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
             raise ValueError(f"got {len(ex)} {what} explanations for {len(images)} images")
     device = model_device(model) or torch.device("cpu")
     common = dict(nb_subsets=int(nb_subsets), subset_fraction=float(subset_fraction),
-                  steps=int(steps), batch_size=batch_size, score=score, autocast=autocast)
+                  steps=int(steps), batch_size=batch_size, score=score,
+                  autocast=autocast, precision=precision, backend=backend)
     rows = []
     for i in progress_bar(range(len(images)), progress, "faithfulness"):
         image = images[i].to(device, torch.float32)
@@ -204,22 +208,22 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
 
 def _score(model, pert, image, attributions: dict, target: int, seed, kept, head: dict,
            domain: str, *, nb_subsets, subset_fraction, steps, batch_size, score,
-           autocast) -> list[dict]:
+           autocast, precision, backend) -> list[dict]:
     """Rows of one image and domain: the subsets' forward passes once, then each attribution."""
     ctx = pert.prepare(image)
     d = pert.dim
     subsets = metrics.removal_subsets(d, subset_fraction, nb_subsets, seed)
-    drops = metrics.subset_drops(model, pert, ctx, target, subsets, batch_size, "logit", autocast)
+    drops = metrics.subset_drops(model, pert, ctx, target, subsets, batch_size, "logit", autocast, precision=precision, backend=backend)
     kept_subsets = kept_drops = None
     if kept is not None and len(kept):
         kept_subsets = metrics.removal_subsets(d, subset_fraction, nb_subsets, (*seed, 1), allowed=kept)
         kept_drops = metrics.subset_drops(model, pert, ctx, target, kept_subsets, batch_size,
-                                          "logit", autocast)
+                                          "logit", autocast, precision=precision, backend=backend)
     rows = []
     for method, attribution in attributions.items():
         a = np.asarray(attribution, dtype=np.float64).ravel()
         curves = metrics.insertion_deletion(model, pert, ctx, a, target, steps, batch_size, score,
-                                            autocast)
+                                            autocast, precision=precision, backend=backend)
         rows.append({**head, "method": method, "domain": domain, "target": target, "dim": d,
                      "mu_fidelity": metrics.mu_fidelity_from_drops(a, subsets, drops),
                      "mu_fidelity_approximation_kept": (

@@ -104,7 +104,8 @@ def compare_methods(model, images, image_ids: Sequence[str], wcam_explanations,
                     others: Mapping[str, Sequence], wall_times: Mapping[str, Sequence[float]] | None = None,
                     nb_subsets: int = 128, subset_fraction: float = 0.2, steps: int = 32,
                     seed: int = 0, batch_size: int = 64, score: str = "probability",
-                    autocast: str | None = None, progress=None) -> pd.DataFrame:
+                    autocast: str | None = None, progress=None, *, precision: str = "float32",
+                    backend: str = "eager") -> pd.DataFrame:
     """Compare other attributions of the wavelet grid (WAMs) with the WCAM, image by image.
 
     Parameters
@@ -125,7 +126,7 @@ def compare_methods(model, images, image_ids: Sequence[str], wcam_explanations,
     wall_times:
         Optional method label (``"wcam"`` and the labels of ``others``) →
         ``B`` seconds; missing ones are NaN.
-    nb_subsets, subset_fraction, steps, score, batch_size, autocast:
+    nb_subsets, subset_fraction, steps, score, batch_size, autocast, precision, backend:
         The faithfulness metrics' settings, the same for every method (see
         :func:`~spectral_attribution.studies.faithfulness.faithfulness`).
     seed:
@@ -175,7 +176,7 @@ def compare_methods(model, images, image_ids: Sequence[str], wcam_explanations,
                                  f"the WCAM {np.shape(reference.indices)}")
             scores = faithfulness_scores(model, image, e, wavelet_perturbation_for(e), (seed, i),
                                          nb_subsets, subset_fraction, steps, batch_size, score,
-                                         autocast)
+                                         autocast, precision=precision, backend=backend)
             times = wall_times.get(label)
             rows.append({
                 "model": model_name(model), "image_id": ids[i], "method": label,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._common import as_image_list, check_ids, model_name, progress_bar, require_columns
+from ..backends import BACKENDS
 from ..explainers import WCAM
 from ..stats import bootstrap_ci, spearman
 
@@ -32,8 +33,8 @@ def wcam_noise(model, images, image_ids: Sequence[str], explanations, seed_offse
 
     For each image, a second WCAM is computed with the settings recorded in
     its reference explanation (``grid_size``, ``nb_design``, ``levels``,
-    ``wavelet``, ``estimator``, ``drop_approximation``, ``autocast``,
-    ``channels_last``), for the same target, with the seed
+    ``wavelet``, ``estimator``, ``drop_approximation``, ``precision``,
+    ``backend``; older results' ``autocast``), for the same target, with the seed
     ``settings["seed"] + seed_offset``; only the Sobol' design differs.
 
     Parameters
@@ -87,7 +88,8 @@ def wcam_noise(model, images, image_ids: Sequence[str], explanations, seed_offse
               "levels": int(s["levels"]), "wavelet": s.get("wavelet", "haar"),
               "drop_approximation": bool(s.get("drop_approximation", False)),
               "estimator": s.get("estimator", "jansen"), "seed": seed_b,
-              "autocast": s.get("autocast"), "channels_last": bool(s.get("channels_last", False)),
+              "precision": s.get("precision") or s.get("autocast") or "float32",
+              "backend": s["backend"] if s.get("backend") in BACKENDS else "eager",
               "progress": False, **(explainer_kwargs or {})}
         key = tuple(sorted((k, str(v)) for k, v in kw.items()))
         explainer = explainers.get(key) or explainers.setdefault(key, WCAM(model, **kw))

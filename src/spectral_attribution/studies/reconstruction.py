@@ -56,7 +56,8 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
                               nb_random_draws: int = 5, seed: int = 0,
                               batch_size: int = 64, max_k: int | None = None,
                               extra_columns: pd.DataFrame | None = None,
-                              autocast: str | None = None, progress=None) -> pd.DataFrame:
+                              autocast: str | None = None, progress=None, *,
+                        precision: str = "float32", backend: str = "eager") -> pd.DataFrame:
     """Reconstruction depth with the WCAM order and with random orders.
 
     For each image: rank the WCAM's grid cells by decreasing Sobol' total
@@ -142,9 +143,9 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
         k_values = None if max_k is None else np.arange(1, min(int(max_k), d) + 1)
         target = int(expl.target)  # the class explained is the class scored
         res = metrics.reconstruction_depth(model, pert, ctx, metrics.importance_order(expl.indices),
-                                           target, k_values, batch_size, autocast)
+                                           target, k_values, batch_size, autocast, precision=precision, backend=backend)
         rnd = metrics.random_order_depths(model, pert, ctx, target, nb_random_draws, (seed, i),
-                                          k_values, batch_size, autocast)
+                                          k_values, batch_size, autocast, precision=precision, backend=backend)
         censored = d + 1 if k_values is None else int(k_values[-1]) + 1
         median = float(np.median(rnd))  # censored draws are d + 1: every draw counts
         rows.append({

@@ -193,7 +193,7 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 16,
         octave apart per level of resize.
     explainer_kwargs:
         Extra keyword arguments of :class:`~spectral_attribution.explainers.WCAM`
-        (e.g. ``autocast="bfloat16"``).
+        (e.g. ``precision="bfloat16"``, ``backend="auto"``).
     labels:
         Ground-truth labels (``-1`` unknown), for policy ``"label"``.
     target_policy:
