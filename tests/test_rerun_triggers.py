@@ -107,7 +107,7 @@ def test_a_setting_the_shard_does_not_read_does_not_schedule_it(built_shard, tmp
 @pytest.mark.parametrize("dotted, value, reason", [
     ("wcam.grid_size", 8, "Params have changed"),
     ("wcam.nb_design", 4, "Params have changed"),
-    ("wcam.autocast", "bfloat16", "Params have changed"),
+    ("wcam.precision", "bfloat16", "Params have changed"),
     # (the seed also draws the sample: a folder holds one seed's results, and another seed
     # is refused before any job, see run_checks and test_workflow)
 ])
