@@ -57,6 +57,8 @@ def main() -> None:
     parser.add_argument("--target-policy", default="prediction", choices=("prediction", "label"))
     parser.add_argument("--autocast", default="none", choices=("none", "bfloat16"))
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--backend", default="eager",
+                        help="forward backend (versions with spectral_attribution.backends)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", default=None, help="folder for zoom.csv and the tables")
     args = parser.parse_args()
@@ -68,10 +70,15 @@ def main() -> None:
     autocast = None if args.autocast == "none" else args.autocast
     pils = [data.load_image(p) for p in table["path"]]
     ids, labels = list(table["image_id"]), [int(v) for v in table["label"]]
+    try:  # versions with precision/backend keywords: float32 through the chosen backend
+        from spectral_attribution import backends as _backends  # noqa: F401
+        forward = {"precision": args.autocast if autocast else "float32", "backend": args.backend}
+    except ImportError:  # older versions: their autocast / channels-last
+        forward = {"autocast": autocast, "channels_last": True}
     common = dict(grid_size=args.grid, nb_design=args.designs, seed=args.seed, progress=False,
-                  explainer_kwargs={"autocast": autocast, "channels_last": True})
+                  explainer_kwargs=forward)
     header = (f"{spectral_attribution.__file__}: {args.model}, {args.n} images (seed {args.seed}) of "
-              f"{args.images}, grid {args.grid}, {args.designs} designs, autocast {autocast}, "
+              f"{args.images}, grid {args.grid}, {args.designs} designs, forward {forward}, "
               f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()} "
               f"({torch.backends.cpu.get_cpu_capability()}); images: {', '.join(ids)}")
     print(header)
