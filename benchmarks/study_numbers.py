@@ -34,6 +34,7 @@ Writes ``<out>/summary.json``, ``<out>/summary.md`` and the per-image tables.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import platform
 import time
@@ -82,11 +83,19 @@ def main(argv=None) -> dict:
     p.add_argument("--target-policy", default="prediction", choices=["prediction", "label"])
     p.add_argument("--autocast", default="none", choices=["none", "bfloat16", "float16"])
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--backend", default="eager",
+                   help="forward backend (versions that have spectral_attribution.backends; "
+                        "older versions always run eager PyTorch)")
     p.add_argument("--out", default=str(here / "results" / "study_numbers"))
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     autocast = None if args.autocast == "none" else args.autocast
+    # versions with precision/backend keywords: float32 through the chosen backend (same numbers
+    # as eager within float tolerance); older versions: their autocast / channels-last
+    has_backends = "backend" in inspect.signature(WCAM.__init__).parameters
+    forward = ({"precision": args.autocast if autocast else "float32", "backend": args.backend}
+               if has_backends else {"autocast": autocast})
     names = STANDARD_15 if args.corruptions == "standard-15" else args.corruptions.split(",")
     out = Path(args.out)
     t0 = time.time()
@@ -101,7 +110,7 @@ def main(argv=None) -> dict:
 
     t = time.time()
     base = studies.corruption_baseline(model, x, ids, corruptions=names, severities=severities,
-                                       labels=labels, seed=args.seed, autocast=autocast)
+                                       labels=labels, seed=args.seed, **forward)
     rob = studies.robustness_per_image(base)
     chosen = studies.select_corrupted_copies(
         base, per_image=1, severities=[int(s) for s in args.explain_severities.split(",")],
@@ -111,13 +120,14 @@ def main(argv=None) -> dict:
 
     t = time.time()
     explainer = WCAM(model, grid_size=args.grid, nb_design=args.designs, levels=3, seed=args.seed,
-                     autocast=autocast, channels_last=True, progress=False)
+                     progress=False,
+                     **(forward if has_backends else {"autocast": autocast, "channels_last": True}))
     clean_expls = _explain(explainer, x, labels, args.target_policy)
     copy_expls = _explain(explainer, copies, copy_labels, args.target_policy)
     timings["wcam_s"] = time.time() - t
 
     t = time.time()
-    common = dict(nb_random_draws=args.draws, seed=args.seed, autocast=autocast)
+    common = dict(nb_random_draws=args.draws, seed=args.seed, **forward)
     recon = pd.concat([
         studies.sufficient_reconstruction(model, x, clean_expls, ids, conditions="clean", **common),
         studies.sufficient_reconstruction(model, copies, copy_expls, copy_ids, conditions="corrupted",
@@ -136,7 +146,7 @@ def main(argv=None) -> dict:
                      "severities": severities, "explain_severities": args.explain_severities,
                      "target_policy": args.target_policy if _targets is not None
                      else "old workflow: WCAM of the label, depth scored against the prediction",
-                     "autocast": autocast, "channels_last": True,
+                     "autocast": autocast, "channels_last": True, "forward": forward,
                      "threads": torch.get_num_threads(),
                      "machine": platform.processor() or platform.machine(),
                      "cpu_capability": torch.backends.cpu.get_cpu_capability()},
