@@ -171,8 +171,9 @@ def test_slurm_profile_dry_run(tmp_path):
                 timeout=180)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    # 6 models x 3 variants (clean, corrupted, spatial) x ceil(100 / 10) shards
-    assert re.search(r"^wcam\s+180$", out, flags=re.M)
+    # 6 models x 2 variants (clean, corrupted) x 10 shards; spatial Sobol' maps have their own rule
+    assert re.search(r"^wcam\s+120$", out, flags=re.M)
+    assert re.search(r"^spatial_sobol\s+60$", out, flags=re.M)
 
 
 def test_default_profile_does_not_override_the_slurm_profile():

@@ -48,7 +48,7 @@ from typing import Any
 from . import results
 
 __all__ = ["IDENTITY_KEYS", "ConfigurationMismatch", "identity", "differences",
-           "check_results_folder", "check_shards", "at_start", "record", "incomplete_marker"]
+           "check_results_folder", "check_shards", "at_start", "set_aside_shards", "record", "incomplete_marker"]
 
 #: Configuration keys that decide which images and shard files exist: a results
 #: folder holds the results of one value of each. Dotted paths into the
@@ -223,9 +223,10 @@ def check_shards(config: dict, results_dir: str | os.PathLike = "results",
 
 def at_start(config: dict, results_dir: str | os.PathLike = "results",
              main_process: bool = True, workdir: str | os.PathLike = ".",
-             exit_on_mismatch: bool = False) -> None:
+             exit_on_mismatch: bool = False) -> list[str]:
     """What the ``Snakefile`` runs while it is read: :func:`check_results_folder`,
-    then (main process, no lock held) :func:`check_shards`.
+    then (main process, no lock held) :func:`check_shards`; returns
+    :func:`set_aside_shards` (extra targets of the default rule).
 
     With ``exit_on_mismatch`` (the ``Snakefile``), a mismatch prints its
     message on stderr and exits with status 1 (``SystemExit``), so Snakemake
@@ -245,6 +246,33 @@ def at_start(config: dict, results_dir: str | os.PathLike = "results",
         raise SystemExit(1) from None
     if main_process and not _locked(workdir):
         check_shards(config, results_dir, workdir)
+    return set_aside_shards(config, results_dir, workdir)
+
+
+def set_aside_shards(config: dict, results_dir: str | os.PathLike = "results",
+                     workdir: str | os.PathLike = ".") -> list[str]:
+    """The ``.npz`` and ``.csv`` paths of declared shards that were set aside
+    (``*.corrupt`` beside them) and are not recomputed yet.
+
+    The ``Snakefile`` asks for them as targets of its default rule: Snakemake
+    does not recompute a missing intermediate file when what was built on it
+    is up to date, so a set-aside shard is requested explicitly, and what was
+    built on it is then rebuilt from the new shard (its inputs are newer).
+    This holds in the run that set it aside and in any later run (a dry run
+    may have set it aside).
+    """
+    pending = []
+    models = [m["nickname"] for m in config.get("models", [])]
+    for model in models:
+        for method in results.SHARD_METHODS:
+            for variant in results.run_variants(config, method):
+                for npz in results.declared_shards(results_dir, model, variant, config, method):
+                    csv = npz.with_suffix(".csv")
+                    full = Path(workdir) / npz
+                    if (not full.exists() or not full.with_suffix(".csv").exists()) and (
+                            full.with_name(full.name + ".corrupt").exists()):
+                        pending += [str(npz), str(csv)]
+    return pending
 
 
 def record(config: dict, results_dir: str | os.PathLike = "results") -> Path:
