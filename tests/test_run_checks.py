@@ -102,6 +102,14 @@ def test_a_truncated_shard_is_set_aside_so_the_run_recomputes_it(tmp_path, monke
     assert f"shard {bad} is corrupted: 100 bytes" in err and "this run recomputes it" in err
     # readers now see the shard as missing, never as good
     assert results.shard_paths("results", "m") == [results.shard_path("results", "m", "clean", 0)]
+    # the set-aside shard is an explicit target of the default rule, in this run and later ones,
+    # until it is recomputed
+    expected = [str(bad), str(bad.with_suffix(".csv"))]
+    assert run_checks.set_aside_shards(config) == expected
+    assert run_checks.at_start(config) == expected
+    bad.write_bytes(b"recomputed")
+    bad.with_suffix(".csv").write_text("x")
+    assert run_checks.set_aside_shards(config) == []
 
 
 def test_a_shard_finished_by_an_orphaned_job_is_kept(tmp_path, monkeypatch, capsys):
