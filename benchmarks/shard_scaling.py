@@ -46,7 +46,7 @@ def _results_dir(path: Path) -> Path:
 
 
 def shard_timings(run: str | Path) -> pd.DataFrame:
-    """One row per WCAM shard of ``run`` that has a benchmark file.
+    """One row per WCAM or spatial Sobol' shard of ``run`` that has a benchmark file.
 
     Parameters
     ----------
@@ -71,9 +71,14 @@ def shard_timings(run: str | Path) -> pd.DataFrame:
     if not wcam_dir.is_dir():
         raise FileNotFoundError(f"no WCAM shards under {root} (expected {wcam_dir})")
     rows = []
-    for npz in sorted(wcam_dir.glob("*/*/shard-*.npz")):
-        model, variant = npz.parent.parent.name, npz.parent.name
-        bench = root / "benchmarks" / "wcam" / model / variant / f"{npz.stem}.tsv"
+    # WCAM shards (rule wcam) and spatial Sobol' shards (rule spatial_sobol, their own folder)
+    found = [(npz, npz.parent.parent.name, npz.parent.name,
+              root / "benchmarks" / "wcam" / npz.parent.parent.name / npz.parent.name)
+             for npz in sorted(wcam_dir.glob("*/*/shard-*.npz"))]
+    found += [(npz, npz.parent.name, "spatial", root / "benchmarks" / "spatial_sobol" / npz.parent.name)
+              for npz in sorted((root / "spatial").glob("*/shard-*.npz"))]
+    for npz, model, variant, bench_dir in found:
+        bench = bench_dir / f"{npz.stem}.tsv"
         if not bench.is_file() or not npz.with_suffix(".csv").is_file():
             continue  # shard not finished, or benchmarks not written
         shard = results.load_shard(npz)

@@ -323,8 +323,9 @@ def test_slurm_outputs_equal_the_local_run(runs):
 
     assert runs["rc"] == 0 and runs["local_rc"] == 0, runs["local_out"][-3000:]
     slurm, local = runs["slurm_dir"] / "results", runs["local_dir"] / "results"
-    shards = sorted(p.relative_to(local) for p in local.glob("wcam/*/*/shard-*.npz"))
-    assert len(shards) == 3  # clean, corrupted, spatial
+    shards = sorted(p.relative_to(local) for p in
+                    [*local.glob("wcam/*/*/shard-*.npz"), *local.glob("spatial/*/shard-*.npz")])
+    assert len(shards) == 3  # clean, corrupted (wcam/), spatial Sobol' (spatial/)
     for rel in shards:
         a, b = results.load_shard(slurm / rel), results.load_shard(local / rel)
         assert list(a.manifest["image_id"]) == list(b.manifest["image_id"]) and len(a) == 2
