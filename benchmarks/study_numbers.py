@@ -34,7 +34,6 @@ Writes ``<out>/summary.json``, ``<out>/summary.md`` and the per-image tables.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import platform
 import time
@@ -93,7 +92,11 @@ def main(argv=None) -> dict:
     autocast = None if args.autocast == "none" else args.autocast
     # versions with precision/backend keywords: float32 through the chosen backend (same numbers
     # as eager within float tolerance); older versions: their autocast / channels-last
-    has_backends = "backend" in inspect.signature(WCAM.__init__).parameters
+    try:
+        from spectral_attribution import backends as _backends  # noqa: F401  (newer versions)
+        has_backends = True
+    except ImportError:
+        has_backends = False
     forward = ({"precision": args.autocast if autocast else "float32", "backend": args.backend}
                if has_backends else {"autocast": autocast})
     names = STANDARD_15 if args.corruptions == "standard-15" else args.corruptions.split(",")
