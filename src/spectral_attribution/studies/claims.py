@@ -281,6 +281,18 @@ def _margin_confidence(xw, c, y, axis=-1):
     return -spearman(xw, y, axis=axis) - spearman(c, y, axis=axis)
 
 
+def _depths_with_robustness(clean: pd.DataFrame, per_image: pd.DataFrame) -> pd.DataFrame:
+    """Clean depths (shares of ``d``), one column per order, joined with each image's
+    robustness: over ImageNet-C's 15 standard corruptions (the paper's) when
+    ``per_image`` has that column, else over every corruption of the run."""
+    wide = clean.pivot_table(index=["model", "image_id"], columns="order", values="depth_share",
+                             aggfunc="first").reset_index()
+    column = ("robustness_standard" if "robustness_standard" in per_image.columns
+              and per_image["robustness_standard"].notna().any() else "robustness")
+    return wide.merge(per_image[["model", "image_id", column]].rename(columns={column: "robustness"}),
+                      on=["model", "image_id"], how="inner")
+
+
 def _robustness_claims(rows: _Rows, depths: pd.DataFrame, confidence: pd.DataFrame | None,
                        per_image: pd.DataFrame) -> None:
     from scipy import stats
@@ -288,13 +300,7 @@ def _robustness_claims(rows: _Rows, depths: pd.DataFrame, confidence: pd.DataFra
     clean = depths[depths["condition"] == "clean"]
     if clean.empty:
         return
-    wide = clean.pivot_table(index=["model", "image_id"], columns="order", values="depth_share",
-                             aggfunc="first").reset_index()
-    # the paper's robustness is over ImageNet-C's 15 standard corruptions: that column when known
-    column = ("robustness_standard" if "robustness_standard" in per_image.columns
-              and per_image["robustness_standard"].notna().any() else "robustness")
-    wide = wide.merge(per_image[["model", "image_id", column]].rename(columns={column: "robustness"}),
-                      on=["model", "image_id"], how="inner")
+    wide = _depths_with_robustness(clean, per_image)
     if confidence is not None:
         wide = wide.merge(confidence, on=["model", "image_id"], how="left")
     quantity = "Spearman rho with robustness"
@@ -486,12 +492,7 @@ def depth_robustness_fits(reconstruction: pd.DataFrame, depth_baselines: pd.Data
     require_columns(per_image, ["model", "image_id", "robustness"], "per-image robustness")
     depths = depth_per_image(reconstruction, depth_baselines)
     clean = depths[depths["condition"] == "clean"]
-    wide = clean.pivot_table(index=["model", "image_id"], columns="order", values="depth_share",
-                             aggfunc="first").reset_index()
-    column = ("robustness_standard" if "robustness_standard" in per_image.columns
-              and per_image["robustness_standard"].notna().any() else "robustness")
-    wide = wide.merge(per_image[["model", "image_id", column]].rename(columns={column: "robustness"}),
-                      on=["model", "image_id"], how="inner")
+    wide = _depths_with_robustness(clean, per_image)
     if depth_baselines is not None and "confidence" in depth_baselines.columns:
         conf = (depth_baselines[depth_baselines["condition"] == "clean"]
                 .groupby(["model", "image_id"], sort=False)["confidence"].first().reset_index())
