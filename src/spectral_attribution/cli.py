@@ -65,20 +65,6 @@ class UsageError(ValueError):
 # --------------------------------------------------------------------------
 # Validators of parameter values (argparse ``type=``): the library's rules
 # --------------------------------------------------------------------------
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
 def _grid_family(args) -> str:
     """The design family of the chosen method (:data:`spectral_attribution.parameters.GRID_FAMILIES`)."""
     return "rings" if args.method == "fourier-cam" and args.family != "grid" else "cells"
@@ -151,11 +137,13 @@ def add_explain_options(ex: argparse.ArgumentParser) -> None:
                     help="inpainting baseline (spatial Sobol')")
     ex.add_argument("--variant", choices=("gradient", "smoothgrad", "integratedgrad"),
                     default="smoothgrad", help="gradient averaging (WAM)")
-    ex.add_argument("--nb-samples", type=_positive_int, default=25,
+    ex.add_argument("--nb-samples", type=P.argtype(P.check_positive_int, name="nb_samples"),
+                    default=25,
                     help="noisy samples (WAM smoothgrad)")
     ex.add_argument("--noise-level", type=_non_negative_float, default=0.25,
                     help="noise std as a share of the image's pixel range (WAM smoothgrad)")
-    ex.add_argument("--nb-steps", type=_positive_int, default=25,
+    ex.add_argument("--nb-steps", type=P.argtype(P.check_positive_int, name="nb_steps"),
+                    default=25,
                     help="points on the path from a black image (WAM integratedgrad, >= 2)")
     ex.add_argument("--estimator", default="jansen", choices=P.ESTIMATORS,
                     help="total-index estimator")
