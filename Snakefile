@@ -23,7 +23,7 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 # Fails before any job, naming the offending key, on unknown keys or bad values
-# (the schema's limits are those of spectral_attribution.parameters); then the
+# (the schema's limits are those of spectral_attribution._utils.parameters); then the
 # rules no schema can state (a zoom view's levels against its crop).
 validate(config, "workflow/schemas/config.schema.yaml")
 

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectral_attribution import backends
+from spectral_attribution.models import backends
 from spectral_attribution.explainers import WCAM
 from spectral_attribution.row_updates import RowUpdater
 from spectral_attribution.models import ModelWrapper, Preprocessing, load_model

@@ -4,7 +4,7 @@ For each image, the same WCAM (same design) is computed in several modes:
 float32 NCHW eager PyTorch (the reference), float32 channels-last, float32
 ONNX Runtime and OpenVINO, bfloat16 autocast NCHW and channels-last, and
 bfloat16 OpenVINO (only where bfloat16 is native, see
-``spectral_attribution.backends``). Printed per mode, side by side in one run:
+``spectral_attribution.models.backends``). Printed per mode, side by side in one run:
 time relative to the reference, and the Spearman rank correlation of the
 Sobol' indices with the reference's (mean and minimum over images), plus the
 share of images whose top cell is the same, and the largest absolute
@@ -29,7 +29,7 @@ import torch
 from scipy.stats import spearmanr
 from torch import nn
 
-from spectral_attribution import backends
+from spectral_attribution.models import backends
 from spectral_attribution.explainers import WCAM
 from spectral_attribution.models import load_model
 

@@ -83,7 +83,7 @@ def main(argv=None) -> dict:
     p.add_argument("--autocast", default="none", choices=["none", "bfloat16", "float16"])
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--backend", default="eager",
-                   help="forward backend (versions that have spectral_attribution.backends; "
+                   help="forward backend (versions that have spectral_attribution.models.backends; "
                         "older versions always run eager PyTorch)")
     p.add_argument("--out", default=str(here / "results" / "study_numbers"))
     args = p.parse_args(argv)
@@ -93,7 +93,7 @@ def main(argv=None) -> dict:
     # versions with precision/backend keywords: float32 through the chosen backend (same numbers
     # as eager within float tolerance); older versions: their autocast / channels-last
     try:
-        from spectral_attribution import backends as _backends  # noqa: F401  (newer versions)
+        from spectral_attribution.models import backends as _backends  # noqa: F401  (newer versions)
         has_backends = True
     except ImportError:
         has_backends = False

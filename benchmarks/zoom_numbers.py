@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--autocast", default="none", choices=("none", "bfloat16"))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--backend", default="eager",
-                        help="forward backend (versions with spectral_attribution.backends)")
+                        help="forward backend (versions with spectral_attribution.models.backends)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", default=None, help="folder for zoom.csv and the tables")
     args = parser.parse_args()
@@ -71,7 +71,7 @@ def main() -> None:
     pils = [data.load_image(p) for p in table["path"]]
     ids, labels = list(table["image_id"]), [int(v) for v in table["label"]]
     try:  # versions with precision/backend keywords: float32 through the chosen backend
-        from spectral_attribution import backends as _backends  # noqa: F401
+        from spectral_attribution.models import backends as _backends  # noqa: F401
         forward = {"precision": args.autocast if autocast else "float32", "backend": args.backend}
     except ImportError:  # older versions: their autocast / channels-last
         forward = {"autocast": autocast, "channels_last": True}

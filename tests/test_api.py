@@ -9,7 +9,7 @@ import torch
 
 import spectral_attribution as sa
 from spectral_attribution import FourierCAM, SpatialSobol, WaveletSobol, WCAM
-from spectral_attribution._common import AUTOCAST_VALUES, check_autocast
+from spectral_attribution._utils.autocast import AUTOCAST_VALUES, check_autocast
 
 from toys import DCModel, DetailRegionModel, LowPassModel, RegionModel
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from spectral_attribution import backends as bk
+from spectral_attribution.models import backends as bk
 from spectral_attribution.explainers import WCAM
 from spectral_attribution.models import load_model
 
@@ -373,7 +373,7 @@ def test_deprecated_autocast_and_channels_last_still_work_and_conflicts_are_name
     with pytest.raises(ValueError, match="autocast='bfloat16' and precision='float16'"):
         WCAM(LowPassModel(), grid_size=2, autocast="bfloat16", precision="float16")
     with pytest.raises(ValueError, match="needs a torch.nn.Module"):
-        from spectral_attribution._common import ForwardPass
+        from spectral_attribution.models.forward import ForwardPass
         ForwardPass(lambda x: x.mean((2, 3)), backend="onnxruntime")
 
 

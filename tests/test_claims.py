@@ -231,7 +231,7 @@ def test_wcam_noise_of_a_model_that_needs_one_cell():
 
 def test_claims_table_and_figure_from_the_registries(tmp_path):
     from spectral_attribution import plots
-    from spectral_attribution._common import read_table
+    from spectral_attribution._utils.tables import read_table
 
     recon, base, per_image = constructed_tables()
     # zoom and faithfulness are optional inputs (studies switched off)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from spectral_attribution import devices
+from spectral_attribution.models import devices
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def test_a_gpu_is_released_when_the_job_is_killed(gpu_machine):
     """SIGKILL leaves no chance to clean up: the operating system drops the lock."""
     code = ("import sys, time, torch\n"
             "torch.cuda.device_count = lambda: 2\n"
-            "from spectral_attribution import devices\n"
+            "from spectral_attribution.models import devices\n"
             "lease = devices.acquire('cuda')\n"
             "print(lease.device, flush=True)\n"
             "time.sleep(600)\n")

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from spectral_attribution import _common, results
+from spectral_attribution import results
+from spectral_attribution._utils import files as _common
 from spectral_attribution.explanation import Explanation
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from spectral_attribution import pipeline, results
-from spectral_attribution._common import read_table
+from spectral_attribution._utils.tables import read_table
 from spectral_attribution.explanation import Explanation
 
 NAMES = ["NA.jpg", "null.png", "nan.jpg", "None.jpg"]

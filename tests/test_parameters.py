@@ -10,7 +10,7 @@ typical mistakes) is pushed through
 * the library's public entry point (an explainer, a metric, a study),
 
 and the three must take the same decision, the one the rule of
-:mod:`spectral_attribution.parameters` states.
+:mod:`spectral_attribution._utils.parameters` states.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import pytest
 import torch
 import yaml
 
-from spectral_attribution import cli, data, metrics, parameters, pipeline, studies
+from spectral_attribution import cli, data, metrics, pipeline, studies
+from spectral_attribution._utils import parameters
 from spectral_attribution.explainers import WCAM, FourierCAM
 from spectral_attribution.sobol import SobolDesign
 from toys import LowPassModel

@@ -5,9 +5,9 @@ import re
 
 import torch
 
-from spectral_attribution import progress
+from spectral_attribution._utils import progress
 from spectral_attribution.explainers import WCAM
-from spectral_attribution.progress import Progress, format_duration, task
+from spectral_attribution._utils.progress import Progress, format_duration, task
 
 from toys import LowPassModel
 
@@ -142,7 +142,7 @@ def test_engine_reports_each_image_of_a_call(capsys):
 
 
 def test_studies_report_images_through_the_same_reporter(capsys):
-    from spectral_attribution._common import progress_bar
+    from spectral_attribution._utils.checks import progress_bar
 
     seen = []
     for item in progress_bar(["a", "b"], True, "corruptions"):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from spectral_attribution import studies as S
-from spectral_attribution._common import read_table
+from spectral_attribution._utils.tables import read_table
 from spectral_attribution.studies.table_format import display_table
 from synthetic_tables import _per_image, synthetic_inputs
 

@@ -10,7 +10,7 @@ need a submodule, such as Snakemake building the workflow's DAG from
 :mod:`spectral_attribution.pipeline`.
 """
 
-from ._version import __version__
+from spectral_attribution._version import __version__
 
 #: Public name -> submodule that defines it.
 _EXPORTS = {

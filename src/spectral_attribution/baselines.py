@@ -53,8 +53,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .perturbations import cell_ranges
-from .transforms import SubBand, WaveletTransform
+from spectral_attribution.perturbations import cell_ranges
+from spectral_attribution.transforms import SubBand, WaveletTransform
 
 __all__ = [
     "cell_level_ranks",

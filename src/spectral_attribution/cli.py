@@ -47,8 +47,8 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from . import parameters as P
-from ._version import __version__
+from spectral_attribution._utils import parameters as P
+from spectral_attribution._version import __version__
 
 METHODS = ("wcam", "fourier-cam", "spatial-sobol", "wam")
 
@@ -66,7 +66,7 @@ class UsageError(ValueError):
 # Validators of parameter values (argparse ``type=``): the library's rules
 # --------------------------------------------------------------------------
 def _grid_family(args) -> str:
-    """The design family of the chosen method (:data:`spectral_attribution.parameters.GRID_FAMILIES`)."""
+    """The design family of the chosen method (:data:`spectral_attribution._utils.parameters.GRID_FAMILIES`)."""
     return "rings" if args.method == "fourier-cam" and args.family != "grid" else "cells"
 
 
@@ -77,7 +77,7 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-#: Option name → ``type=`` validator: the rules of :mod:`spectral_attribution.parameters`,
+#: Option name → ``type=`` validator: the rules of :mod:`spectral_attribution._utils.parameters`,
 #: the same as the library's and the workflow schema's. Replace an entry to change a rule.
 VALIDATORS: dict[str, Callable[[str], object]] = {
     # the loosest family's limit; parse_args applies the chosen method's family
@@ -251,7 +251,7 @@ def _check_out(out: Path, option: str = "--out") -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse and check the arguments (:mod:`spectral_attribution.parameters`' rules).
+    """Parse and check the arguments (:mod:`spectral_attribution._utils.parameters`' rules).
 
     Each option is checked by its ``type=``; the grid's limit depends on the
     method's design family and is checked once both are known. A refused
@@ -306,10 +306,10 @@ def _forward_options(args) -> tuple[str, str]:
 
 
 def _explainer(args, model):
-    from .explainers import WCAM, FourierCAM, SpatialSobol
+    from spectral_attribution.explainers import WCAM, FourierCAM, SpatialSobol
 
     if args.method == "wam":  # gradients in float32, eager: no design, no forward backend
-        from .wam import WAM
+        from spectral_attribution.wam import WAM
 
         return WAM(model, variant=args.variant, grid_size=args.grid_size, levels=args.levels,
                    wavelet=args.wavelet, nb_samples=args.nb_samples, noise_level=args.noise_level,
@@ -354,12 +354,13 @@ def cmd_explain(args) -> int:
     """``explain``: write ``OUT/<stem>.npz``, ``.png``, ``.pdf`` per image and ``OUT/summary.csv``; returns 0."""
     import pandas as pd
 
-    from ._common import check_device, write_csv
-    from .data import load_image
-    from .models import load_model
-    from .plots import plot_explanation, save_figure
-    from .progress import task
-    from .sobol import check_design_size
+    from spectral_attribution.models.forward import check_device
+    from spectral_attribution._utils.files import write_csv
+    from spectral_attribution.data import load_image
+    from spectral_attribution.models import load_model
+    from spectral_attribution.plots import plot_explanation, save_figure
+    from spectral_attribution._utils.progress import task
+    from spectral_attribution.sobol import check_design_size
 
     # Every check that needs no model comes first: a bad input costs nothing.
     paths = _image_paths(args.images)
@@ -408,7 +409,7 @@ def cmd_explain(args) -> int:
 # --------------------------------------------------------------------------
 def cmd_show(args) -> int:
     """``show``: render one stored explanation (:func:`spectral_attribution.plots.render_from_results`); returns 0."""
-    from .plots import render_from_results
+    from spectral_attribution.plots import render_from_results
 
     if not args.results.is_dir():
         raise UsageError(f"results folder not found: {args.results}")
@@ -477,7 +478,7 @@ def cmd_models(args) -> int:
     """``models``: print the registry as a table, or the details of one (``NAME``) or all (``-v``); returns 0."""
     import difflib
 
-    from .models import list_models
+    from spectral_attribution.models import list_models
 
     rows = list_models()
     if args.name:

@@ -50,8 +50,13 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from . import parameters
-from .parameters import CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES, STANDARD_CORRUPTIONS
+from spectral_attribution._utils import parameters
+from spectral_attribution._utils.parameters import (
+    CORRUPTIONS,
+    EXTRA_CORRUPTIONS,
+    SEVERITIES,
+    STANDARD_CORRUPTIONS,
+)
 
 __all__ = [
     "CORRUPTIONS",
@@ -70,7 +75,7 @@ __all__ = [
     "corrupt_many",
 ]
 
-# The names and severities are defined once, in spectral_attribution.parameters:
+# The names and severities are defined once, in spectral_attribution._utils.parameters:
 # STANDARD_CORRUPTIONS (the 15 of ImageNet-C, in the package's order),
 # EXTRA_CORRUPTIONS (its 4 held-out ones), CORRUPTIONS (all 19, as
 # imagecorruptions.get_corruption_names("all")), SEVERITIES (1..5).
@@ -89,7 +94,7 @@ _SEEDED_KWARG = {"glass_blur", "impulse_noise"}
 
 def check_corruption(name: str) -> str:
     """Return ``name`` if it is one of :data:`CORRUPTIONS`, else raise ``ValueError``
-    (:func:`spectral_attribution.parameters.check_corruption`)."""
+    (:func:`spectral_attribution._utils.parameters.check_corruption`)."""
     return parameters.check_corruption(name)
 
 
@@ -164,7 +169,7 @@ def corruption_set_label(names) -> str:
 
 def check_severity(severity) -> int:
     """Return ``severity`` as an ``int`` if it is in 1..5, else raise ``ValueError``
-    (:func:`spectral_attribution.parameters.check_severity`)."""
+    (:func:`spectral_attribution._utils.parameters.check_severity`)."""
     return parameters.check_severity(severity)
 
 

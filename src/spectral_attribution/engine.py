@@ -9,7 +9,7 @@
 2. **perturb** -- each mask is applied to the image by a perturbation
    (:mod:`spectral_attribution.perturbations`);
 3. **forward** -- the model scores each perturbed batch through the package's
-   single forward loop (:class:`~spectral_attribution._common.ForwardPass`);
+   single forward loop (:class:`~spectral_attribution.models.forward.ForwardPass`);
 4. **estimate** -- the ``N`` logits of the target go to a total-index
    estimator (:func:`~spectral_attribution.estimators.total_indices`).
 
@@ -36,17 +36,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._common import ForwardPass, format_bytes, forward_options
-from ._version import __version__
-from .estimators import Estimator, estimator_name, get_estimator, total_indices
-from .explanation import Explanation
-from .models import as_wrapper
-from .parameters import check_batch_size, check_device
-from .perturbations import PerturbationContext
-from .progress import Progress, task
-from .row_updates import RowUpdater, is_affine
-from .sobol import SobolDesign
-from .transforms import upsample_masks
+from spectral_attribution.models.forward import ForwardPass, forward_options
+from spectral_attribution._utils.checks import format_bytes
+from spectral_attribution._version import __version__
+from spectral_attribution.estimators import Estimator, estimator_name, get_estimator, total_indices
+from spectral_attribution.explanation import Explanation
+from spectral_attribution.models import as_wrapper
+from spectral_attribution._utils.parameters import check_batch_size, check_device
+from spectral_attribution.perturbations import PerturbationContext
+from spectral_attribution._utils.progress import Progress, task
+from spectral_attribution.row_updates import RowUpdater, is_affine
+from spectral_attribution.sobol import SobolDesign
+from spectral_attribution.transforms import upsample_masks
 
 __all__ = ["SobolAttribution", "MAX_BATCH_BYTES"]
 
@@ -93,7 +94,7 @@ class SobolAttribution:
         the forward passes only: perturbations and estimation stay in float32
         / float64; changes the numbers), or ``"auto"`` (reduced precision only
         where the hardware runs it natively: CUDA, CPUs with AVX512-BF16 or
-        AMX). See :func:`spectral_attribution.backends.resolve_precision`.
+        AMX). See :func:`spectral_attribution.models.backends.resolve_precision`.
     backend:
         What runs the network: ``"eager"`` (default: PyTorch, as written),
         ``"channels_last"``, ``"compile"``, ``"onnxruntime"``, ``"openvino"``,
@@ -101,13 +102,13 @@ class SobolAttribution:
         that agrees with eager). A backend other than eager is used only when
         its logits agree with eager float32 within 1e-3 on the first batch;
         otherwise the engine falls back to eager with a
-        :class:`~spectral_attribution.backends.BackendFallbackWarning`. See
-        :mod:`spectral_attribution.backends`.
+        :class:`~spectral_attribution.models.backends.BackendFallbackWarning`. See
+        :mod:`spectral_attribution.models.backends`.
     autocast, channels_last:
         Deprecated spellings of ``precision`` and ``backend="channels_last"``
         (a :class:`DeprecationWarning`).
     progress:
-        Report the forward passes of each image (:mod:`spectral_attribution.progress`):
+        Report the forward passes of each image (:mod:`spectral_attribution._utils.progress`):
         ``None`` (default) a bar with the time left when stderr is a terminal,
         nothing otherwise; ``True`` the bar on a terminal and log lines
         elsewhere (every 10 % or 30 s, an estimate after the first batch, a
@@ -116,7 +117,7 @@ class SobolAttribution:
     Attributes
     ----------
     forward:
-        The :class:`~spectral_attribution._common.ForwardPass` every model call
+        The :class:`~spectral_attribution.models.forward.ForwardPass` every model call
         goes through.
     design:
         The :class:`~spectral_attribution.sobol.SobolDesign` (one per explainer).
@@ -127,7 +128,7 @@ class SobolAttribution:
         ``nb_design`` not a power of two ``>= 2``, a negative seed, unknown
         estimator, precision, backend, autocast or device value, a backend the
         device cannot run, ``batch_size < 1``, a grid too large for SciPy's
-        Sobol' dimensions; the rules of :mod:`spectral_attribution.parameters`.
+        Sobol' dimensions; the rules of :mod:`spectral_attribution._utils.parameters`.
     """
 
     method = "sobol"
@@ -357,7 +358,7 @@ class SobolAttribution:
         return targets
 
     def _with_progress(self, batches: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
-        """``batches`` unchanged, reported by :class:`~spectral_attribution.progress.Progress`
+        """``batches`` unchanged, reported by :class:`~spectral_attribution._utils.progress.Progress`
         (forward passes of the design; see ``progress`` in the class docstring)."""
         with Progress(self.design.size, self.method, "forward passes", show=self.progress) as bar:
             for batch in batches:

@@ -33,10 +33,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .engine import SobolAttribution
-from .explanation import Explanation
-from .perturbations import FourierPerturbation, SpatialPerturbation, WaveletPerturbation
-from .transforms import spatial_projection, upsample_masks
+from spectral_attribution.engine import SobolAttribution
+from spectral_attribution.explanation import Explanation
+from spectral_attribution.perturbations import FourierPerturbation, SpatialPerturbation, WaveletPerturbation
+from spectral_attribution.transforms import spatial_projection, upsample_masks
 
 __all__ = [
     "WCAM",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import write_npz
-from .transforms import SubBand, WaveletTransform
+from spectral_attribution._utils.files import write_npz
+from spectral_attribution.transforms import SubBand, WaveletTransform
 
 __all__ = ["Explanation"]
 
@@ -99,7 +99,7 @@ class Explanation:
         """Write a compressed ``.npz``: arrays ``indices``, ``map``, ``spatial``
         (absent when ``None``: Fourier-CAM), ``attributions`` (absent when
         ``None``: the Sobol' methods) and ``meta`` (a JSON string of the
-        scalars and settings). Written atomically (:func:`~spectral_attribution._common.atomic_path`),
+        scalars and settings). Written atomically (:func:`~spectral_attribution._utils.files.atomic_path`),
         so a partial file never exists under ``path``. A ``path`` without the
         ``.npz`` suffix gets it; returns the path written."""
         path = Path(path)

@@ -25,7 +25,7 @@ Vocabulary (METHOD.md, section 4):
 
 Model-querying functions all take the same four objects (and ``batch_size``
 and ``precision`` / ``backend``, passed to the package's one forward loop,
-:class:`~spectral_attribution._common.ForwardPass`):
+:class:`~spectral_attribution.models.forward.ForwardPass`):
 
 ``model``
     A callable ``(b, C, H, W) float [0, 1] -> logits (b, K)``, typically a
@@ -48,8 +48,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import parameters
-from ._common import ForwardPass, model_device, require_columns
+from spectral_attribution._utils import parameters
+from spectral_attribution.models.forward import ForwardPass, model_device
+from spectral_attribution._utils.tables import require_columns
 
 __all__ = [
     "level_contributions",
@@ -294,7 +295,7 @@ def _logits(model, perturbation, context, masks: np.ndarray, batch_size: int,
     """Logits ``(m, K)`` (float32, CPU) of the images built from ``masks`` ``(m, d)``.
 
     The images are built a batch at a time and go through the package's one
-    forward loop (:class:`~spectral_attribution._common.ForwardPass`).
+    forward loop (:class:`~spectral_attribution.models.forward.ForwardPass`).
     """
     forward = ForwardPass(model, batch_size, precision, backend, autocast=autocast)
     device = _device(model, context)
@@ -394,9 +395,9 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
     precision, backend:
         Precision (``"float32"`` default, ``"bfloat16"``, ``"float16"``,
         ``"auto"``) and backend (``"eager"`` default, or one of
-        :data:`spectral_attribution.backends.BACKENDS`) of the forward passes,
+        :data:`spectral_attribution.models.backends.BACKENDS`) of the forward passes,
         accepted by every model-querying function here; see
-        :class:`~spectral_attribution._common.ForwardPass`.
+        :class:`~spectral_attribution.models.forward.ForwardPass`.
     autocast:
         Deprecated spelling of ``precision``.
 
@@ -624,7 +625,7 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     ------
     ValueError
         ``attribution`` not of size ``d``, bad fraction, score or correlation,
-        fewer than 2 subsets (:mod:`spectral_attribution.parameters`).
+        fewer than 2 subsets (:mod:`spectral_attribution._utils.parameters`).
     """
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()

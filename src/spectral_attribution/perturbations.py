@@ -31,8 +31,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from . import parameters
-from .transforms import (
+from spectral_attribution._utils import parameters
+from spectral_attribution.transforms import (
     WaveletTransform,
     centred_spectrum,
     inverse_centred_spectrum,
@@ -374,7 +374,7 @@ def cell_ranges(cells: int, length: int) -> np.ndarray:
 def check_grid(grid_size, family: str = "cells") -> int:
     """``grid_size`` as an int; ``ValueError`` unless it is a positive integer whose design fits
     SciPy's Sobol' dimensions for ``family`` (``"cells"``: ``g^2`` inputs, ``"rings"``: ``g``);
-    see :func:`spectral_attribution.parameters.check_grid_size`."""
+    see :func:`spectral_attribution._utils.parameters.check_grid_size`."""
     return parameters.check_grid_size(grid_size, family)
 
 

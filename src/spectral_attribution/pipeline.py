@@ -56,8 +56,8 @@ Variants of a shard (:func:`spectral_attribution.results.shard_folder`):
 Devices
 -------
 Jobs that run a model take their device through
-:func:`spectral_attribution.devices.lease`: with ``device: cuda`` each
-running job holds a GPU of its own (see :mod:`spectral_attribution.devices`);
+:func:`spectral_attribution.models.devices.lease`: with ``device: cuda`` each
+running job holds a GPU of its own (see :mod:`spectral_attribution.models.devices`);
 the shard provenance records the resolved device.
 
 WAM maps (:class:`~spectral_attribution.wam.WAM`, one folder per configured
@@ -77,8 +77,11 @@ from typing import Sequence
 
 import pandas as pd
 
-from . import parameters, results
-from ._common import check_device, forward_logits, progress_bar, read_table
+from spectral_attribution._utils import parameters
+from spectral_attribution import results
+from spectral_attribution.models.forward import check_device, forward_logits
+from spectral_attribution._utils.checks import progress_bar
+from spectral_attribution._utils.tables import read_table
 
 log = logging.getLogger("spectral_attribution.pipeline")
 
@@ -274,7 +277,7 @@ def shard_rows(samples: pd.DataFrame, shard: int | str, shard_size: int) -> pd.D
 
 
 def check_config(config: dict) -> None:
-    """The rules of :mod:`spectral_attribution.parameters` that JSON Schema cannot state,
+    """The rules of :mod:`spectral_attribution._utils.parameters` that JSON Schema cannot state,
     on a configuration the schema validated (the Snakefile calls it before any job).
 
     * model nicknames are unique;
@@ -454,7 +457,7 @@ def _start(threads: int | None, device: str | None = None) -> None:
 def read_samples(path) -> pd.DataFrame:
     """``results/data/samples.csv`` as a DataFrame (ids as written, ``label`` an int, -1 unknown).
 
-    Read with :func:`~spectral_attribution._common.read_table`: an image
+    Read with :func:`~spectral_attribution._utils.tables.read_table`: an image
     named ``NA.jpg`` keeps the id ``"NA"``.
 
     Raises
@@ -471,7 +474,7 @@ def read_samples(path) -> pd.DataFrame:
 
 
 def _load_model(model: dict, device):
-    from . import models
+    from spectral_attribution import models
 
     return models.load_model(model["name"], device=device, **dict(model.get("options") or {}))
 
@@ -480,14 +483,14 @@ def _prepared(rows: pd.DataFrame, wrapper, preprocessing=None):
     """``(B, 3, H, W)`` float32 tensor of the rows' images, prepared for ``wrapper``."""
     import torch
 
-    from . import data
+    from spectral_attribution import data
 
     pre = preprocessing or wrapper.preprocessing
     return torch.stack([pre.to_tensor(data.load_image(p)) for p in rows["path"]])
 
 
 def _pil(rows: pd.DataFrame):
-    from . import data
+    from spectral_attribution import data
 
     return [data.load_image(p) for p in rows["path"]]
 
@@ -511,7 +514,7 @@ def forward_settings(config: dict) -> dict:
     """
     import warnings
 
-    from ._common import forward_options
+    from spectral_attribution.models.forward import forward_options
 
     w = config.get("wcam", {})
     precision, backend = w.get("precision") or "float32", w.get("backend") or "auto"
@@ -546,7 +549,7 @@ def target_policy(config: dict) -> str:
         An unknown value (named); also when the configuration still has the
         removed key ``wcam.target``.
     """
-    from .targets import check_target_policy
+    from spectral_attribution.targets import check_target_policy
 
     if "target" in (config.get("wcam") or {}):
         raise ValueError("config key 'wcam.target' was replaced by the top-level key "
@@ -557,7 +560,7 @@ def target_policy(config: dict) -> str:
 def make_explainer(wrapper, explainer: dict, seed: int, device):
     """The explainer described by ``explainer`` (see :func:`explainer_params`; ``method``
     ``"wcam"`` or ``"spatial-sobol"``) on ``wrapper``, seeded, on ``device``."""
-    from .explainers import WCAM, SpatialSobol
+    from spectral_attribution.explainers import WCAM, SpatialSobol
 
     kwargs = dict(explainer)
     method = kwargs.pop("method", "wcam")
@@ -589,7 +592,7 @@ def prepare_samples(*, source: dict, cache_dir, out_csv) -> pd.DataFrame:
         From ``prepare_source``: bad data keys (named), or fewer images than
         ``n_images``.
     """
-    from . import data
+    from spectral_attribution import data
 
     sample = data.prepare_source(dict(source), Path(cache_dir or "resources/data"))
     skipped = sample.attrs.get("skipped_images")
@@ -661,7 +664,7 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
         Seed of the Sobol' design.
     device:
         Requested device; the job runs on the device it leases
-        (:func:`spectral_attribution.devices.lease`), recorded in the provenance.
+        (:func:`spectral_attribution.models.devices.lease`), recorded in the provenance.
 
     ``variant`` is ``"clean"``, ``"corrupted"`` (the copies in
     ``selection_csv`` whose ``image_id`` is in the shard) or ``"spatial"``
@@ -676,8 +679,9 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
 
     Returns the ``(npz, manifest)`` paths.
     """
-    from . import devices, studies
-    from .targets import check_target_policy
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
+    from spectral_attribution.targets import check_target_policy
 
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
@@ -721,7 +725,7 @@ def _explain_timed(explainer, images, policy: str, labels) -> tuple[list, list[f
     """
     import time
 
-    from .targets import explain_with_policy
+    from spectral_attribution.targets import explain_with_policy
 
     explanations, seconds = [], []
     for i in range(len(images)):
@@ -761,9 +765,9 @@ def wam_shard(*, model: dict, wam: dict, shard_size: int, target_policy: str, se
     images; ``seed`` seeds SmoothGrad's noise. The manifest records each
     image's ``wall_time_s``. Returns the ``(npz, manifest)`` paths.
     """
-    from . import devices
-    from .targets import check_target_policy
-    from .wam import WAM
+    from spectral_attribution.models import devices
+    from spectral_attribution.targets import check_target_policy
+    from spectral_attribution.wam import WAM
 
     if wam.get("variant") != variant:
         raise ValueError(f"the WAM settings are for variant {wam.get('variant')!r}, not {variant!r}")
@@ -803,7 +807,8 @@ def corruption_baseline_shard(*, model: dict, corruptions: dict, shard_size: int
     image's position in ``samples.csv`` (global, not within the shard), so
     results do not depend on the shard size.
     """
-    from . import devices, studies
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
 
     _start(threads, device)
     samples = read_samples(samples_csv)
@@ -842,7 +847,7 @@ def concat_tables(inputs: Sequence, out_csv) -> pd.DataFrame:
 
 def robustness_tables(baseline_csv, per_image_csv, per_corruption_csv):
     """:func:`studies.robustness_per_image` and :func:`~studies.robustness_per_corruption` of the baseline."""
-    from . import studies
+    from spectral_attribution import studies
 
     baseline = read_table(baseline_csv)
     per_image = studies.robustness_per_image(baseline)
@@ -862,7 +867,7 @@ def select_corrupted(*, selection: dict, seed: int, baseline_csvs: Sequence, out
     by side). Writes columns ``image_id, corruption, severity, copy_seed,
     reference_model``.
     """
-    from . import studies
+    from spectral_attribution import studies
 
     baseline = pd.concat([read_table(p) for p in baseline_csvs], ignore_index=True)
     first = selection["reference_model"]
@@ -889,7 +894,8 @@ def reconstruction_shard(*, model: dict, reconstruction: dict, batch_size: int, 
     ``"corrupted"``; corrupted rows carry
     ``source_image_id, corruption, severity``.
     """
-    from . import devices, studies
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
 
     _start(threads, device)
     shard = results.load_shard(shard_npz)
@@ -926,8 +932,9 @@ def zoom_shard(*, model: dict, explainer: dict, views: dict, shard_size: int, se
     prediction); the grid must align with the sub-bands of every view unless
     ``allow_straddling`` (``zoom.allow_straddling``).
     """
-    from . import devices, studies
-    from .targets import check_target_policy
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
+    from spectral_attribution.targets import check_target_policy
 
     _start(threads, device)
     samples = read_samples(samples_csv)
@@ -955,7 +962,8 @@ def faithfulness_shard(*, model: dict, faithfulness: dict, batch_size: int, seed
 
     ``faithfulness``: :func:`faithfulness_params`.
     """
-    from . import devices, studies
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
 
     _start(threads, device)
     wcam, spatial = results.load_shard(wcam_npz), results.load_shard(spatial_npz)
@@ -1000,7 +1008,8 @@ def methods_shard(*, model: dict, faithfulness: dict, batch_size: int, seed: int
     ValueError
         A WAM shard holds other images than the WCAM shard (both named).
     """
-    from . import devices, studies
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
 
     _start(threads, device)
     wcam = results.load_shard(wcam_npz)
@@ -1033,7 +1042,7 @@ def _shard_images(wrapper, manifest: pd.DataFrame, samples_csv, variant: str):
     copies rebuilt from their clean image (``source_image_id, corruption, severity,
     copy_seed``). Returns ``(images, extra)``, ``extra`` the corrupted copies' columns
     ``source_image_id, corruption, severity`` (``None`` for clean images)."""
-    from . import studies
+    from spectral_attribution import studies
 
     samples = read_samples(samples_csv).set_index("image_id")
     if variant != "corrupted":
@@ -1056,7 +1065,8 @@ def depth_baselines_shard(*, model: dict, reconstruction: dict, nb_draws: int, b
     target. Forward passes in float32, as :func:`reconstruction_shard`'s, so
     that the depths of the two tables compare.
     """
-    from . import devices, studies
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
 
     _start(threads, device)
     shard = results.load_shard(shard_npz)
@@ -1085,7 +1095,8 @@ def wcam_noise(*, models: dict, noise_images: int, batch_size: int, device: str,
     first clean shard (``shard_npzs``: nickname -> shard path; ``models``: nickname ->
     :func:`model_params`): a second WCAM with seed ``seed + 1`` at the shard's grid,
     levels and designs. Writes ``out_csv``."""
-    from . import devices, studies
+    from spectral_attribution.models import devices
+    from spectral_attribution import studies
 
     _start(threads, device)
     count = int(noise_images)
@@ -1129,7 +1140,7 @@ def make_table(*, name: str, inputs: dict, stem) -> dict:
     ``faithfulness`` needs ``faithfulness``; ``methods`` needs ``methods``.
     Returns the written paths.
     """
-    from . import studies
+    from spectral_attribution import studies
 
     return studies.make_table(name, inputs, stem)
 
@@ -1144,7 +1155,7 @@ def make_figure(*, name: str, inputs: dict, stem, **options) -> dict:
     ``models``, ``nb_images``, as the maker reads them). Returns
     :func:`plots.save_figure`'s dict.
     """
-    from . import plots
+    from spectral_attribution import plots
 
     if "results_dir" in options:
         options["results_dir"] = Path(options["results_dir"])
@@ -1164,7 +1175,7 @@ class logged:
     SIGTERM (how SLURM's ``scancel``, a job's time limit and Snakemake stop
     a job) raises ``SystemExit(143)`` instead of ending the process on the
     spot, so that cleanup runs: an interrupted atomic write removes its
-    temporary file (:func:`spectral_attribution._common.atomic_path`).
+    temporary file (:func:`spectral_attribution._utils.files.atomic_path`).
     """
 
     def __init__(self, path):

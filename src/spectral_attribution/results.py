@@ -69,7 +69,7 @@ workflow records them (``wall_time_s``: seconds spent explaining the image,
 for the methods comparison). The manifest is written
 *after* the arrays: a shard is complete exactly when its manifest exists and
 the ``.npz`` has the recorded size and checksum. Manifests are read with
-:func:`~spectral_attribution._common.read_table`, so image ids such as
+:func:`~spectral_attribution._utils.tables.read_table`, so image ids such as
 ``"NA"`` or ``"null"`` stay strings.
 
 Integrity
@@ -116,7 +116,15 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from ._common import atomic_path, read_table, to_json, write_csv, write_json, write_npz, write_text
+from spectral_attribution._utils.files import (
+    atomic_path,
+    to_json,
+    write_csv,
+    write_json,
+    write_npz,
+    write_text,
+)
+from spectral_attribution._utils.tables import read_table
 
 __all__ = [
     "FORMAT_VERSION",
@@ -230,7 +238,7 @@ def weights_hash(model) -> str | None:
     """SHA-256 of a model's weights (hex; :func:`models.weights_sha256`), ``None`` for ``None``."""
     if model is None:
         return None
-    from .models import weights_sha256
+    from spectral_attribution.models import weights_sha256
 
     return weights_sha256(model)
 
@@ -520,7 +528,7 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
         raise FileNotFoundError(f"shard manifest {manifest_path} is missing (incomplete shard?)")
     manifest = read_table(manifest_path)
     verify_shard(npz_path, manifest)
-    from .explanation import Explanation
+    from spectral_attribution.explanation import Explanation
 
     try:
         with np.load(npz_path, allow_pickle=False) as z:
@@ -815,7 +823,7 @@ def preprocessing_of(results_dir: str | os.PathLike, model: str):
     -------
     spectral_attribution.models.Preprocessing
     """
-    from . import models
+    from spectral_attribution import models
 
     info_path = Path(results_dir) / "models" / f"{model}.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}

@@ -45,7 +45,7 @@ from base64 import urlsafe_b64encode
 from pathlib import Path
 from typing import Any
 
-from . import results
+from spectral_attribution import results
 
 __all__ = ["IDENTITY_KEYS", "ConfigurationMismatch", "identity", "differences",
            "check_results_folder", "check_shards", "at_start", "set_aside_shards", "record", "incomplete_marker"]

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from ._common import format_bytes
-from .parameters import MAX_SOBOL_DIMENSIONS, check_nb_design, check_seed
+from spectral_attribution._utils.checks import format_bytes
+from spectral_attribution._utils.parameters import MAX_SOBOL_DIMENSIONS, check_nb_design, check_seed
 
 __all__ = ["SobolDesign", "MAX_DIM", "MAX_DESIGN_BYTES", "check_design_size"]
 
@@ -72,7 +72,7 @@ class SobolDesign:
         Number of inputs ``d`` (e.g. ``grid_size ** 2`` cells), ``>= 1``.
     nb_design:
         Number of base points ``n``, a power of two ``>= 2``
-        (:func:`spectral_attribution.parameters.check_nb_design`).
+        (:func:`spectral_attribution._utils.parameters.check_nb_design`).
     seed:
         Seed of the scrambling of the ``2d``-dimensional Sobol' sequence. The
         same seed gives the same design, bit for bit.

@@ -124,7 +124,7 @@ def explain_with_policy(explainer, images, policy: str = "prediction", labels=No
     Policy ``"prediction"`` lets the explainer explain its own prediction;
     policy ``"label"`` passes the labels, and where a label is unknown the
     prediction of the explainer's own forward pass (same precision and
-    memory format; :func:`spectral_attribution._common.predictions` for an
+    memory format; :func:`spectral_attribution.models.forward.predictions` for an
     explainer without one). Every
     explanation gets ``target_policy`` and ``target_source`` in its settings
     (:func:`record_target`).
@@ -161,7 +161,7 @@ def explain_with_policy(explainer, images, policy: str = "prediction", labels=No
             if forward is not None:
                 pred = forward(images).argmax(-1).numpy()
             else:
-                from ._common import predictions
+                from spectral_attribution.models.forward import predictions
 
                 pred, _ = predictions(explainer.model, images, batch_size or 64,
                                       precision=getattr(explainer, "precision", "float32"))

@@ -41,7 +41,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .parameters import check_levels, check_wavelet
+from spectral_attribution._utils.parameters import check_levels, check_wavelet
 
 __all__ = [
     "SubBand",
@@ -121,7 +121,7 @@ class WaveletTransform:
     ------
     ValueError
         Unknown or continuous wavelet, or ``levels < 1``
-        (:mod:`spectral_attribution.parameters`); :meth:`forward` also refuses
+        (:mod:`spectral_attribution._utils.parameters`); :meth:`forward` also refuses
         ``2^J`` above the image's smaller side (``J <= 7`` at 224 px).
     """
 

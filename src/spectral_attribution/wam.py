@@ -84,11 +84,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._common import progress_bar
-from ._version import __version__
-from .explanation import Explanation
-from .models import ModelWrapper, as_wrapper
-from .transforms import WaveletTransform, pool_on_grid, spatial_projection
+from spectral_attribution._utils.checks import progress_bar
+from spectral_attribution._version import __version__
+from spectral_attribution.explanation import Explanation
+from spectral_attribution.models import ModelWrapper, as_wrapper
+from spectral_attribution.transforms import WaveletTransform, pool_on_grid, spatial_projection
 
 __all__ = ["WAM", "VARIANTS", "RULES"]
 
@@ -167,7 +167,7 @@ class WAM:
     device:
         Where to run; defaults to the model's device.
     progress:
-        Report the images of a call (:mod:`spectral_attribution.progress`):
+        Report the images of a call (:mod:`spectral_attribution._utils.progress`):
         ``None`` a bar on a terminal only, ``True`` also log lines elsewhere,
         ``False`` nothing.
 

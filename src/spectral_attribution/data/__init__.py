@@ -25,8 +25,8 @@ Every public name is re-exported here: ``from spectral_attribution import data;
 data.load_image(path)``.
 """
 
-from .classes import IMAGENET_WNIDS, NUM_CLASSES, imagenet_class_names, wnid_to_index
-from .decoding import (
+from spectral_attribution.data.classes import IMAGENET_WNIDS, NUM_CLASSES, imagenet_class_names, wnid_to_index
+from spectral_attribution.data.decoding import (
     IMAGE_EXTENSIONS,
     LIMITS,
     ImageDecodeError,
@@ -35,7 +35,7 @@ from .decoding import (
     check_image_size,
     load_image,
 )
-from .imagenet import (
+from spectral_attribution.data.imagenet import (
     CREDENTIALS_ENV,
     IMAGENET_BASE_URL,
     IMAGENET_VAL_ARCHIVES,
@@ -45,7 +45,7 @@ from .imagenet import (
     file_hash,
     imagenet_val,
 )
-from .samples import (
+from spectral_attribution.data.samples import (
     EMBEDDED_IMAGES,
     SAMPLE_COLUMNS,
     check_images,
@@ -54,7 +54,7 @@ from .samples import (
     sample_good_images,
     sample_images,
 )
-from .sources import prepare_source
+from spectral_attribution.data.sources import prepare_source
 
 __all__ = [
     "ImageDecodeError",

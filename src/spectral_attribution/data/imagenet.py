@@ -31,9 +31,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .._common import umask
-from .classes import imagenet_class_names, wnid_to_index
-from .samples import labelled_folder
+from spectral_attribution._utils.files import umask
+from spectral_attribution.data.classes import imagenet_class_names, wnid_to_index
+from spectral_attribution.data.samples import labelled_folder
 
 __all__ = [
     "ChecksumError",

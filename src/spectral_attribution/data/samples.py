@@ -33,9 +33,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._common import read_table, write_image
-from .classes import NUM_CLASSES, _wnid_index, imagenet_class_names
-from .decoding import IMAGE_EXTENSIONS, ImageDecodeError, load_image
+from spectral_attribution._utils.tables import read_table
+from spectral_attribution._utils.files import write_image
+from spectral_attribution.data.classes import NUM_CLASSES, _wnid_index, imagenet_class_names
+from spectral_attribution.data.decoding import IMAGE_EXTENSIONS, ImageDecodeError, load_image
 
 __all__ = [
     "SAMPLE_COLUMNS",

@@ -14,9 +14,14 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..parameters import check_seed
-from .imagenet import CREDENTIALS_ENV, IMAGENET_BASE_URL, imagenet_val
-from .samples import check_images, embedded_samples, labelled_folder, sample_good_images
+from spectral_attribution._utils.parameters import check_seed
+from spectral_attribution.data.imagenet import CREDENTIALS_ENV, IMAGENET_BASE_URL, imagenet_val
+from spectral_attribution.data.samples import (
+    check_images,
+    embedded_samples,
+    labelled_folder,
+    sample_good_images,
+)
 
 __all__ = ["prepare_source"]
 

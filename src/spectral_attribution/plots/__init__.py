@@ -42,17 +42,17 @@ import matplotlib
 
 matplotlib.use("Agg")  # figures are files: never need a display
 
-from .claims import plot_claims  # noqa: E402
-from .common import draw_subbands, save_figure, subbands_of  # noqa: E402
-from .explanations import (  # noqa: E402
+from spectral_attribution.plots.claims import plot_claims  # noqa: E402
+from spectral_attribution.plots.common import draw_subbands, save_figure, subbands_of  # noqa: E402
+from spectral_attribution.plots.explanations import (
     image_for,
     plot_explanation,
     plot_reconstructions,
     plot_wcam_gallery,
     render_from_results,
 )
-from .figures import FIGURES, FigureMaker, draw_figure, make_figure  # noqa: E402
-from .study_figures import (  # noqa: E402
+from spectral_attribution.plots.figures import FIGURES, FigureMaker, draw_figure, make_figure  # noqa: E402
+from spectral_attribution.plots.study_figures import (
     plot_depth_orders,
     plot_depth_vs_robustness,
     plot_faithfulness,

@@ -10,8 +10,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .._common import require_columns
-from .style import count_note, figure_legend, finish, new_figure, styled, value_label
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.plots.style import (
+    count_note,
+    figure_legend,
+    finish,
+    new_figure,
+    styled,
+    value_label,
+)
 
 __all__ = ["VERDICT_COLOURS", "plot_claims"]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._common import atomic_path
-from ..transforms import WaveletTransform
-from ..studies.labels import level_sort_key
-from .style import INDEX_LABEL, draw_map, shared_norm
+from spectral_attribution._utils.files import atomic_path
+from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.studies.labels import level_sort_key
+from spectral_attribution.plots.style import INDEX_LABEL, draw_map, shared_norm
 
 __all__ = [
     "save_figure",
@@ -32,7 +32,7 @@ def save_figure(fig, stem, dpi: int = 150, close: bool = True) -> dict[str, Path
     """Save ``fig`` as ``<stem>.pdf`` (vector) and ``<stem>.png`` (``dpi``), atomically.
 
     Parent directories are created; each file is written atomically
-    (:func:`~spectral_attribution._common.atomic_path`).
+    (:func:`~spectral_attribution._utils.files.atomic_path`).
 
     Returns
     -------

@@ -19,12 +19,13 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import results
-from .._common import atomic_path, read_table
-from ..data import load_image
-from ..studies.corruption import corrupted_copy
-from .common import as_hwc, save_figure, show_image, show_overlay, show_wcam
-from .style import (
+from spectral_attribution import results
+from spectral_attribution._utils.files import atomic_path
+from spectral_attribution._utils.tables import read_table
+from spectral_attribution.data import load_image
+from spectral_attribution.studies.corruption import corrupted_copy
+from spectral_attribution.plots.common import as_hwc, save_figure, show_image, show_overlay, show_wcam
+from spectral_attribution.plots.style import (
     INDEX_LABEL,
     SPATIAL_LABEL,
     add_colorbar,

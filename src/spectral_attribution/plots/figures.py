@@ -19,17 +19,17 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import metrics, results
-from .._common import read_table, require_columns
-from ..data import load_image
-from ..perturbations import wavelet_perturbation_for
-from ..studies.corruption import corrupted_copy
-from ..studies.reconstruction import depth_and_robustness
-from .claims import plot_claims
-from .common import save_figure
-from .style import value_label
-from .explanations import plot_reconstructions, plot_wcam_gallery
-from .study_figures import (
+from spectral_attribution import metrics, results
+from spectral_attribution._utils.tables import read_table, require_columns
+from spectral_attribution.data import load_image
+from spectral_attribution.perturbations import wavelet_perturbation_for
+from spectral_attribution.studies.corruption import corrupted_copy
+from spectral_attribution.studies.reconstruction import depth_and_robustness
+from spectral_attribution.plots.claims import plot_claims
+from spectral_attribution.plots.common import save_figure
+from spectral_attribution.plots.style import value_label
+from spectral_attribution.plots.explanations import plot_reconstructions, plot_wcam_gallery
+from spectral_attribution.plots.study_figures import (
     plot_depth_orders,
     plot_depth_vs_robustness,
     plot_faithfulness,
@@ -177,7 +177,7 @@ def draw_figure(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
     ----------
     inputs:
         Table name → CSV path (read with
-        :func:`~spectral_attribution._common.read_table`) or DataFrame.
+        :func:`~spectral_attribution._utils.tables.read_table`) or DataFrame.
     **options:
         ``results_dir`` (the ``results/`` folder), ``models`` (nicknames,
         the first one's shards and preprocessing are used), ``nb_images``:

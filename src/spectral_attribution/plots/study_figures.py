@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from .._common import require_columns
-from ..corruptions import CORRUPTIONS, STANDARD_CORRUPTIONS, corruption_set_label
-from ..metrics import depth_robustness_fit
-from .common import level_key
-from .style import (
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.corruptions import CORRUPTIONS, STANDARD_CORRUPTIONS, corruption_set_label
+from spectral_attribution.metrics import depth_robustness_fit
+from spectral_attribution.plots.common import level_key
+from spectral_attribution.plots.style import (
     ERRORBARS,
     MAP_CMAP,
     count_note,
@@ -427,7 +427,7 @@ def plot_faithfulness(df: pd.DataFrame):
 
 def _mean_ci(values) -> tuple[float, float, float]:
     """Mean of ``values`` (NaN left out) and its 95 % seeded percentile bootstrap CI."""
-    from ..stats import bootstrap_ci
+    from spectral_attribution.stats import bootstrap_ci
 
     e = bootstrap_ci(pd.Series(values).astype(float), "mean", seed=0)
     return e.estimate, e.low, e.high

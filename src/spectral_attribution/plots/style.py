@@ -51,7 +51,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..studies.labels import label, level_label, short_label, value_label
+from spectral_attribution.studies.labels import label, level_label, short_label, value_label
 
 __all__ = [
     "MAP_CMAP",

@@ -51,8 +51,8 @@ studies; studies.zoom_study(...)``), with
 :func:`~spectral_attribution.perturbations.spatial_perturbation_for`.
 """
 
-from ..perturbations import spatial_perturbation_for, wavelet_perturbation_for
-from .corruption import (
+from spectral_attribution.perturbations import spatial_perturbation_for, wavelet_perturbation_for
+from spectral_attribution.studies.corruption import (
     corrupted_copies,
     corrupted_copy,
     corrupted_id,
@@ -62,21 +62,19 @@ from .corruption import (
     robustness_table,
     select_corrupted_copies,
 )
-from .claims import claims_table, depth_per_image, depth_robustness_fits, verdict
-from .depth_baselines import DEPTH_ORDERS, baseline_depths
-from .faithfulness import faithfulness, faithfulness_scores, faithfulness_table
-from .methods import compare_methods, detail_cells, methods_table, rank_agreement
-from .noise import wcam_noise, wcam_noise_table
-from .reconstruction import depth_and_robustness, reconstruction_summary, sufficient_reconstruction
-from .table_format import Column, TableFormat
-from .tables import (
-    TABLES,
-    TableMaker,
-    build_table,
-    make_table,
-    write_table,
+from spectral_attribution.studies.claims import claims_table, depth_per_image, depth_robustness_fits, verdict
+from spectral_attribution.studies.depth_baselines import DEPTH_ORDERS, baseline_depths
+from spectral_attribution.studies.faithfulness import faithfulness, faithfulness_scores, faithfulness_table
+from spectral_attribution.studies.methods import compare_methods, detail_cells, methods_table, rank_agreement
+from spectral_attribution.studies.noise import wcam_noise, wcam_noise_table
+from spectral_attribution.studies.reconstruction import (
+    depth_and_robustness,
+    reconstruction_summary,
+    sufficient_reconstruction,
 )
-from .zoom import (
+from spectral_attribution.studies.table_format import Column, TableFormat
+from spectral_attribution.studies.tables import TABLES, TableMaker, build_table, make_table, write_table
+from spectral_attribution.studies.zoom import (
     PAPER_ZOOM_VIEWS,
     ZOOM_VIEWS,
     aligned_grid_sizes,

@@ -68,11 +68,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import metrics
-from .._common import require_columns
-from ..baselines import cell_level_ranks, level_prior
-from ..perturbations import cell_ranges
-from ..stats import (
+from spectral_attribution import metrics
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.baselines import cell_level_ranks, level_prior
+from spectral_attribution.perturbations import cell_ranges
+from spectral_attribution.stats import (
     NB_RESAMPLES,
     bootstrap_ci,
     bootstrap_p_value,
@@ -80,8 +80,8 @@ from ..stats import (
     spearman,
     wilcoxon_test,
 )
-from ..transforms import WaveletTransform
-from .zoom import zoom_differences
+from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.studies.zoom import zoom_differences
 
 __all__ = [
     "CLAIMS",

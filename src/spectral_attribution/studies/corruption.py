@@ -28,16 +28,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics
-from .._common import (
-    as_image_list,
-    check_ids,
-    model_name,
-    predictions,
-    progress_bar,
-    require_columns,
-)
-from ..corruptions import (
+from spectral_attribution import metrics
+from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
+from spectral_attribution.models.forward import model_name, predictions
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.corruptions import (
     STANDARD_CORRUPTIONS,
     check_severity,
     copy_seed,
@@ -116,7 +111,7 @@ def corruption_baseline(model, images, image_ids: Sequence[str], corruptions="st
     2 s) plus as many forward passes, batched by ``batch_size``.
     ``precision`` (``"float32"`` default, ``"bfloat16"``, ``"float16"``,
     ``"auto"``) and ``backend`` (``"eager"`` default, ``"auto"``, ...: see
-    :mod:`spectral_attribution.backends`) set how the forward passes run;
+    :mod:`spectral_attribution.models.backends`) set how the forward passes run;
     ``autocast`` is the deprecated spelling of ``precision``.
     """
     images = as_image_list(images)
@@ -380,7 +375,7 @@ def robustness_table(per_image: pd.DataFrame, per_corruption: pd.DataFrame) -> p
 
 def _interval(values) -> dict:
     """``robustness_low, robustness_high``: the 95 % bootstrap interval of the mean over images."""
-    from ..stats import bootstrap_ci
+    from spectral_attribution.stats import bootstrap_ci
 
     e = bootstrap_ci(pd.Series(values).astype(float), "mean")
     return {"robustness_low": e.low, "robustness_high": e.high}

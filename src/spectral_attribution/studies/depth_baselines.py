@@ -35,23 +35,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics
-from .._common import (
-    as_image_list,
-    check_ids,
-    model_device,
-    model_name,
-    predictions,
-    progress_bar,
-)
-from ..baselines import (
+from spectral_attribution import metrics
+from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
+from spectral_attribution.models.forward import model_device, model_name, predictions
+from spectral_attribution.baselines import (
     BASELINE_KINDS,
     approximation_first,
     cell_level_ranks,
     coarse_to_fine_order,
     within_level_order,
 )
-from ..perturbations import wavelet_perturbation_for
+from spectral_attribution.perturbations import wavelet_perturbation_for
 
 __all__ = ["DEPTH_ORDERS", "baseline_depths", "censored_depth"]
 

@@ -20,25 +20,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics, parameters
-from .._common import (
-    as_image_list,
-    check_ids,
-    model_device,
-    model_name,
-    progress_bar,
-    require_columns,
-)
-from ..baselines import (
+from spectral_attribution import metrics
+from spectral_attribution._utils import parameters
+from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
+from spectral_attribution.models.forward import model_device, model_name
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.baselines import (
     BASELINE_KINDS,
     cell_level_ranks,
     centre_distance_prior,
     level_prior,
     random_attribution,
 )
-from ..perturbations import spatial_perturbation_for, wavelet_perturbation_for
-from ..stats import bootstrap_ci
-from ..targets import target_source_of
+from spectral_attribution.perturbations import spatial_perturbation_for, wavelet_perturbation_for
+from spectral_attribution.stats import bootstrap_ci
+from spectral_attribution.targets import target_source_of
 
 __all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_scores", "faithfulness_table"]
 

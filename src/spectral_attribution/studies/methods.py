@@ -36,18 +36,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics
-from .._common import (
-    as_image_list,
-    check_ids,
-    model_device,
-    model_name,
-    progress_bar,
-    require_columns,
-)
-from ..perturbations import wavelet_perturbation_for
-from ..transforms import pool_on_grid
-from .faithfulness import faithfulness_scores
+from spectral_attribution import metrics
+from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
+from spectral_attribution.models.forward import model_device, model_name
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.perturbations import wavelet_perturbation_for
+from spectral_attribution.transforms import pool_on_grid
+from spectral_attribution.studies.faithfulness import faithfulness_scores
 
 __all__ = ["compare_methods", "methods_table", "detail_cells", "rank_agreement"]
 
@@ -207,7 +202,7 @@ def methods_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.DataFr
         per image), ``nb_forward``, ``nb_backward`` (per image, median) and
         ``nb_images``.
     """
-    from ..stats import bootstrap_ci
+    from spectral_attribution.stats import bootstrap_ci
 
     require_columns(df, ["model", "method", "image_id", *METRICS, "wall_time_s", "nb_forward",
                          "nb_backward"], "methods table")

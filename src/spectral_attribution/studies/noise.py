@@ -15,10 +15,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._common import as_image_list, check_ids, model_name, progress_bar, require_columns
-from ..backends import BACKENDS
-from ..explainers import WCAM
-from ..stats import bootstrap_ci, spearman
+from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
+from spectral_attribution.models.forward import model_name
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.models.backends import BACKENDS
+from spectral_attribution.explainers import WCAM
+from spectral_attribution.stats import bootstrap_ci, spearman
 
 __all__ = ["wcam_noise", "wcam_noise_table"]
 

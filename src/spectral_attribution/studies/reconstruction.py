@@ -24,17 +24,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import metrics, parameters
-from .._common import (
-    as_image_list,
-    check_ids,
-    model_device,
-    model_name,
-    progress_bar,
-    require_columns,
-)
-from ..perturbations import wavelet_perturbation_for
-from ..targets import target_source_of
+from spectral_attribution import metrics
+from spectral_attribution._utils import parameters
+from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
+from spectral_attribution.models.forward import model_device, model_name
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.perturbations import wavelet_perturbation_for
+from spectral_attribution.targets import target_source_of
 
 __all__ = ["RECONSTRUCTION_COLUMNS", "CENSORING_NOTE", "sufficient_reconstruction",
            "depth_and_robustness", "reconstruction_summary"]
@@ -297,7 +293,7 @@ def _with_intervals(out: pd.DataFrame, recon: pd.DataFrame, seed: int = 0) -> pd
     (:func:`~spectral_attribution.stats.wilcoxon_test` of ``depth_share``
     against ``random_depth_share_median``), after the medians.
     """
-    from ..stats import bootstrap_ci, wilcoxon_test
+    from spectral_attribution.stats import bootstrap_ci, wilcoxon_test
 
     extra = []
     for _, row in out.iterrows():

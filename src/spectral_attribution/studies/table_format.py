@@ -28,7 +28,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .labels import label, value_label
+from spectral_attribution.studies.labels import label, value_label
 
 __all__ = ["Column", "TableFormat", "display_table", "to_markdown", "to_latex", "to_html",
            "latex_escape", "PM_SD", "one_image", "format_p"]

@@ -24,16 +24,17 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
-from .._common import read_table, write_text
-from .corruption import robustness_table
-from .claims import claims_table, depth_robustness_fits
-from .faithfulness import faithfulness_table
-from .labels import label, value_label
-from .methods import methods_table
-from .noise import wcam_noise_table
-from .reconstruction import reconstruction_summary
-from .zoom import zoom_table
-from .table_format import (
+from spectral_attribution._utils.tables import read_table
+from spectral_attribution._utils.files import write_text
+from spectral_attribution.studies.corruption import robustness_table
+from spectral_attribution.studies.claims import claims_table, depth_robustness_fits
+from spectral_attribution.studies.faithfulness import faithfulness_table
+from spectral_attribution.studies.labels import label, value_label
+from spectral_attribution.studies.methods import methods_table
+from spectral_attribution.studies.noise import wcam_noise_table
+from spectral_attribution.studies.reconstruction import reconstruction_summary
+from spectral_attribution.studies.zoom import zoom_table
+from spectral_attribution.studies.table_format import (
     Column,
     TableFormat,
     display_table,
@@ -52,7 +53,7 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
 
     - **CSV**: the table as it is (snake_case columns, numbers, NaN as an
       empty cell), read back with
-      :func:`~spectral_attribution._common.read_table`.
+      :func:`~spectral_attribution._utils.tables.read_table`.
     - **Markdown** (tabulate pipe table, then ``Table: caption`` and ``Note:``
       lines), **LaTeX** (a ``table`` float with booktabs rules,
       ``\\caption{…}`` and ``\\label{tab:<name>}``, needs
@@ -66,7 +67,7 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     under the Markdown and LaTeX tables; the CSV holds the data only.
 
     Each file is written atomically
-    (:func:`~spectral_attribution._common.atomic_path`), so a reader never
+    (:func:`~spectral_attribution._utils.files.atomic_path`), so a reader never
     sees a partial table.
 
     Parameters
@@ -380,7 +381,7 @@ def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame
     ----------
     inputs:
         Study-table name → CSV path (read with
-        :func:`~spectral_attribution._common.read_table`) or DataFrame.
+        :func:`~spectral_attribution._utils.tables.read_table`) or DataFrame.
 
     Returns
     -------

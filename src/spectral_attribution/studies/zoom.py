@@ -45,13 +45,20 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import metrics
-from .._common import check_ids, model_name, progress_bar, require_columns
-from ..explainers import WCAM
-from ..targets import check_target_policy, explained_classes, record_target, target_source_of
-from ..stats import bootstrap_ci, wilcoxon_test
-from ..transforms import WaveletTransform
-from .labels import level_sort_key
+from spectral_attribution import metrics
+from spectral_attribution._utils.checks import check_ids, progress_bar
+from spectral_attribution.models.forward import model_name
+from spectral_attribution._utils.tables import require_columns
+from spectral_attribution.explainers import WCAM
+from spectral_attribution.targets import (
+    check_target_policy,
+    explained_classes,
+    record_target,
+    target_source_of,
+)
+from spectral_attribution.stats import bootstrap_ci, wilcoxon_test
+from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.studies.labels import level_sort_key
 
 __all__ = ["ZOOM_VIEWS", "PAPER_ZOOM_VIEWS", "ZOOM_COLUMNS", "aligned_grid_sizes", "zoom_study",
            "zoom_table", "zoom_measure", "zoom_differences"]

@@ -59,7 +59,7 @@ import numbers
 import re
 from typing import Any, Callable
 
-from ._common import AUTOCAST_VALUES
+from spectral_attribution._utils.autocast import AUTOCAST_VALUES
 
 __all__ = [
     "MAX_SOBOL_DIMENSIONS",

@@ -46,7 +46,7 @@ from typing import Callable, Iterator
 
 __all__ = ["Lease", "lease", "lock_dir", "visible_gpu_ids", "LOCK_DIR_ENV"]
 
-log = logging.getLogger("spectral_attribution.devices")
+log = logging.getLogger("spectral_attribution.models.devices")
 
 #: Environment variable overriding the folder of the GPU lock files
 #: (default ``<tmp>/spectral-attribution-gpus-<uid>``).

@@ -1,0 +1,1 @@
+"""Helpers shared by every layer, grouped by theme (no torch at import time)."""
