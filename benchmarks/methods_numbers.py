@@ -40,9 +40,9 @@ import numpy as np
 import torch
 
 from spectral_attribution import data, plots, studies
-from spectral_attribution.explainers import WCAM
+from spectral_attribution.attributions.explainers import WCAM
 from spectral_attribution.models import load_model
-from spectral_attribution.wam import WAM
+from spectral_attribution.attributions.wam import WAM
 
 
 def main(argv=None) -> dict:

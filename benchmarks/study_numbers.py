@@ -45,11 +45,11 @@ import torch
 
 import spectral_attribution
 from spectral_attribution import data, studies
-from spectral_attribution.explainers import WCAM
+from spectral_attribution.attributions.explainers import WCAM
 from spectral_attribution.models import load_model
 
 try:  # the target policy (this version); absent in older versions
-    from spectral_attribution import targets as _targets
+    from spectral_attribution.attributions import targets as _targets
 except ImportError:
     _targets = None
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectral_attribution.perturbations import PerturbationContext
+from spectral_attribution.attributions.perturbations import PerturbationContext
 
 
 class ToyPerturbation:

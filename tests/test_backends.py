@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from spectral_attribution.models import backends as bk
-from spectral_attribution.explainers import WCAM
+from spectral_attribution.attributions.explainers import WCAM
 from spectral_attribution.models import load_model
 
 from toys import LowPassModel, small_cnn
@@ -379,7 +379,7 @@ def test_deprecated_autocast_and_channels_last_still_work_and_conflicts_are_name
 
 def test_studies_through_a_backend_give_the_eager_depths(monkeypatch, tmp_path):
     from spectral_attribution import metrics
-    from spectral_attribution.perturbations import WaveletPerturbation
+    from spectral_attribution.attributions.perturbations import WaveletPerturbation
 
     monkeypatch.setenv("SPECTRAL_ATTRIBUTION_CACHE", str(tmp_path))
     model = small_cnn().eval()

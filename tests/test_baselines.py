@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from spectral_attribution import baselines as B
-from spectral_attribution.explanation import Explanation
-from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.attributions.explanation import Explanation
+from spectral_attribution.attributions.transforms import WaveletTransform
 
 
 def wcam_like(grid_size, levels, size):

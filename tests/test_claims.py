@@ -16,10 +16,10 @@ from spectral_attribution.baselines import (
     level_prior,
     within_level_order,
 )
-from spectral_attribution.explainers import WCAM, Explanation
+from spectral_attribution.attributions.explainers import WCAM, Explanation
 from spectral_attribution.metrics import importance_order
 from spectral_attribution.studies.claims import model_free_level_share
-from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.attributions.transforms import WaveletTransform
 
 
 def wcam_with(indices, levels=2, size=32, target=0):

@@ -9,7 +9,7 @@ from PIL import Image
 from skimage import data
 
 from spectral_attribution.cli import build_parser, main
-from spectral_attribution.explanation import Explanation
+from spectral_attribution.attributions.explanation import Explanation
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_unknown_model(photo, tmp_path, capsys):
 
 def test_show_on_a_corrupted_shard_names_it(tmp_path, capsys):
     from spectral_attribution import results
-    from spectral_attribution.explanation import Explanation
+    from spectral_attribution.attributions.explanation import Explanation
 
     e = Explanation("wcam", np.zeros((2, 2), np.float32), np.zeros((8, 8), np.float32), None,
                     target=1, predicted=1, score=0.0, predicted_score=0.0, settings={})

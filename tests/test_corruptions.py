@@ -4,9 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from spectral_attribution.corruptions import (
-    CORRUPTIONS, EXTRA_CORRUPTIONS, STANDARD_CORRUPTIONS, check_severity, copy_seed,
-    corrupt, corrupt_many,
+from spectral_attribution.data.corruptions import (
+    CORRUPTIONS,
+    EXTRA_CORRUPTIONS,
+    STANDARD_CORRUPTIONS,
+    check_severity,
+    copy_seed,
+    corrupt,
+    corrupt_many,
 )
 
 
@@ -98,8 +103,11 @@ def test_corruption_sets_and_their_labels():
 
     import yaml
 
-    from spectral_attribution.corruptions import (
-        CORRUPTION_SETS, corruption_set_label, corruption_set_of, resolve_corruptions,
+    from spectral_attribution.data.corruptions import (
+        CORRUPTION_SETS,
+        corruption_set_label,
+        corruption_set_of,
+        resolve_corruptions,
     )
 
     assert resolve_corruptions("standard-15") == STANDARD_CORRUPTIONS == resolve_corruptions(None)

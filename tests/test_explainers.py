@@ -7,10 +7,16 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from spectral_attribution.explainers import WCAM, Explanation, FourierCAM, SpatialSobol, WaveletSobol
-from spectral_attribution.perturbations import SpatialPerturbation, WaveletPerturbation
-from spectral_attribution.row_updates import RowUpdater
-from spectral_attribution.estimators import ConstantOutputWarning
+from spectral_attribution.attributions.explainers import (
+    WCAM,
+    Explanation,
+    FourierCAM,
+    SpatialSobol,
+    WaveletSobol,
+)
+from spectral_attribution.attributions.perturbations import SpatialPerturbation, WaveletPerturbation
+from spectral_attribution.attributions.sobol.row_updates import RowUpdater
+from spectral_attribution.attributions.sobol.estimators import ConstantOutputWarning
 
 from toys import ConstantModel, DCModel, DetailRegionModel, LowPassModel, RegionModel, small_cnn
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from spectral_attribution import results
 from spectral_attribution._utils import files as _common
-from spectral_attribution.explanation import Explanation
+from spectral_attribution.attributions.explanation import Explanation
 
 
 @pytest.fixture(params=[0o022, 0o027], ids=["umask022", "umask027"])

@@ -12,7 +12,7 @@ from PIL import Image
 
 from spectral_attribution import pipeline, results
 from spectral_attribution._utils.tables import read_table
-from spectral_attribution.explanation import Explanation
+from spectral_attribution.attributions.explanation import Explanation
 
 NAMES = ["NA.jpg", "null.png", "nan.jpg", "None.jpg"]
 IDS = ["NA", "None", "nan", "null"]  # sorted by path, as labelled_folder orders them

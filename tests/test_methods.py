@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from helpers_studies import LinearLogits, TinyNet, tiny_images, wrap
-from spectral_attribution import perturbations
+from spectral_attribution.attributions import perturbations
 from spectral_attribution import studies as S
-from spectral_attribution.explainers import WCAM, Explanation
+from spectral_attribution.attributions.explainers import WCAM, Explanation
 from spectral_attribution.models import ModelWrapper, Preprocessing
-from spectral_attribution.wam import WAM
+from spectral_attribution.attributions.wam import WAM
 
 
 def mean_model(size=32, threshold=0.25):

@@ -10,7 +10,7 @@ from scipy import stats
 
 from helpers_studies import LinearLogits, ToyPerturbation, one_hot_depth_setup
 from spectral_attribution import metrics as M
-from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.attributions.transforms import WaveletTransform
 
 
 # -- level contributions ----------------------------------------------------
@@ -145,7 +145,7 @@ def test_random_order_depths_reproducible_and_known():
 
 
 def test_keep_top_k_with_the_wavelet_perturbation():
-    from spectral_attribution.perturbations import WaveletPerturbation
+    from spectral_attribution.attributions.perturbations import WaveletPerturbation
 
     pert = WaveletPerturbation("haar", 2, grid_size=4)
     x = torch.rand(3, 16, 16)
@@ -223,7 +223,7 @@ def test_insertion_deletion_known_curves():
 
 
 def test_faithfulness_on_real_perturbations_runs():
-    from spectral_attribution.perturbations import SpatialPerturbation, WaveletPerturbation
+    from spectral_attribution.attributions.perturbations import SpatialPerturbation, WaveletPerturbation
 
     from helpers_studies import TinyNet, wrap
 

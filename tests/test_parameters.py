@@ -25,8 +25,8 @@ import yaml
 
 from spectral_attribution import cli, data, metrics, pipeline, studies
 from spectral_attribution._utils import parameters
-from spectral_attribution.explainers import WCAM, FourierCAM
-from spectral_attribution.sobol import SobolDesign
+from spectral_attribution.attributions.explainers import WCAM, FourierCAM
+from spectral_attribution.attributions.sobol.design import SobolDesign
 from toys import LowPassModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,7 +230,7 @@ def test_studies_refuse_bad_settings_before_any_forward_pass():
 
 
 def test_the_estimator_names_are_the_registry_s():
-    from spectral_attribution import estimators
+    from spectral_attribution.attributions.sobol import estimators
 
     assert set(parameters.ESTIMATORS) <= set(estimators.ESTIMATORS)
     assert SCHEMA["properties"]["wcam"]["properties"]["estimator"]["enum"] == list(parameters.ESTIMATORS)

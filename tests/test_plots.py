@@ -11,7 +11,7 @@ from spectral_attribution import plots as P
 
 @pytest.fixture(scope="module")
 def explained():
-    from spectral_attribution.explainers import FourierCAM, SpatialSobol, WCAM
+    from spectral_attribution.attributions.explainers import FourierCAM, SpatialSobol, WCAM
 
     model = wrap(TinyNet())
     x = tiny_images(2)
@@ -46,7 +46,7 @@ def test_plot_explanation_every_method(explained, tmp_path):
 
 
 def test_plot_explanation_of_a_wam(explained, tmp_path):
-    from spectral_attribution.wam import WAM
+    from spectral_attribution.attributions.wam import WAM
 
     x = explained[0]
     [e] = WAM(wrap(TinyNet()), variant="gradient", grid_size=4, levels=2)(x[:1])
@@ -81,7 +81,7 @@ def test_methods_figure_from_the_registry(tmp_path):
 
 
 def test_subbands_of_matches_the_transform(explained):
-    from spectral_attribution.transforms import WaveletTransform
+    from spectral_attribution.attributions.transforms import WaveletTransform
 
     _, wcams, _, _ = explained
     assert P.subbands_of(wcams[0]) == WaveletTransform("haar", 2).subbands(32, 32)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from spectral_attribution import results
-from spectral_attribution.explanation import Explanation
+from spectral_attribution.attributions.explanation import Explanation
 
 
 def _exps(n=3, g=4, size=16, spatial=True):

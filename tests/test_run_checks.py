@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from spectral_attribution import results, run_checks
-from spectral_attribution.explanation import Explanation
+from spectral_attribution.attributions.explanation import Explanation
 
 
 def _config(**changes):

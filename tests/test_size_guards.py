@@ -6,8 +6,8 @@ The guards on image files (pixels, aspect ratio, sides) are in test_data.py.
 import pytest
 import torch
 
-from spectral_attribution import engine, sobol
-from spectral_attribution.explainers import WCAM, FourierCAM
+from spectral_attribution.attributions.sobol import engine, design as sobol
+from spectral_attribution.attributions.explainers import WCAM, FourierCAM
 
 from toys import LowPassModel
 

@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from spectral_attribution.estimators import ESTIMATORS, ConstantOutputWarning, total_indices
-from spectral_attribution.sobol import SobolDesign
+from spectral_attribution.attributions.sobol.estimators import (
+    ESTIMATORS,
+    ConstantOutputWarning,
+    total_indices,
+)
+from spectral_attribution.attributions.sobol.design import SobolDesign
 
 
 def ishigami(u: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:

@@ -5,10 +5,13 @@ import pytest
 import torch
 
 from helpers_studies import LinearLogits
-from spectral_attribution.explainers import WCAM
+from spectral_attribution.attributions.explainers import WCAM
 from spectral_attribution.models import ModelWrapper, Preprocessing
-from spectral_attribution.targets import (
-    check_target_policy, explain_with_policy, explained_classes, target_source_of,
+from spectral_attribution.attributions.targets import (
+    check_target_policy,
+    explain_with_policy,
+    explained_classes,
+    target_source_of,
 )
 
 

@@ -7,7 +7,7 @@ import pytest
 import pywt
 import torch
 
-from spectral_attribution.transforms import (
+from spectral_attribution.attributions.transforms import (
     WaveletTransform,
     centred_spectrum,
     inverse_centred_spectrum,

@@ -8,15 +8,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spectral_attribution.explainers import Explanation, WaveletPerturbation
+from spectral_attribution.attributions.explainers import Explanation, WaveletPerturbation
 from spectral_attribution.models import ModelWrapper, Preprocessing
-from spectral_attribution.transforms import (
+from spectral_attribution.attributions.transforms import (
     WaveletTransform,
     pool_on_grid,
     spatial_projection,
     upsample_masks,
 )
-from spectral_attribution.wam import WAM
+from spectral_attribution.attributions.wam import WAM
 
 from toys import ConstantModel, LowPassModel, RegionModel, small_cnn
 
@@ -176,7 +176,7 @@ def test_wam_cells_are_the_cells_the_wcam_masks():
 
 def test_wcam_and_wam_share_one_spatial_projection():
     # The WCAM's spatial map is the projection of its map; the WAM's too.
-    from spectral_attribution.explainers import WCAM
+    from spectral_attribution.attributions.explainers import WCAM
 
     x, model = image(40, 56), small_cnn()
     [wcam] = WCAM(model, grid_size=4, nb_design=2, levels=2)(x)

@@ -14,13 +14,13 @@ from spectral_attribution._version import __version__
 
 #: Public name -> submodule that defines it.
 _EXPORTS = {
-    "WCAM": "explainers",
-    "FourierCAM": "explainers",
-    "SpatialSobol": "explainers",
-    "WaveletSobol": "explainers",
-    "WAM": "wam",
-    "SobolAttribution": "engine",
-    "Explanation": "explanation",
+    "WCAM": "attributions.explainers",
+    "FourierCAM": "attributions.explainers",
+    "SpatialSobol": "attributions.explainers",
+    "WaveletSobol": "attributions.explainers",
+    "WAM": "attributions.wam",
+    "SobolAttribution": "attributions.sobol.engine",
+    "Explanation": "attributions.explanation",
     "load_model": "models",
 }
 

@@ -5,8 +5,8 @@ detail levels, so a rule that knows nothing of the model or the image but
 the level of each grid cell is a strong baseline for any claim made with a
 WCAM (reconstruction depth, faithfulness). Everything here is computed from
 the geometry of the grid over the dyadic layout
-(:class:`~spectral_attribution.transforms.SubBand` blocks, the cells of
-:func:`~spectral_attribution.perturbations.cell_ranges`) and a seed; nothing
+(:class:`~spectral_attribution.attributions.transforms.SubBand` blocks, the cells of
+:func:`~spectral_attribution.attributions.perturbations.cell_ranges`) and a seed; nothing
 queries a model.
 
 Level rank of a cell
@@ -53,8 +53,8 @@ from typing import Sequence
 
 import numpy as np
 
-from spectral_attribution.perturbations import cell_ranges
-from spectral_attribution.transforms import SubBand, WaveletTransform
+from spectral_attribution.attributions.perturbations import cell_ranges
+from spectral_attribution.attributions.transforms import SubBand, WaveletTransform
 
 __all__ = [
     "cell_level_ranks",
@@ -108,10 +108,10 @@ def cell_level_ranks(explanation_or_subbands, grid_size: int | None = None) -> n
     Parameters
     ----------
     explanation_or_subbands:
-        A WCAM :class:`~spectral_attribution.explanation.Explanation` (its
+        A WCAM :class:`~spectral_attribution.attributions.explanation.Explanation` (its
         settings give the wavelet, ``J``, the image size and ``g``), or the
         layout's sub-bands
-        (:meth:`~spectral_attribution.transforms.WaveletTransform.subbands`).
+        (:meth:`~spectral_attribution.attributions.transforms.WaveletTransform.subbands`).
     grid_size:
         ``g``; required with sub-bands, overrides the explanation's otherwise.
 
@@ -249,8 +249,8 @@ def centre_distance_prior(grid_size: int, image_size: tuple[int, int]) -> np.nda
 
     ``r`` is the Euclidean distance, in pixels, from the centre of the
     cell's pixel box (the cells of
-    :class:`~spectral_attribution.perturbations.SpatialPerturbation`,
-    :func:`~spectral_attribution.perturbations.cell_ranges`) to the image
+    :class:`~spectral_attribution.attributions.perturbations.SpatialPerturbation`,
+    :func:`~spectral_attribution.attributions.perturbations.cell_ranges`) to the image
     centre ``(H / 2, W / 2)``. Returns ``float64`` ``(g, g)`` in ``[0, 1]``:
     largest at the cells nearest the centre (1 for a cell centred on it),
     0 at the farthest cells; all ones for ``g = 1``.

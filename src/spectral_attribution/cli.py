@@ -1,7 +1,7 @@
 """Command line: ``spectral-attribution explain | show | models``.
 
 ``explain`` writes, for every image, ``OUT/<stem>.npz`` (an
-:class:`~spectral_attribution.explanation.Explanation`, loadable with
+:class:`~spectral_attribution.attributions.explanation.Explanation`, loadable with
 ``Explanation.load``), ``OUT/<stem>.png`` and ``.pdf`` (the image, the map in
 the dyadic layout with sub-band boundaries, the spatial map over the image,
 the predicted class and score), and ``OUT/summary.csv`` (one row per image).
@@ -306,10 +306,10 @@ def _forward_options(args) -> tuple[str, str]:
 
 
 def _explainer(args, model):
-    from spectral_attribution.explainers import WCAM, FourierCAM, SpatialSobol
+    from spectral_attribution.attributions.explainers import WCAM, FourierCAM, SpatialSobol
 
     if args.method == "wam":  # gradients in float32, eager: no design, no forward backend
-        from spectral_attribution.wam import WAM
+        from spectral_attribution.attributions.wam import WAM
 
         return WAM(model, variant=args.variant, grid_size=args.grid_size, levels=args.levels,
                    wavelet=args.wavelet, nb_samples=args.nb_samples, noise_level=args.noise_level,
@@ -360,7 +360,7 @@ def cmd_explain(args) -> int:
     from spectral_attribution.models import load_model
     from spectral_attribution.plots import plot_explanation, save_figure
     from spectral_attribution._utils.progress import task
-    from spectral_attribution.sobol import check_design_size
+    from spectral_attribution.attributions.sobol.design import check_design_size
 
     # Every check that needs no model comes first: a bad input costs nothing.
     paths = _image_paths(args.images)

@@ -31,8 +31,8 @@ and ``precision`` / ``backend``, passed to the package's one forward loop,
     A callable ``(b, C, H, W) float [0, 1] -> logits (b, K)``, typically a
     :class:`~spectral_attribution.models.ModelWrapper`.
 ``perturbation``, ``context``
-    A perturbation of :mod:`spectral_attribution.perturbations` (e.g.
-    :class:`~spectral_attribution.perturbations.WaveletPerturbation`) and the
+    A perturbation of :mod:`spectral_attribution.attributions.perturbations` (e.g.
+    :class:`~spectral_attribution.attributions.perturbations.WaveletPerturbation`) and the
     context it prepared for one image (``perturbation.prepare(image)``);
     ``perturbation(context, masks)`` turns ``(b, d)`` masks with values in
     ``[0, 1]`` (1 keeps a cell, 0 removes it) into ``(b, C, H, W)`` images.
@@ -121,10 +121,10 @@ def level_contributions(wcam_map, subbands=None, per_coefficient: bool = True,
     ----------
     wcam_map:
         ``(Hl, Wl)`` array (``Explanation.map`` of a WCAM), or a WCAM
-        :class:`~spectral_attribution.explanation.Explanation` (then
+        :class:`~spectral_attribution.attributions.explanation.Explanation` (then
         ``subbands`` may be omitted and ``explanation.subbands`` is used).
     subbands:
-        The layout's blocks, :meth:`~spectral_attribution.transforms.WaveletTransform.subbands`
+        The layout's blocks, :meth:`~spectral_attribution.attributions.transforms.WaveletTransform.subbands`
         of the image size.
     per_coefficient:
         Normalise each level's mass by its number of coefficients (default,
@@ -367,7 +367,7 @@ def top_k_masks(order, k_values, dim: int | None = None) -> np.ndarray:
 def keep_top_k(perturbation, context, order, k: int) -> torch.Tensor:
     """The image rebuilt from the first ``k`` cells of ``order`` only (``(C, H, W)``).
 
-    For a :class:`~spectral_attribution.perturbations.WaveletPerturbation`: the
+    For a :class:`~spectral_attribution.attributions.perturbations.WaveletPerturbation`: the
     wavelet coefficients under the top-``k`` cells are kept, all others set
     to 0, and the layout is inverted. Pixel values may leave ``[0, 1]``
     slightly (clip for display).
@@ -464,8 +464,8 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
         Permutation of the ``d`` cells, most important first.
     reference_label:
         The class whose restoration is tracked: the class the explanation
-        explains (:attr:`Explanation.target <spectral_attribution.explanation.Explanation.target>`,
-        see :mod:`spectral_attribution.targets`).
+        explains (:attr:`Explanation.target <spectral_attribution.attributions.explanation.Explanation.target>`,
+        see :mod:`spectral_attribution.attributions.targets`).
     k_values:
         Candidate depths (sorted ascending here); default ``1..d``. A
         coarser set (e.g. every 4th ``k``) gives an upper bound of the depth
@@ -599,8 +599,8 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
     perturbation rebuilds it). mu-fidelity is the correlation, over subsets,
     between ``sum_{i in S} attribution[i]`` and the drop. Removing a cell
     means zeroing its wavelet coefficients for a
-    :class:`~spectral_attribution.perturbations.WaveletPerturbation` and its
-    pixels for a :class:`~spectral_attribution.perturbations.SpatialPerturbation`.
+    :class:`~spectral_attribution.attributions.perturbations.WaveletPerturbation` and its
+    pixels for a :class:`~spectral_attribution.attributions.perturbations.SpatialPerturbation`.
 
     Parameters
     ----------

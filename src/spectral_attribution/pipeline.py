@@ -26,7 +26,7 @@ provenance records them (``provenance["config"]``).
 
 The class every explanation explains, and so every metric of it scores,
 follows the top-level ``target_policy`` (``prediction`` or ``label``;
-:mod:`spectral_attribution.targets`), a parameter of every rule that
+:mod:`spectral_attribution.attributions.targets`), a parameter of every rule that
 explains or scores an image.
 
 The ``methods`` list (:func:`method_entries`) names the attribution methods
@@ -60,7 +60,7 @@ Jobs that run a model take their device through
 running job holds a GPU of its own (see :mod:`spectral_attribution.models.devices`);
 the shard provenance records the resolved device.
 
-WAM maps (:class:`~spectral_attribution.wam.WAM`, one folder per configured
+WAM maps (:class:`~spectral_attribution.attributions.wam.WAM`, one folder per configured
 variant) are shards of their own: ``results/wam/{model}/{variant}/shard-NNN.npz``
 (:func:`wam_shard`); the methods comparison (:func:`methods_shard`) reads them
 beside the clean WCAM shard of the same images. Every explanation shard's
@@ -153,7 +153,7 @@ FIGURE_OPTIONS: dict[str, tuple[str, ...]] = {
     "claims": (),
     "methods": (),
 }
-#: Variants of :class:`~spectral_attribution.wam.WAM` (its ``VARIANTS``, kept
+#: Variants of :class:`~spectral_attribution.attributions.wam.WAM` (its ``VARIANTS``, kept
 #: here so that building the DAG does not import torch).
 WAM_VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
 #: Options a ``wam`` entry of ``config["methods"]`` may set (keywords of ``WAM``).
@@ -216,7 +216,7 @@ def method_entries(config: dict) -> list[dict]:
     An item is ``"wcam"``, ``"wam"`` (the WAM's default variant,
     ``smoothgrad``) or a mapping ``{method, variant, nb_samples,
     noise_level, nb_steps, rule, batch_size}`` (the WAM's keywords; omitted
-    ones take :class:`~spectral_attribution.wam.WAM`'s defaults). The WCAM
+    ones take :class:`~spectral_attribution.attributions.wam.WAM`'s defaults). The WCAM
     is always the reference of the comparison and comes first, listed or not.
 
     Returns
@@ -358,10 +358,10 @@ def explainer_params(config: dict, kind: str) -> dict:
 
     ``kind``:
 
-    * ``"wcam"``: :class:`~spectral_attribution.explainers.WCAM` of the
+    * ``"wcam"``: :class:`~spectral_attribution.attributions.explainers.WCAM` of the
       ``clean`` and ``corrupted`` shards: ``method``, ``grid_size``,
       ``nb_design``, ``levels``, ``wavelet`` and the common keys;
-    * ``"spatial"``: :class:`~spectral_attribution.explainers.SpatialSobol`
+    * ``"spatial"``: :class:`~spectral_attribution.attributions.explainers.SpatialSobol`
       of the ``spatial`` shards: ``faithfulness.spatial.grid_size`` and
       ``nb_design`` (``null``: the ``wcam`` value) and the common keys;
     * ``"zoom"``: the WCAMs of the zoom study: ``zoom.grid_size`` and
@@ -549,7 +549,7 @@ def target_policy(config: dict) -> str:
         An unknown value (named); also when the configuration still has the
         removed key ``wcam.target``.
     """
-    from spectral_attribution.targets import check_target_policy
+    from spectral_attribution.attributions.targets import check_target_policy
 
     if "target" in (config.get("wcam") or {}):
         raise ValueError("config key 'wcam.target' was replaced by the top-level key "
@@ -560,7 +560,7 @@ def target_policy(config: dict) -> str:
 def make_explainer(wrapper, explainer: dict, seed: int, device):
     """The explainer described by ``explainer`` (see :func:`explainer_params`; ``method``
     ``"wcam"`` or ``"spatial-sobol"``) on ``wrapper``, seeded, on ``device``."""
-    from spectral_attribution.explainers import WCAM, SpatialSobol
+    from spectral_attribution.attributions.explainers import WCAM, SpatialSobol
 
     kwargs = dict(explainer)
     method = kwargs.pop("method", "wcam")
@@ -659,7 +659,7 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
     shard_size:
         Images per shard (which rows of ``samples_csv`` are shard ``shard``).
     target_policy:
-        ``"prediction"`` or ``"label"`` (:mod:`spectral_attribution.targets`).
+        ``"prediction"`` or ``"label"`` (:mod:`spectral_attribution.attributions.targets`).
     seed:
         Seed of the Sobol' design.
     device:
@@ -670,7 +670,7 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
     ``selection_csv`` whose ``image_id`` is in the shard) or ``"spatial"``
     (clean images, spatial Sobol' explainer).
 
-    The class explained follows ``target_policy`` (:mod:`spectral_attribution.targets`):
+    The class explained follows ``target_policy`` (:mod:`spectral_attribution.attributions.targets`):
     the model's prediction on the image explained (a corrupted copy: on the
     copy), or the label (a corrupted copy: its clean image's label; the
     prediction where the label is unknown). The manifest records
@@ -681,7 +681,7 @@ def explain_shard(*, model: dict, explainer: dict, shard_size: int, target_polic
     """
     from spectral_attribution.models import devices
     from spectral_attribution import studies
-    from spectral_attribution.targets import check_target_policy
+    from spectral_attribution.attributions.targets import check_target_policy
 
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
@@ -725,7 +725,7 @@ def _explain_timed(explainer, images, policy: str, labels) -> tuple[list, list[f
     """
     import time
 
-    from spectral_attribution.targets import explain_with_policy
+    from spectral_attribution.attributions.targets import explain_with_policy
 
     explanations, seconds = [], []
     for i in range(len(images)):
@@ -736,7 +736,7 @@ def _explain_timed(explainer, images, policy: str, labels) -> tuple[list, list[f
 
 
 def wam_params(config: dict, variant: str) -> dict:
-    """Keyword arguments of the :class:`~spectral_attribution.wam.WAM` of ``variant``: the
+    """Keyword arguments of the :class:`~spectral_attribution.attributions.wam.WAM` of ``variant``: the
     entry of ``config["methods"]`` (:func:`method_entries`) on the WCAM's wavelet, levels
     and grid (``wcam.wavelet``, ``wcam.levels``, ``wcam.grid_size``).
 
@@ -766,8 +766,8 @@ def wam_shard(*, model: dict, wam: dict, shard_size: int, target_policy: str, se
     image's ``wall_time_s``. Returns the ``(npz, manifest)`` paths.
     """
     from spectral_attribution.models import devices
-    from spectral_attribution.targets import check_target_policy
-    from spectral_attribution.wam import WAM
+    from spectral_attribution.attributions.targets import check_target_policy
+    from spectral_attribution.attributions.wam import WAM
 
     if wam.get("variant") != variant:
         raise ValueError(f"the WAM settings are for variant {wam.get('variant')!r}, not {variant!r}")
@@ -934,7 +934,7 @@ def zoom_shard(*, model: dict, explainer: dict, views: dict, shard_size: int, se
     """
     from spectral_attribution.models import devices
     from spectral_attribution import studies
-    from spectral_attribution.targets import check_target_policy
+    from spectral_attribution.attributions.targets import check_target_policy
 
     _start(threads, device)
     samples = read_samples(samples_csv)

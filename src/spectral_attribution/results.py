@@ -24,7 +24,7 @@ images, for one model and one *variant*:
   study); these live in a folder of their own, ``results/spatial/{model}/``
   (:func:`shard_folder`).
 
-WAM explanations (:class:`~spectral_attribution.wam.WAM`, for the methods
+WAM explanations (:class:`~spectral_attribution.attributions.wam.WAM`, for the methods
 comparison) have their own folder, one variant per WAM variant configured
 (``gradient``, ``smoothgrad``, ``integratedgrad``)::
 
@@ -62,7 +62,7 @@ key                 dtype            shape / meaning
 in the ``.npz``), ``image_id``, ``label`` (``-1`` when unknown),
 ``prediction``, ``score``, ``target``, ``settings`` (JSON), ``seed``; the
 workflow adds ``target_policy`` and ``target_source`` (which class each
-explanation explains and why: :mod:`spectral_attribution.targets`), then
+explanation explains and why: :mod:`spectral_attribution.attributions.targets`), then
 :data:`INTEGRITY_COLUMNS`: ``npz_bytes`` and ``npz_sha256``, the size and
 SHA-256 of the ``.npz`` (the same on every row), and extra columns where the
 workflow records them (``wall_time_s``: seconds spent explaining the image,
@@ -528,7 +528,7 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
         raise FileNotFoundError(f"shard manifest {manifest_path} is missing (incomplete shard?)")
     manifest = read_table(manifest_path)
     verify_shard(npz_path, manifest)
-    from spectral_attribution.explanation import Explanation
+    from spectral_attribution.attributions.explanation import Explanation
 
     try:
         with np.load(npz_path, allow_pickle=False) as z:

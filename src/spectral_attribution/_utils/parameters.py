@@ -29,7 +29,7 @@ parameter              rule
                        padding only
 ``wavelet``            a name of ``pywt.wavelist(kind="discrete")``
 ``estimator``          one of :data:`ESTIMATORS` (the library also takes a
-                       callable, see :mod:`spectral_attribution.estimators`)
+                       callable, see :mod:`spectral_attribution.attributions.sobol.estimators`)
 ``autocast``           one of :data:`PRECISIONS` (``None``, ``"none"`` and
                        ``"float32"`` mean float32)
 ``batch_size``         an integer ``>= 1``
@@ -106,7 +106,7 @@ GRID_FAMILIES: dict[str, Callable[[int], int]] = {
     "cells": lambda g: g * g,   # WCAM, spatial Sobol', Fourier-CAM "grid"
     "rings": lambda g: g,       # Fourier-CAM "square" and "circle"
 }
-#: Names of the built-in total-index estimators (:mod:`spectral_attribution.estimators`).
+#: Names of the built-in total-index estimators (:mod:`spectral_attribution.attributions.sobol.estimators`).
 ESTIMATORS: tuple[str, ...] = ("jansen", "homma", "janon", "glen", "saltelli")
 #: Accepted values of ``autocast`` (mixed precision of the forward passes).
 PRECISIONS: tuple[str | None, ...] = tuple(AUTOCAST_VALUES)

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from spectral_attribution._utils.files import atomic_path
-from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.attributions.transforms import WaveletTransform
 from spectral_attribution.studies.labels import level_sort_key
 from spectral_attribution.plots.style import INDEX_LABEL, draw_map, shared_norm
 
@@ -52,7 +52,7 @@ def save_figure(fig, stem, dpi: int = 150, close: bool = True) -> dict[str, Path
 
 
 def subbands_of(explanation):
-    """Sub-bands (:class:`~spectral_attribution.transforms.SubBand`) of a WCAM's layout.
+    """Sub-bands (:class:`~spectral_attribution.attributions.transforms.SubBand`) of a WCAM's layout.
 
     Rebuilt from ``explanation.settings`` (``wavelet``, default ``"haar"``;
     ``levels``, default 3) and the image size (``settings["image_size"]`` or

@@ -1,10 +1,10 @@
 """Figures of explanations: one image's WCAM, galleries, reconstructions, and rendering from results.
 
-Inputs are :class:`~spectral_attribution.explanation.Explanation` objects
+Inputs are :class:`~spectral_attribution.attributions.explanation.Explanation` objects
 (or anything with the attributes ``map``, ``spatial``, ``indices``,
 ``settings``, ``predicted``, ``score``, ``target``) and ``(H, W, 3)`` images
 in ``[0, 1]``. Dyadic layout: the sub-band boundaries drawn over a WCAM are
-those of :meth:`spectral_attribution.transforms.WaveletTransform.subbands`,
+those of :meth:`spectral_attribution.attributions.transforms.WaveletTransform.subbands`,
 rebuilt from the explanation's settings (``wavelet``, ``levels``) and the
 image size. :func:`render_from_results` draws one explanation stored in a
 workflow's ``results/`` folder.
@@ -55,7 +55,7 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
         ``(H, W, 3)`` float array in ``[0, 1]`` (the image as the model saw
         it, after resize and crop); ``(3, H, W)`` tensors are accepted too.
     explanation:
-        An :class:`~spectral_attribution.explanation.Explanation`. For a WCAM
+        An :class:`~spectral_attribution.attributions.explanation.Explanation`. For a WCAM
         or a WAM: three panels (image; ``explanation.map`` over the dyadic
         layout with the sub-band boundaries drawn; ``explanation.spatial``
         overlaid on the image). For a spatial Sobol' map: image and overlay. For a

@@ -22,7 +22,7 @@ import pandas as pd
 from spectral_attribution import metrics, results
 from spectral_attribution._utils.tables import read_table, require_columns
 from spectral_attribution.data import load_image
-from spectral_attribution.perturbations import wavelet_perturbation_for
+from spectral_attribution.attributions.perturbations import wavelet_perturbation_for
 from spectral_attribution.studies.corruption import corrupted_copy
 from spectral_attribution.studies.reconstruction import depth_and_robustness
 from spectral_attribution.plots.claims import plot_claims

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.corruptions import CORRUPTIONS, STANDARD_CORRUPTIONS, corruption_set_label
+from spectral_attribution.data.corruptions import CORRUPTIONS, STANDARD_CORRUPTIONS, corruption_set_label
 from spectral_attribution.metrics import depth_robustness_fit
 from spectral_attribution.plots.common import level_key
 from spectral_attribution.plots.style import (
@@ -327,7 +327,7 @@ def plot_robustness(df: pd.DataFrame):
     matplotlib.figure.Figure
         Heat maps corruption x severity of the robustness in ``[0, 1]``
         (viridis, one colour bar), each cell's value written in it. The title names
-        the corruption set (:func:`~spectral_attribution.corruptions.corruption_set_label`),
+        the corruption set (:func:`~spectral_attribution.data.corruptions.corruption_set_label`),
         and a line separates the standard corruptions from the extras.
     """
     if "robustness" not in df.columns:

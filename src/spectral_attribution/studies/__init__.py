@@ -47,11 +47,11 @@ module                                             functions
 
 Every public name is re-exported here (``from spectral_attribution import
 studies; studies.zoom_study(...)``), with
-:func:`~spectral_attribution.perturbations.wavelet_perturbation_for` and
-:func:`~spectral_attribution.perturbations.spatial_perturbation_for`.
+:func:`~spectral_attribution.attributions.perturbations.wavelet_perturbation_for` and
+:func:`~spectral_attribution.attributions.perturbations.spatial_perturbation_for`.
 """
 
-from spectral_attribution.perturbations import spatial_perturbation_for, wavelet_perturbation_for
+from spectral_attribution.attributions.perturbations import spatial_perturbation_for, wavelet_perturbation_for
 from spectral_attribution.studies.corruption import (
     corrupted_copies,
     corrupted_copy,

@@ -71,7 +71,7 @@ import pandas as pd
 from spectral_attribution import metrics
 from spectral_attribution._utils.tables import require_columns
 from spectral_attribution.baselines import cell_level_ranks, level_prior
-from spectral_attribution.perturbations import cell_ranges
+from spectral_attribution.attributions.perturbations import cell_ranges
 from spectral_attribution.stats import (
     NB_RESAMPLES,
     bootstrap_ci,
@@ -80,7 +80,7 @@ from spectral_attribution.stats import (
     spearman,
     wilcoxon_test,
 )
-from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.attributions.transforms import WaveletTransform
 from spectral_attribution.studies.zoom import zoom_differences
 
 __all__ = [

@@ -11,12 +11,12 @@
 
 Robustness (METHOD.md, section 4): the share of an image's corrupted copies
 on which the model keeps its clean prediction. Corruptions: Hendrycks &
-Dietterich (ICLR 2019), through :mod:`spectral_attribution.corruptions`.
+Dietterich (ICLR 2019), through :mod:`spectral_attribution.data.corruptions`.
 
 Corruption sets: the baseline runs on a named set (``standard-15``, the
 paper's and ImageNet-C's benchmark, by default; ``extra-4``; ``all-19``) or
 a list; every table names the set it was computed on
-(:func:`~spectral_attribution.corruptions.corruption_set_label`), and the
+(:func:`~spectral_attribution.data.corruptions.corruption_set_label`), and the
 robustness table reports the standard corruptions apart from the extras.
 """
 
@@ -32,7 +32,7 @@ from spectral_attribution import metrics
 from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
 from spectral_attribution.models.forward import model_name, predictions
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.corruptions import (
+from spectral_attribution.data.corruptions import (
     STANDARD_CORRUPTIONS,
     check_severity,
     copy_seed,
@@ -75,13 +75,13 @@ def corruption_baseline(model, images, image_ids: Sequence[str], corruptions="st
     corruptions:
         A set name (``"standard-15"``, the default and the paper's;
         ``"extra-4"``; ``"all-19"``) or a list of names among
-        :data:`spectral_attribution.corruptions.CORRUPTIONS`; ``None`` is
-        ``"standard-15"`` (:func:`~spectral_attribution.corruptions.resolve_corruptions`).
+        :data:`spectral_attribution.data.corruptions.CORRUPTIONS`; ``None`` is
+        ``"standard-15"`` (:func:`~spectral_attribution.data.corruptions.resolve_corruptions`).
     severities:
         Integers in 1..5.
     seed:
         Base seed; the copy ``(image i, corruption c, severity s)`` uses
-        :func:`spectral_attribution.corruptions.copy_seed` ``(seed, i, c, s)``,
+        :func:`spectral_attribution.data.corruptions.copy_seed` ``(seed, i, c, s)``,
         recorded in column ``copy_seed``.
     labels:
         Optional ground-truth class indices (recorded in column ``label``,
@@ -165,7 +165,7 @@ def robustness_per_image(baseline: pd.DataFrame) -> pd.DataFrame:
         (:func:`spectral_attribution.metrics.robustness`), over the
         corruptions named by ``corruptions`` (e.g. ``"standard-15"``,
         ``"6 of standard-15"``, ``"all-19"``;
-        :func:`~spectral_attribution.corruptions.corruption_set_label`);
+        :func:`~spectral_attribution.data.corruptions.corruption_set_label`);
         ``robustness_standard`` and ``robustness_extra`` are the same over
         the copies of standard and of extra corruptions only (NaN when there
         are none).
@@ -250,7 +250,7 @@ def corrupted_copy(image, corruption: str, severity: int, copy_seed: int):
     """Rebuild a corrupted copy recorded in a :func:`corruption_baseline` row.
 
     ``image`` is the clean ``(3, H, W)`` tensor in ``[0, 1]``; returns the same
-    type and shape. Same as :func:`spectral_attribution.corruptions.corrupt`.
+    type and shape. Same as :func:`spectral_attribution.data.corruptions.corrupt`.
     """
     return corrupt(image, corruption, severity, copy_seed)
 

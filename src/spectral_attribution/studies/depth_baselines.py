@@ -45,7 +45,7 @@ from spectral_attribution.baselines import (
     coarse_to_fine_order,
     within_level_order,
 )
-from spectral_attribution.perturbations import wavelet_perturbation_for
+from spectral_attribution.attributions.perturbations import wavelet_perturbation_for
 
 __all__ = ["DEPTH_ORDERS", "baseline_depths", "censored_depth"]
 
@@ -88,7 +88,7 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
         The images the explanations were computed on, ``(B, 3, H, W)`` or a
         sequence of ``(3, H, W)`` tensors in ``[0, 1]``.
     explanations:
-        One WCAM :class:`~spectral_attribution.explanation.Explanation` per image.
+        One WCAM :class:`~spectral_attribution.attributions.explanation.Explanation` per image.
     conditions:
         ``"clean"`` / ``"corrupted"`` per image (or one for all), copied into
         the table.

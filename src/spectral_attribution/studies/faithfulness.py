@@ -32,9 +32,9 @@ from spectral_attribution.baselines import (
     level_prior,
     random_attribution,
 )
-from spectral_attribution.perturbations import spatial_perturbation_for, wavelet_perturbation_for
+from spectral_attribution.attributions.perturbations import spatial_perturbation_for, wavelet_perturbation_for
 from spectral_attribution.stats import bootstrap_ci
-from spectral_attribution.targets import target_source_of
+from spectral_attribution.attributions.targets import target_source_of
 
 __all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_scores", "faithfulness_table"]
 
@@ -68,7 +68,7 @@ def faithfulness_scores(model, image: torch.Tensor, explanation, perturbation, s
         ``(C, H, W)`` float tensor in ``[0, 1]`` on the model's device.
     perturbation:
         How a cell is removed (e.g.
-        :func:`~spectral_attribution.perturbations.perturbation_for` of the
+        :func:`~spectral_attribution.attributions.perturbations.perturbation_for` of the
         explanation).
 
     Returns
@@ -102,7 +102,7 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
     ``indices`` (one Sobol' total index per grid cell) or a baseline over
     the same cells; cells are removed by zeroing the wavelet coefficients
     under them (WCAM and its baselines, through
-    :class:`~spectral_attribution.perturbations.WaveletPerturbation`) or the
+    :class:`~spectral_attribution.attributions.perturbations.WaveletPerturbation`) or the
     pixels under them (spatial Sobol' and its baseline, ``x * m``). See
     :func:`spectral_attribution.metrics.mu_fidelity`,
     :func:`~spectral_attribution.metrics.insertion_auc` and
@@ -146,7 +146,7 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
         ``domain`` is ``"wavelet"`` or ``"spatial"``; ``target`` is the class
         the explanation explains, which every metric of its row scores, and
         ``target_source`` where it came from
-        (:func:`~spectral_attribution.targets.target_source_of`; a
+        (:func:`~spectral_attribution.attributions.targets.target_source_of`; a
         baseline's are those of the explanation whose grid it shares).
         mu-fidelity in ``[-1, 1]``, higher is better;
         ``mu_fidelity_approximation_kept`` is mu-fidelity on subsets that

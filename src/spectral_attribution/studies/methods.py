@@ -2,10 +2,10 @@
 
 The WCAM (Kasmi et al. 2023) estimates Sobol' total indices of ``g x g``
 cells of wavelet coefficients with thousands of forward passes; the WAM
-(Kasmi et al., ICML 2025; :class:`~spectral_attribution.wam.WAM`) takes
+(Kasmi et al., ICML 2025; :class:`~spectral_attribution.attributions.wam.WAM`) takes
 gradients with respect to the same coefficients with tens of forward and
 backward passes, and its map pooled onto the WCAM's grid
-(:func:`~spectral_attribution.transforms.pool_on_grid`) describes the same
+(:func:`~spectral_attribution.attributions.transforms.pool_on_grid`) describes the same
 cells. For every image this study reports, per method:
 
 * ``spearman``: Spearman rank correlation, over the ``g^2`` cells, of the
@@ -40,8 +40,8 @@ from spectral_attribution import metrics
 from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
 from spectral_attribution.models.forward import model_device, model_name
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.perturbations import wavelet_perturbation_for
-from spectral_attribution.transforms import pool_on_grid
+from spectral_attribution.attributions.perturbations import wavelet_perturbation_for
+from spectral_attribution.attributions.transforms import pool_on_grid
 from spectral_attribution.studies.faithfulness import faithfulness_scores
 
 __all__ = ["compare_methods", "methods_table", "detail_cells", "rank_agreement"]
@@ -112,7 +112,7 @@ def compare_methods(model, images, image_ids: Sequence[str], wcam_explanations,
     image_ids:
         ``B`` identifiers.
     wcam_explanations:
-        ``B`` WCAM :class:`~spectral_attribution.explanation.Explanation`
+        ``B`` WCAM :class:`~spectral_attribution.attributions.explanation.Explanation`
         objects, the reference.
     others:
         Method label (e.g. ``"wam-smoothgrad"``) → ``B`` explanations on the

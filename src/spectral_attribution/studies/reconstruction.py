@@ -10,7 +10,7 @@ Reconstruction depth (METHOD.md, section 4; Kasmi et al. 2023): the smallest
 number ``k`` of grid cells of wavelet coefficients, taken in decreasing order
 of their Sobol' total index (all others zeroed), whose inverse transform is
 classified as the class the WCAM explains (``Explanation.target``, chosen by
-the target policy, :mod:`spectral_attribution.targets`). An image whose class
+the target policy, :mod:`spectral_attribution.attributions.targets`). An image whose class
 is never restored gets the *censored* depth ``d + 1``: every image counts in
 every median, and the WCAM order and the random orders are summarised over
 the same images.
@@ -29,8 +29,8 @@ from spectral_attribution._utils import parameters
 from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
 from spectral_attribution.models.forward import model_device, model_name
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.perturbations import wavelet_perturbation_for
-from spectral_attribution.targets import target_source_of
+from spectral_attribution.attributions.perturbations import wavelet_perturbation_for
+from spectral_attribution.attributions.targets import target_source_of
 
 __all__ = ["RECONSTRUCTION_COLUMNS", "CENSORING_NOTE", "sufficient_reconstruction",
            "depth_and_robustness", "reconstruction_summary"]
@@ -63,7 +63,7 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
     ``Explanation.target`` (METHOD.md, section 4;
     :func:`spectral_attribution.metrics.reconstruction_depth`). Which class
     that is, the label or the prediction, the target policy decided when the
-    WCAM was made (:mod:`spectral_attribution.targets`): the explanation and
+    WCAM was made (:mod:`spectral_attribution.attributions.targets`): the explanation and
     its depth cannot be about different classes. The same is done for
     ``nb_random_draws`` random orders of the same cells.
 
@@ -78,7 +78,7 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
         The images the explanations were computed on (clean or corrupted),
         ``(B, 3, H, W)`` tensor or sequence of ``(3, H, W)`` tensors in ``[0, 1]``.
     explanations:
-        One WCAM :class:`~spectral_attribution.explanation.Explanation` per image.
+        One WCAM :class:`~spectral_attribution.attributions.explanation.Explanation` per image.
     conditions:
         ``"clean"`` / ``"corrupted"`` per image (or one for all).
     nb_random_draws, seed:
@@ -99,7 +99,7 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
         ``extra_columns``): ``model, image_id, condition``; ``target`` (the
         class explained and scored), ``target_source`` (``"prediction"``,
         ``"label"``, ``"prediction_fallback"`` or ``"given"``,
-        :func:`~spectral_attribution.targets.target_source_of`),
+        :func:`~spectral_attribution.attributions.targets.target_source_of`),
         ``target_policy`` (recorded in the explanation's settings, ``""``
         when none), ``prediction`` (the model's prediction on the image);
         ``dim`` (``d``); ``depth`` an integer number of cells in ``1..d``,

@@ -49,15 +49,15 @@ from spectral_attribution import metrics
 from spectral_attribution._utils.checks import check_ids, progress_bar
 from spectral_attribution.models.forward import model_name
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.explainers import WCAM
-from spectral_attribution.targets import (
+from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.targets import (
     check_target_policy,
     explained_classes,
     record_target,
     target_source_of,
 )
 from spectral_attribution.stats import bootstrap_ci, wilcoxon_test
-from spectral_attribution.transforms import WaveletTransform
+from spectral_attribution.attributions.transforms import WaveletTransform
 from spectral_attribution.studies.labels import level_sort_key
 
 __all__ = ["ZOOM_VIEWS", "PAPER_ZOOM_VIEWS", "ZOOM_COLUMNS", "aligned_grid_sizes", "zoom_study",
@@ -182,7 +182,7 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 16,
 
     The explained class is the same in every view: the first view (the
     regular one) decides it with the target policy
-    (:mod:`spectral_attribution.targets`: ``"prediction"``, its prediction;
+    (:mod:`spectral_attribution.attributions.targets`: ``"prediction"``, its prediction;
     ``"label"``, the label, the prediction where the label is unknown); each
     view's own prediction is recorded, and ``prediction_changed`` says where
     it differs from the first view's.
@@ -199,7 +199,7 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 16,
         (default :data:`ZOOM_VIEWS`). Views must share ``J``, or be one
         octave apart per level of resize.
     explainer_kwargs:
-        Extra keyword arguments of :class:`~spectral_attribution.explainers.WCAM`
+        Extra keyword arguments of :class:`~spectral_attribution.attributions.explainers.WCAM`
         (e.g. ``precision="bfloat16"``, ``backend="auto"``).
     labels:
         Ground-truth labels (``-1`` unknown), for policy ``"label"``.

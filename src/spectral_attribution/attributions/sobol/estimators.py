@@ -1,7 +1,7 @@
 """Estimators of Sobol' total indices from the outputs on a Saltelli design.
 
 An *estimator* turns the model outputs on the rows of the design
-``[A; B; C_1; ...; C_d]`` of :class:`~spectral_attribution.sobol.SobolDesign`
+``[A; B; C_1; ...; C_d]`` of :class:`~spectral_attribution.attributions.sobol.design.SobolDesign`
 into one total index per input. Every estimator here is a small callable with
 one interface::
 
@@ -42,7 +42,7 @@ Any callable with the signature above works, e.g. a function::
     total_indices(y, nb_design, dim, estimator=first_differences)
 
 Give it a ``name`` attribute (a class attribute, or ``fn.name = "..."``) to
-choose what :class:`~spectral_attribution.engine.SobolAttribution` records in
+choose what :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribution` records in
 ``Explanation.settings["estimator"]`` (default: the function's or the class's
 name). It never needs to handle a constant output: :func:`total_indices`
 detects a model output that does not vary over the design and sets its
@@ -251,7 +251,7 @@ def split_outputs(y, nb_design: int, dim: int):
 
 
 def total_indices(y, nb_design: int, dim: int, estimator: Estimator = "jansen") -> torch.Tensor:
-    """Sobol' total indices from the outputs on a :class:`~spectral_attribution.sobol.SobolDesign`.
+    """Sobol' total indices from the outputs on a :class:`~spectral_attribution.attributions.sobol.design.SobolDesign`.
 
     Parameters
     ----------

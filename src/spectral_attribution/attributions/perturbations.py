@@ -2,7 +2,7 @@
 
 A *perturbation* (the :class:`Perturbation` protocol) prepares one image once
 (:class:`PerturbationContext`: its transform) and then turns batches of masks
-into perturbed images. The engine (:mod:`spectral_attribution.engine`) only
+into perturbed images. The engine (:mod:`spectral_attribution.attributions.sobol.engine`) only
 sees this interface, so a new domain needs only a new perturbation.
 
 =============================  ==========================================  ===========================
@@ -18,7 +18,7 @@ perturbation                   mask acts on                                refer
 
 Images are perturbed in pixel space: ``[0, 1]`` floats before the model's
 normalisation, no 8-bit round trip. :func:`perturbation_for` rebuilds the
-perturbation an :class:`~spectral_attribution.explanation.Explanation` was
+perturbation an :class:`~spectral_attribution.attributions.explanation.Explanation` was
 made with, from its settings (the metrics of the studies use it).
 """
 
@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from spectral_attribution._utils import parameters
-from spectral_attribution.transforms import (
+from spectral_attribution.attributions.transforms import (
     WaveletTransform,
     centred_spectrum,
     inverse_centred_spectrum,
@@ -105,7 +105,7 @@ class Perturbation(Protocol):
         ``True`` when the image is affine in the mask,
         ``x(m) = x(0) + sum_i m_i b_i``; the engine then builds the rows
         ``C_i`` of the design by updating cached images
-        (:mod:`spectral_attribution.row_updates`). Default ``False``.
+        (:mod:`spectral_attribution.attributions.sobol.row_updates`). Default ``False``.
     supports(ctx) -> (d, 4) int array or None:
         Pixel boxes ``[r0, r1, c0, c1)`` outside which input ``i`` changes
         nothing (only meaningful when ``affine``); ``None`` or absent: found
@@ -114,7 +114,7 @@ class Perturbation(Protocol):
         JSON-serialisable parameters, recorded in ``Explanation.settings``.
 
     A new perturbation needs no base class: any object with these attributes
-    works with :class:`~spectral_attribution.engine.SobolAttribution`.
+    works with :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribution`.
     """
 
     dim: int
@@ -138,7 +138,7 @@ class WaveletPerturbation:
     Parameters
     ----------
     wavelet, levels:
-        See :class:`~spectral_attribution.transforms.WaveletTransform`.
+        See :class:`~spectral_attribution.attributions.transforms.WaveletTransform`.
     grid_size:
         ``g``: the design has ``d = g^2`` inputs.
     drop_approximation:
@@ -146,7 +146,7 @@ class WaveletPerturbation:
         cells over them then get zero indices).
 
     Context keys: ``"layout"`` (``(1, C, Hl, Wl)`` coefficients in the dyadic
-    layout of :meth:`~spectral_attribution.transforms.WaveletTransform.forward`)
+    layout of :meth:`~spectral_attribution.attributions.transforms.WaveletTransform.forward`)
     and, with ``drop_approximation``, ``"keep"`` (``(1, 1, Hl, Wl)``, 0 on the
     approximation block).
 
@@ -241,7 +241,7 @@ class FourierPerturbation:
 
     Families: ``"grid"`` (``g x g`` cells, ``d = g^2``), ``"square"`` and
     ``"circle"`` (``g`` concentric rings around the zero frequency, ``d = g``;
-    see :func:`~spectral_attribution.transforms.ring_index`). The perturbed
+    see :func:`~spectral_attribution.attributions.transforms.ring_index`). The perturbed
     image is the real part of the inverse transform (a non-symmetric mask
     makes the inverse complex; its imaginary part is dropped).
 
@@ -360,7 +360,7 @@ def cell_ranges(cells: int, length: int) -> np.ndarray:
     """``(cells, 2)`` ``int64`` ranges ``[start, stop)`` of each cell along one axis.
 
     Cell ``c`` of ``cells`` covers the ``length`` positions that the
-    nearest upsampling of :func:`~spectral_attribution.transforms.upsample_masks`
+    nearest upsampling of :func:`~spectral_attribution.attributions.transforms.upsample_masks`
     maps to it: position ``p`` belongs to cell ``floor((p + 0.5) cells / length)``.
     Cells are contiguous and cover ``0..length``; one may be empty when
     ``cells > length``.

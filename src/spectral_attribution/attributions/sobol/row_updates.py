@@ -6,7 +6,7 @@ row. :class:`RowUpdater` gives the same images (to float rounding) much
 faster, for the perturbations that declare themselves *affine* in their mask
 (``perturbation.affine``), i.e. ``x(m) = x(0) + sum_i m_i b_i`` with ``b_i``
 the image of cell ``i`` alone. All three perturbations of
-:mod:`spectral_attribution.perturbations` are.
+:mod:`spectral_attribution.attributions.perturbations` are.
 
 Why it is exact. Row ``k`` of block ``C_i`` differs from row ``k`` of ``A`` in
 cell ``i`` only, so::
@@ -91,7 +91,7 @@ class RowUpdater:
         An affine perturbation (:func:`is_affine`) with ``dim``, ``__call__``
         and optionally ``supports``.
     design:
-        The :class:`~spectral_attribution.sobol.SobolDesign` (``dim`` must be
+        The :class:`~spectral_attribution.attributions.sobol.design.SobolDesign` (``dim`` must be
         ``perturbation.dim``).
     ctx:
         ``perturbation.prepare(image)``.

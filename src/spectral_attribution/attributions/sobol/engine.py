@@ -4,18 +4,18 @@
 (:meth:`SobolAttribution.explain_one`):
 
 1. **design** -- a Saltelli design ``[A; B; C_1; ...; C_d]`` of ``N = n (d + 2)``
-   masks with values in ``[0, 1]`` (:class:`~spectral_attribution.sobol.SobolDesign`),
+   masks with values in ``[0, 1]`` (:class:`~spectral_attribution.attributions.sobol.design.SobolDesign`),
    produced a batch of rows at a time;
 2. **perturb** -- each mask is applied to the image by a perturbation
-   (:mod:`spectral_attribution.perturbations`);
+   (:mod:`spectral_attribution.attributions.perturbations`);
 3. **forward** -- the model scores each perturbed batch through the package's
    single forward loop (:class:`~spectral_attribution.models.forward.ForwardPass`);
 4. **estimate** -- the ``N`` logits of the target go to a total-index
-   estimator (:func:`~spectral_attribution.estimators.total_indices`).
+   estimator (:func:`~spectral_attribution.attributions.sobol.estimators.total_indices`).
 
 Step 2 is written plainly in :meth:`SobolAttribution.perturbed_batches`; for
 perturbations that are affine in their mask (all of the package's) the same
-images are built much faster by :class:`~spectral_attribution.row_updates.RowUpdater`.
+images are built much faster by :class:`~spectral_attribution.attributions.sobol.row_updates.RowUpdater`.
 
 Images are perturbed in pixel space (``[0, 1]`` floats, before the model's
 normalisation), on the model's device, a batch at a time: peak memory is that
@@ -39,15 +39,20 @@ from torch import nn
 from spectral_attribution.models.forward import ForwardPass, forward_options
 from spectral_attribution._utils.checks import format_bytes
 from spectral_attribution._version import __version__
-from spectral_attribution.estimators import Estimator, estimator_name, get_estimator, total_indices
-from spectral_attribution.explanation import Explanation
+from spectral_attribution.attributions.sobol.estimators import (
+    Estimator,
+    estimator_name,
+    get_estimator,
+    total_indices,
+)
+from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.models import as_wrapper
 from spectral_attribution._utils.parameters import check_batch_size, check_device
-from spectral_attribution.perturbations import PerturbationContext
+from spectral_attribution.attributions.perturbations import PerturbationContext
 from spectral_attribution._utils.progress import Progress, task
-from spectral_attribution.row_updates import RowUpdater, is_affine
-from spectral_attribution.sobol import SobolDesign
-from spectral_attribution.transforms import upsample_masks
+from spectral_attribution.attributions.sobol.row_updates import RowUpdater, is_affine
+from spectral_attribution.attributions.sobol.design import SobolDesign
+from spectral_attribution.attributions.transforms import upsample_masks
 
 __all__ = ["SobolAttribution", "MAX_BATCH_BYTES"]
 
@@ -67,11 +72,11 @@ class SobolAttribution:
         ``nn.Module`` that already takes ``[0, 1]`` images. Put in eval mode;
         gradients are never computed and the weights are never changed.
     perturbation:
-        One of :class:`~spectral_attribution.perturbations.WaveletPerturbation`,
-        :class:`~spectral_attribution.perturbations.FourierPerturbation`,
-        :class:`~spectral_attribution.perturbations.SpatialPerturbation`, or
+        One of :class:`~spectral_attribution.attributions.perturbations.WaveletPerturbation`,
+        :class:`~spectral_attribution.attributions.perturbations.FourierPerturbation`,
+        :class:`~spectral_attribution.attributions.perturbations.SpatialPerturbation`, or
         anything following the
-        :class:`~spectral_attribution.perturbations.Perturbation` protocol.
+        :class:`~spectral_attribution.attributions.perturbations.Perturbation` protocol.
     nb_design:
         ``n``, a power of two ``>= 2`` (8 in the paper). Cost: ``n (d + 2)``
         forward passes per image.
@@ -79,10 +84,10 @@ class SobolAttribution:
         Seed of the scrambled Sobol' sequence, an integer ``>= 0`` (recorded
         in the settings).
     estimator:
-        A name of :data:`~spectral_attribution.estimators.ESTIMATORS`
+        A name of :data:`~spectral_attribution.attributions.sobol.estimators.ESTIMATORS`
         (``"jansen"`` default, ``"homma"``, ``"janon"``, ``"glen"``,
         ``"saltelli"``) or a callable ``(y_a, y_b, y_c) -> indices`` (see
-        :mod:`spectral_attribution.estimators` for how to write one).
+        :mod:`spectral_attribution.attributions.sobol.estimators` for how to write one).
     batch_size:
         Perturbed images per forward pass. Does not change the result
         beyond float rounding.
@@ -120,7 +125,7 @@ class SobolAttribution:
         The :class:`~spectral_attribution.models.forward.ForwardPass` every model call
         goes through.
     design:
-        The :class:`~spectral_attribution.sobol.SobolDesign` (one per explainer).
+        The :class:`~spectral_attribution.attributions.sobol.design.SobolDesign` (one per explainer).
 
     Raises
     ------
@@ -203,10 +208,10 @@ class SobolAttribution:
         return self.explain(images, targets)
 
     def explain(self, images: torch.Tensor, targets=None) -> list[Explanation]:
-        """One :class:`~spectral_attribution.explanation.Explanation` per image; see :meth:`__call__`.
+        """One :class:`~spectral_attribution.attributions.explanation.Explanation` per image; see :meth:`__call__`.
 
         (:meth:`__call__` is this method for every explainer but
-        :class:`~spectral_attribution.explainers.WaveletSobol`, whose call
+        :class:`~spectral_attribution.attributions.explainers.WaveletSobol`, whose call
         returns the original code's arrays.)
         """
         images = self._check_images(images)
@@ -245,7 +250,7 @@ class SobolAttribution:
         -------
         torch.Tensor
             ``float32``, on the device of ``inputs``. Use :meth:`__call__` for
-            the richer :class:`~spectral_attribution.explanation.Explanation`
+            the richer :class:`~spectral_attribution.attributions.explanation.Explanation`
             objects (scores, predicted class, settings).
 
         Raises
@@ -293,7 +298,7 @@ class SobolAttribution:
 
         Each batch is ``(b, C, H, W)`` float32 on the model's device. Plainly,
         a batch is ``perturbation(ctx, design.rows(start, stop))``; for an affine
-        perturbation it is built by :class:`~spectral_attribution.row_updates.RowUpdater`
+        perturbation it is built by :class:`~spectral_attribution.attributions.sobol.row_updates.RowUpdater`
         instead (same images to float rounding, a few inverse transforms per
         image instead of one per row), and is a view into a buffer that the
         next batch overwrites.

@@ -1,7 +1,7 @@
 """The explainers: WCAM, Fourier-CAM and spatial Sobol', on the shared engine.
 
-Each explainer is :class:`~spectral_attribution.engine.SobolAttribution` with
-one perturbation (:mod:`spectral_attribution.perturbations`):
+Each explainer is :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribution` with
+one perturbation (:mod:`spectral_attribution.attributions.perturbations`):
 
 ======================  =============================================  =========================
 explainer               perturbation                                   paper
@@ -18,7 +18,7 @@ explainer               perturbation                                   paper
 Two ways to call an explainer:
 
 * ``explainer(images, targets)`` returns one
-  :class:`~spectral_attribution.explanation.Explanation` per image (indices,
+  :class:`~spectral_attribution.attributions.explanation.Explanation` per image (indices,
   maps, scores, settings);
 * ``explainer.attribute(inputs, target=...)`` (captum's keyword) returns one
   tensor of attributions: ``(B, g, g)`` indices for grids, ``(B, g)`` for
@@ -33,10 +33,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectral_attribution.engine import SobolAttribution
-from spectral_attribution.explanation import Explanation
-from spectral_attribution.perturbations import FourierPerturbation, SpatialPerturbation, WaveletPerturbation
-from spectral_attribution.transforms import spatial_projection, upsample_masks
+from spectral_attribution.attributions.sobol.engine import SobolAttribution
+from spectral_attribution.attributions.explanation import Explanation
+from spectral_attribution.attributions.perturbations import (
+    FourierPerturbation,
+    SpatialPerturbation,
+    WaveletPerturbation,
+)
+from spectral_attribution.attributions.transforms import spatial_projection, upsample_masks
 
 __all__ = [
     "WCAM",
@@ -176,7 +180,7 @@ class WaveletSobol(WCAM):
     ``(H, W)``, as the original's default. The spatial WCAMs (the
     projection of each WCAM onto the image, ``(H, W)``) are kept in
     :attr:`spatial_cam`, as in the original, and the full
-    :class:`~spectral_attribution.explanation.Explanation` objects of the last
+    :class:`~spectral_attribution.attributions.explanation.Explanation` objects of the last
     call in :attr:`explanations`.
 
     Differences from the original, on purpose: the upsampling is nearest

@@ -14,7 +14,7 @@ averaged the way SmoothGrad (Smilkov et al. 2017) or Integrated Gradients
 passes.
 
 It uses the WCAM's transform, dyadic layout and padding rule
-(:class:`~spectral_attribution.transforms.WaveletTransform`: pad bottom/right
+(:class:`~spectral_attribution.attributions.transforms.WaveletTransform`: pad bottom/right
 by edge replication to multiples of ``2^J``, crop after the inverse), so the
 two methods are compared on the same coefficients and the same ``g x g`` grid.
 
@@ -60,12 +60,12 @@ maximum of 1, which makes sub-bands incomparable):
   the map, resized bilinearly to the padded image, then cropped.
 
 The signed coefficient attributions ``(C, Hl, Wl)`` are kept in
-:attr:`Explanation.attributions <spectral_attribution.explanation.Explanation>`
+:attr:`Explanation.attributions <spectral_attribution.attributions.explanation.Explanation>`
 (logit per unit of coefficient for ``"gradient"`` / ``"smoothgrad"``, logits
 for ``"integratedgrad"``) and saved with the explanation. ``indices`` and
 ``spatial`` come from the helpers the WCAM uses too
-(:func:`~spectral_attribution.transforms.pool_on_grid`,
-:func:`~spectral_attribution.transforms.spatial_projection`).
+(:func:`~spectral_attribution.attributions.transforms.pool_on_grid`,
+:func:`~spectral_attribution.attributions.transforms.spatial_projection`).
 
 Model state: the network is run in eval mode with ``requires_grad`` off on
 every parameter, and gradients are taken with ``torch.autograd.grad`` on the
@@ -86,9 +86,9 @@ from torch import nn
 
 from spectral_attribution._utils.checks import progress_bar
 from spectral_attribution._version import __version__
-from spectral_attribution.explanation import Explanation
+from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.models import ModelWrapper, as_wrapper
-from spectral_attribution.transforms import WaveletTransform, pool_on_grid, spatial_projection
+from spectral_attribution.attributions.transforms import WaveletTransform, pool_on_grid, spatial_projection
 
 __all__ = ["WAM", "VARIANTS", "RULES"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from spectral_attribution._utils.files import write_npz
-from spectral_attribution.transforms import SubBand, WaveletTransform
+from spectral_attribution.attributions.transforms import SubBand, WaveletTransform
 
 __all__ = ["Explanation"]
 
@@ -37,7 +37,7 @@ class Explanation:
         families (ring 0 at the zero frequency), non-negative up to
         estimation noise; for a WAM, the coefficient map summed over each
         cell of the WCAM's ``g x g`` grid
-        (:func:`~spectral_attribution.transforms.pool_on_grid`).
+        (:func:`~spectral_attribution.attributions.transforms.pool_on_grid`).
     map:
         ``float32`` ``(Hl, Wl)``: the indices upsampled (nearest) onto the
         perturbed domain: the dyadic wavelet layout (WCAM), the centred
@@ -46,7 +46,7 @@ class Explanation:
     spatial:
         ``float32`` ``(H, W)`` or ``None``: for the WCAM and the WAM, the
         spatial projection of ``map``
-        (:func:`~spectral_attribution.transforms.spatial_projection`: sum over
+        (:func:`~spectral_attribution.attributions.transforms.spatial_projection`: sum over
         sub-bands of each band's part of the map, resized bilinearly to the
         image); for spatial Sobol', the map; ``None`` for Fourier-CAM.
     target:

@@ -3,7 +3,7 @@
 One policy governs the class a WCAM explains, the class its reconstruction
 depth is scored against and the class of every other metric of the image:
 the studies read the class from the explanation itself
-(:attr:`Explanation.target <spectral_attribution.explanation.Explanation.target>`),
+(:attr:`Explanation.target <spectral_attribution.attributions.explanation.Explanation.target>`),
 so an explanation and its metrics cannot disagree. The policy only decides
 which class the explanation explains:
 
@@ -132,8 +132,8 @@ def explain_with_policy(explainer, images, policy: str = "prediction", labels=No
     Parameters
     ----------
     explainer:
-        A :class:`~spectral_attribution.engine.SobolAttribution` (e.g.
-        :class:`~spectral_attribution.explainers.WCAM`), called as
+        A :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribution` (e.g.
+        :class:`~spectral_attribution.attributions.explainers.WCAM`), called as
         ``explainer(images, targets)``.
     images:
         ``(B, C, H, W)`` float tensor in ``[0, 1]``.

@@ -3,7 +3,7 @@
 This module knows nothing of images: a *design* is a matrix of points in the
 unit hypercube ``[0, 1]^d``. The estimators that turn the model outputs on a
 design into one total index per input live in
-:mod:`spectral_attribution.estimators`.
+:mod:`spectral_attribution.attributions.sobol.estimators`.
 
 Design (Saltelli 2002; Saltelli et al. 2010, "Variance based sensitivity
 analysis of model output", Comput. Phys. Commun. 181): two matrices ``A`` and
