@@ -35,7 +35,7 @@ _pipeline.check_config(config)
 # results/ holds the results of one configuration (recorded in results/config.yaml
 # when a run starts): another one is refused here, naming the keys. Finished
 # shards are checked against their manifests: a corrupted one is set aside and
-# recomputed, one finished by an orphaned job is kept (spectral_attribution.run_checks).
+# recomputed, one finished by an orphaned job is kept (spectral_attribution.pipeline.run_checks).
 from spectral_attribution import run_checks
 
 # Shards set aside are asked for explicitly (Snakemake would not recompute a missing

@@ -17,7 +17,7 @@ Both kinds of file are verified by the package against *published* hashes
 (torchvision's SHA-256 prefix in the file name, the ILSVRC2012 archives'
 MD5s), which no stand-in can match. :func:`write_shim` writes a
 ``sitecustomize.py`` that the run's Python processes load (through
-``PYTHONPATH``): when ``spectral_attribution.models`` or
+``PYTHONPATH``): when ``spectral_attribution.models.core`` or
 ``spectral_attribution.data.imagenet`` is imported, it replaces those
 published hashes by the stand-ins' own (read from ``standins.json``), so the
 verification code still runs, on the stand-in files. Nothing else changes.
@@ -115,7 +115,7 @@ def _imagenet(module):
     module.IMAGENET_VAL_ARCHIVES = {k: tuple(v) for k, v in _STANDINS["archives"].items()}
 
 
-_PATCHES = {"spectral_attribution.models": _models, "spectral_attribution.data.imagenet": _imagenet}
+_PATCHES = {"spectral_attribution.models.core": _models, "spectral_attribution.data.imagenet": _imagenet}
 
 
 class _Finder:

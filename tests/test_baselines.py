@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spectral_attribution import baselines as B
+from spectral_attribution.studies import baselines as B
 from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.attributions.transforms import WaveletTransform
 

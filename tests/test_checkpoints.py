@@ -21,7 +21,7 @@ import torch
 import torchvision.models as tvm
 
 from spectral_attribution import cli
-from spectral_attribution import models as M
+from spectral_attribution.models import core as M
 from spectral_attribution.models import CheckpointError, CheckpointMismatchError
 
 from test_models import no_network, publish, resnet50_state, torch_home  # noqa: F401  (fixtures)

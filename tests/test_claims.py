@@ -8,7 +8,7 @@ from torch import nn
 
 from helpers_studies import TinyNet, tiny_images, wrap
 from spectral_attribution import studies as S
-from spectral_attribution.baselines import (
+from spectral_attribution.studies.baselines import (
     BASELINE_KINDS,
     approximation_first,
     cell_level_ranks,

@@ -14,40 +14,29 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spectral_attribution"
 
-#: Low → high. A module may import from a strictly lower layer only; a new
-#: module must be placed here (the test below names it when it is not).
-LAYERS: list[list[str]] = [
-    ["_version", "progress", "backends"],
-    ["_common"],
-    ["parameters", "devices"],
-    ["transforms", "sobol", "estimators", "corruptions", "targets", "data.classes", "data.decoding",
-     "stats"],
-    ["data.samples"],
-    ["data.imagenet"],
-    ["data.sources"],
-    ["data"],
-    ["models", "explanation", "perturbations", "metrics"],
-    ["row_updates", "baselines"],
-    ["engine"],
-    ["explainers", "wam"],
-    ["results"],
-    ["studies.labels"],
-    ["studies.table_format"],
-    ["studies.corruption", "studies.reconstruction", "studies.zoom", "studies.faithfulness",
-     "studies.depth_baselines", "studies.noise"],
-    ["studies.claims", "studies.methods"],
-    ["studies.tables"],
-    ["studies"],
-    ["plots.style"],
-    ["plots.common"],
-    ["plots.explanations", "plots.study_figures", "plots.claims"],
-    ["plots.figures"],
-    ["plots"],
-    ["pipeline", "run_checks"],
-    ["cli"],
-    [""],  # the package itself: lazy exports of the layers below
+#: Folders (units) low → high. A unit may import only from strictly lower units
+#: (and from itself); a new top-level module or folder must be placed here (the
+#: test below names it when it is not).
+UNITS: list[str] = [
+    "_version",      # the version string
+    "_utils",        # torch-free helpers by theme: files, tables, checks, parameters, progress
+    "models",        # wrapper, preprocessing, registry, weight sources, backends, forward loop
+    "data",          # photographs, ImageNet folders, samples, corruptions
+    "attributions",  # transforms, masks, the Sobol' engine, one module per method, Explanation
+    "metrics",       # level contributions, robustness, reconstruction depth, faithfulness
+    "results",       # provenance, shards, the run's configuration
+    "studies",       # the paper's studies, baselines, statistics, tables
+    "plots",         # figures
+    "pipeline",      # the workflow's steps (one per rule file), config readers
+    "cli",           # the command line
+    "",              # the package itself: lazy exports of the units below
 ]
-LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
+UNIT = {name: level for level, name in enumerate(UNITS)}
+
+
+def unit_of(module: str) -> str:
+    """The folder (or top-level module) a package module belongs to."""
+    return module.split(".")[0] if module else ""
 
 
 def module_files() -> dict[str, Path]:
@@ -100,37 +89,71 @@ def import_graph() -> dict[str, set[str]]:
     return {name: imports_of(name, path, set(files)) for name, path in files.items()}
 
 
-def test_every_module_has_a_layer():
-    missing = sorted(set(module_files()) - set(LAYER))
-    assert not missing, f"modules without a layer: {missing}; add them to LAYERS in {__file__}"
-    stale = sorted(set(LAYER) - set(module_files()))
-    assert not stale, f"LAYERS names modules that do not exist: {stale}"
+def unit_graph() -> dict[str, set[str]]:
+    """Folder-level graph: unit → the other units it imports from."""
+    out: dict[str, set[str]] = {}
+    for name, imported in import_graph().items():
+        here = unit_of(name)
+        out.setdefault(here, set()).update(unit_of(m) for m in imported if unit_of(m) != here)
+    return out
+
+
+def test_every_module_has_a_unit():
+    missing = sorted({unit_of(m) for m in module_files()} - set(UNIT))
+    assert not missing, f"folders or modules without a unit: {missing}; add them to UNITS in {__file__}"
+    stale = sorted(set(UNIT) - {unit_of(m) for m in module_files()})
+    assert not stale, f"UNITS names folders that do not exist: {stale}"
 
 
 def test_imports_point_down_only():
     bad = []
     for name, imported in import_graph().items():
         for other in imported:
-            # a package's __init__ may re-export its own submodules
-            if name and other.startswith(name + "."):
-                continue
-            if LAYER[other] >= LAYER[name]:
-                bad.append(f"{name or 'spectral_attribution'} (layer {LAYER[name]}) imports "
-                           f"{other or 'spectral_attribution'} (layer {LAYER[other]})")
+            if unit_of(other) != unit_of(name) and UNIT[unit_of(other)] >= UNIT[unit_of(name)]:
+                bad.append(f"{name or 'spectral_attribution'} ({unit_of(name) or 'package'}) imports "
+                           f"{other} ({unit_of(other)})")
     assert not bad, "imports that do not point down:\n" + "\n".join(sorted(bad))
+
+
+def test_no_import_cycle_inside_a_unit():
+    # Within a folder, modules may import each other, but not in a circle
+    # (a package __init__ re-exporting its own submodules does not count).
+    graph = import_graph()
+    edges = {n: {m for m in imp if unit_of(m) == unit_of(n) and not (n and m.startswith(n + "."))
+                 and not m == unit_of(n)}
+             for n, imp in graph.items()}
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, path: list[str]) -> bool:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle.extend(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+                return True
+            if state.get(nxt) is None and visit(nxt, path + [nxt]):
+                return True
+        state[node] = 2
+        return False
+
+    for node in sorted(edges):
+        if state.get(node) is None and visit(node, [node]):
+            break
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
 
 
 def test_the_graph_is_read_correctly():
     # Known edges, at module level and inside functions.
     graph = import_graph()
-    assert {"_common", "estimators", "sobol", "row_updates", "models"} <= graph["engine"]
+    assert {"attributions.sobol.estimators", "attributions.sobol.design", "attributions.sobol.row_updates",
+            "models"} <= graph["attributions.sobol.engine"]
     assert {"data.samples", "data.classes"} <= graph["data.imagenet"]
-    assert "studies.corruption" in graph["plots.figures"]     # from ..studies.corruption import ...
-    assert {"metrics", "results"} <= graph["plots.figures"]    # from .. import metrics, results
-    assert "explainers" in graph["pipeline"]                   # imported inside a function
-    assert graph["_common"] == {"progress", "backends"} and graph["transforms"] == {"parameters"}
-    assert graph["progress"] == set()
-    assert graph["parameters"] == {"_common"} and graph["devices"] == set()
+    assert "studies.corruption" in graph["plots.figures"]
+    assert {"metrics", "results"} <= graph["plots.figures"]
+    assert "_utils.progress" in graph["_utils.checks"]          # imported inside a function
+    assert graph["_utils.progress"] == set()
+    units = unit_graph()
+    assert units["_utils"] == set() and "models" in units["attributions"]
 
 
 @pytest.mark.parametrize("module", ["spectral_attribution", "spectral_attribution.pipeline",
@@ -143,7 +166,7 @@ def test_dag_building_imports_stay_cheap(module):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-if __name__ == "__main__":  # print the import graph
-    for name, imported in sorted(import_graph().items(), key=lambda kv: (LAYER.get(kv[0], 99), kv[0])):
-        shown = ", ".join(sorted(imported, key=lambda m: (LAYER.get(m, 99), m))) or "-"
-        print(f"[{LAYER.get(name, '?'):>2}] {name or 'spectral_attribution'} <- {shown}")
+if __name__ == "__main__":  # print the folder-level import graph
+    for unit, imported in sorted(unit_graph().items(), key=lambda kv: UNIT.get(kv[0], 99)):
+        shown = ", ".join(sorted(imported, key=lambda m: UNIT.get(m, 99))) or "-"
+        print(f"[{UNIT.get(unit, '?'):>2}] {unit or 'spectral_attribution'}/ <- {shown}")

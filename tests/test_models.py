@@ -12,7 +12,7 @@ import pytest
 import torch
 import torchvision.models as tvm
 
-from spectral_attribution import models as M
+from spectral_attribution.models import core as M
 from spectral_attribution.models import CheckpointMismatchError, Preprocessing
 
 

@@ -9,7 +9,8 @@ import copy
 import numpy as np
 import pytest
 
-from spectral_attribution import results, run_checks
+from spectral_attribution import results
+from spectral_attribution.pipeline import run_checks
 from spectral_attribution.attributions.explanation import Explanation
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from spectral_attribution import stats
+from spectral_attribution.studies import stats
 
 
 def test_bootstrap_ci_of_a_constant_is_a_point():

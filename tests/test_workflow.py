@@ -88,7 +88,7 @@ def resumed_run(tmp_path_factory):
     """Start the tiny run; while the first clean WCAM shard is being computed, SIGKILL the
     Snakemake process alone (its job goes on as an orphan and writes the shard, as after
     ``kill -9`` of Snakemake on a login node); wait for the orphans; unlock; resume."""
-    from spectral_attribution import run_checks
+    from spectral_attribution.pipeline import run_checks
 
     workdir = tmp_path_factory.mktemp("workflow")
     shard = workdir / "results" / "wcam" / MODEL / "clean" / "shard-000.npz"

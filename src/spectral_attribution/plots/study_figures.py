@@ -427,7 +427,7 @@ def plot_faithfulness(df: pd.DataFrame):
 
 def _mean_ci(values) -> tuple[float, float, float]:
     """Mean of ``values`` (NaN left out) and its 95 % seeded percentile bootstrap CI."""
-    from spectral_attribution.stats import bootstrap_ci
+    from spectral_attribution.studies.stats import bootstrap_ci
 
     e = bootstrap_ci(pd.Series(values).astype(float), "mean", seed=0)
     return e.estimate, e.low, e.high

@@ -2,7 +2,7 @@
 
 Each claim of *Scale Matters* (Kasmi et al. 2023) is restated as a paired
 comparison over images between the WCAM and a baseline that needs no model
-or no attribution (:mod:`spectral_attribution.baselines`):
+or no attribution (:mod:`spectral_attribution.studies.baselines`):
 
 ====  ===========================================  ====================================================
 claim                                              compared with
@@ -30,9 +30,9 @@ favours the claim:
   and censored) or the mean (everything else) of the differences, its 95 %
   interval a seeded percentile bootstrap over images (differences within
   float round-off, ``1e-9`` of the values' scale, count as 0)
-  (:func:`~spectral_attribution.stats.bootstrap_ci`), its test the Wilcoxon
+  (:func:`~spectral_attribution.studies.stats.bootstrap_ci`), its test the Wilcoxon
   signed-rank test of the differences
-  (:func:`~spectral_attribution.stats.wilcoxon_test`, zero differences per
+  (:func:`~spectral_attribution.studies.stats.wilcoxon_test`, zero differences per
   Pratt, ``n`` images);
 * correlations (b): the strength of a predictor is its Spearman
   correlation with robustness oriented in the claimed direction (``-rho``
@@ -41,7 +41,7 @@ favours the claim:
   confounder it is the WCAM depth's strength minus the confounder's, with a
   paired bootstrap over images (the predictors and robustness of an image
   resampled together) for the interval and the two-sided bootstrap p-value
-  (:func:`~spectral_attribution.stats.bootstrap_p_value`): a correlation
+  (:func:`~spectral_attribution.studies.stats.bootstrap_p_value`): a correlation
   has no per-image difference for a Wilcoxon test.
 
 Verdict rule (:func:`verdict`)
@@ -70,9 +70,9 @@ import pandas as pd
 
 from spectral_attribution import metrics
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.baselines import cell_level_ranks, level_prior
+from spectral_attribution.studies.baselines import cell_level_ranks, level_prior
 from spectral_attribution.attributions.perturbations import cell_ranges
-from spectral_attribution.stats import (
+from spectral_attribution.studies.stats import (
     NB_RESAMPLES,
     bootstrap_ci,
     bootstrap_p_value,
@@ -190,7 +190,7 @@ def model_free_level_share(kind: str, grid_size: int, size: int, levels: int,
 
     The map is ``kind`` on the ``g x g`` grid over the dyadic layout of a
     ``size x size`` image at ``J = levels`` -- ``"uniform"`` (every cell 1)
-    or ``"level-prior"`` (:func:`~spectral_attribution.baselines.level_prior`)
+    or ``"level-prior"`` (:func:`~spectral_attribution.studies.baselines.level_prior`)
     -- upsampled to the layout like a WCAM's map, and summarised by
     :func:`spectral_attribution.metrics.level_contributions` (per
     coefficient; over the levels ``normalise_over`` when given, as the zoom

@@ -375,7 +375,7 @@ def robustness_table(per_image: pd.DataFrame, per_corruption: pd.DataFrame) -> p
 
 def _interval(values) -> dict:
     """``robustness_low, robustness_high``: the 95 % bootstrap interval of the mean over images."""
-    from spectral_attribution.stats import bootstrap_ci
+    from spectral_attribution.studies.stats import bootstrap_ci
 
     e = bootstrap_ci(pd.Series(values).astype(float), "mean")
     return {"robustness_low": e.low, "robustness_high": e.high}

@@ -3,7 +3,7 @@
 :func:`baseline_depths` measures, on the images and WCAMs of the sufficient
 reconstruction study (:mod:`~spectral_attribution.studies.reconstruction`),
 the reconstruction depth of orders of the grid cells that need no model
-(:mod:`spectral_attribution.baselines`):
+(:mod:`spectral_attribution.studies.baselines`):
 
 ==============================  ================================================================
 order                           cells taken in the order of
@@ -38,7 +38,7 @@ import torch
 from spectral_attribution import metrics
 from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
 from spectral_attribution.models.forward import model_device, model_name, predictions
-from spectral_attribution.baselines import (
+from spectral_attribution.studies.baselines import (
     BASELINE_KINDS,
     approximation_first,
     cell_level_ranks,
@@ -97,7 +97,7 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
     nb_draws, seed:
         Draws of each random order; draw ``r`` of image ``i`` uses the seed
         ``(seed, i, r, kind)`` with ``kind`` of
-        :data:`~spectral_attribution.baselines.BASELINE_KINDS`, except
+        :data:`~spectral_attribution.studies.baselines.BASELINE_KINDS`, except
         ``random``, which uses ``(seed, i, r)`` as the study's random orders
         (:func:`~spectral_attribution.metrics.random_order_depths`), so that
         both give the same depths.

@@ -5,7 +5,7 @@ Removing a grid cell zeroes its wavelet coefficients (WCAM) or its pixels
 (Bhatt et al., IJCAI 2020; Petsiuk et al., BMVC 2018).
 
 Every attribution is scored next to model-free baselines on the same
-perturbation (:mod:`spectral_attribution.baselines`): the *level prior* and
+perturbation (:mod:`spectral_attribution.studies.baselines`): the *level prior* and
 a *random attribution* for the WCAM, the *centre prior* for spatial Sobol'.
 mu-fidelity's subsets and their forward passes do not depend on the
 attribution, so they are computed once per image and domain and shared by
@@ -25,7 +25,7 @@ from spectral_attribution._utils import parameters
 from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
 from spectral_attribution.models.forward import model_device, model_name
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.baselines import (
+from spectral_attribution.studies.baselines import (
     BASELINE_KINDS,
     cell_level_ranks,
     centre_distance_prior,
@@ -33,7 +33,7 @@ from spectral_attribution.baselines import (
     random_attribution,
 )
 from spectral_attribution.attributions.perturbations import spatial_perturbation_for, wavelet_perturbation_for
-from spectral_attribution.stats import bootstrap_ci
+from spectral_attribution.studies.stats import bootstrap_ci
 from spectral_attribution.attributions.targets import target_source_of
 
 __all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_scores", "faithfulness_table"]
@@ -109,11 +109,11 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
     :func:`~spectral_attribution.metrics.deletion_auc`.
 
     Methods (``baselines=True``): ``wcam``, ``level-prior``
-    (:func:`~spectral_attribution.baselines.level_prior` of the WCAM's grid),
-    ``random-attribution`` (:func:`~spectral_attribution.baselines.random_attribution`,
+    (:func:`~spectral_attribution.studies.baselines.level_prior` of the WCAM's grid),
+    ``random-attribution`` (:func:`~spectral_attribution.studies.baselines.random_attribution`,
     seed ``(seed, i, 0, 3)``), and with spatial explanations
     ``spatial-sobol`` and ``centre-prior``
-    (:func:`~spectral_attribution.baselines.centre_distance_prior`). The
+    (:func:`~spectral_attribution.studies.baselines.centre_distance_prior`). The
     class scored is each explanation's ``target``; a baseline is scored for
     the class of the explanation whose grid it shares.
 
@@ -151,7 +151,7 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
         mu-fidelity in ``[-1, 1]``, higher is better;
         ``mu_fidelity_approximation_kept`` is mu-fidelity on subsets that
         never remove a cell over the approximation (level rank 0 of
-        :func:`~spectral_attribution.baselines.cell_level_ranks`), so that
+        :func:`~spectral_attribution.studies.baselines.cell_level_ranks`), so that
         the one cell that removes most of the image cannot dominate the
         correlation (NaN for the spatial domain, and when every cell covers
         the approximation); AUCs in ``[0, 1]`` with probabilities,
@@ -234,7 +234,7 @@ def faithfulness_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.D
     """Mean of each faithfulness metric per model and method, with its 95 % confidence interval.
 
     The interval is a seeded percentile bootstrap over images
-    (:func:`spectral_attribution.stats.bootstrap_ci`); NaN values (e.g.
+    (:func:`spectral_attribution.studies.stats.bootstrap_ci`); NaN values (e.g.
     mu-fidelity of a constant output) are left out of their metric.
 
     Returns

@@ -197,12 +197,12 @@ def methods_table(df: pd.DataFrame, digits: int = 3, seed: int = 0) -> pd.DataFr
         mu_fidelity, insertion_auc, deletion_auc, share_approximation`` as
         ``"mean [low, high]"`` strings over the images with ``digits``
         decimals (95 % seeded percentile bootstrap over images,
-        :func:`~spectral_attribution.stats.bootstrap_ci`; NaN values left
+        :func:`~spectral_attribution.studies.stats.bootstrap_ci`; NaN values left
         out; NaN when no image has a value), ``wall_time_s`` (median seconds
         per image), ``nb_forward``, ``nb_backward`` (per image, median) and
         ``nb_images``.
     """
-    from spectral_attribution.stats import bootstrap_ci
+    from spectral_attribution.studies.stats import bootstrap_ci
 
     require_columns(df, ["model", "method", "image_id", *METRICS, "wall_time_s", "nb_forward",
                          "nb_backward"], "methods table")

@@ -20,7 +20,7 @@ from spectral_attribution.models.forward import model_name
 from spectral_attribution._utils.tables import require_columns
 from spectral_attribution.models.backends import BACKENDS
 from spectral_attribution.attributions.explainers import WCAM
-from spectral_attribution.stats import bootstrap_ci, spearman
+from spectral_attribution.studies.stats import bootstrap_ci, spearman
 
 __all__ = ["wcam_noise", "wcam_noise_table"]
 

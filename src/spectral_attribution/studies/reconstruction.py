@@ -288,12 +288,12 @@ def _with_intervals(out: pd.DataFrame, recon: pd.DataFrame, seed: int = 0) -> pd
     """``out`` with the 95 % intervals of its median depth shares and the paired test, per group.
 
     Adds ``depth_share_median_low/high``, ``random_depth_share_median_low/high``
-    (:func:`~spectral_attribution.stats.bootstrap_ci` of the median over
+    (:func:`~spectral_attribution.studies.stats.bootstrap_ci` of the median over
     images) and ``wilcoxon_statistic, wilcoxon_p, wilcoxon_n``
-    (:func:`~spectral_attribution.stats.wilcoxon_test` of ``depth_share``
+    (:func:`~spectral_attribution.studies.stats.wilcoxon_test` of ``depth_share``
     against ``random_depth_share_median``), after the medians.
     """
-    from spectral_attribution.stats import bootstrap_ci, wilcoxon_test
+    from spectral_attribution.studies.stats import bootstrap_ci, wilcoxon_test
 
     extra = []
     for _, row in out.iterrows():

@@ -56,7 +56,7 @@ from spectral_attribution.attributions.targets import (
     record_target,
     target_source_of,
 )
-from spectral_attribution.stats import bootstrap_ci, wilcoxon_test
+from spectral_attribution.studies.stats import bootstrap_ci, wilcoxon_test
 from spectral_attribution.attributions.transforms import WaveletTransform
 from spectral_attribution.studies.labels import level_sort_key
 

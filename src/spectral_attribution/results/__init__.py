@@ -80,7 +80,7 @@ against its manifest first (:func:`verify_shard`): a truncated or altered
 file raises :class:`ShardIntegrityError`, which names the file and says how
 to recompute it. The workflow checks every shard when it starts and sets a
 bad one aside so that the run recomputes it
-(:mod:`spectral_attribution.run_checks`). An empty shard has no manifest row
+(:mod:`spectral_attribution.pipeline.run_checks`). An empty shard has no manifest row
 to carry a checksum; its file is checked by the zip format's own CRCs when it
 is read.
 
