@@ -116,6 +116,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from spectral_attribution import catalog
 from spectral_attribution._utils.files import (
     atomic_path,
     to_json,
@@ -568,12 +569,12 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
     return Shard(exps, manifest, prov, npz_path)
 
 
-#: Variants of a shard (see the module docstring).
-SHARD_VARIANTS = ("clean", "corrupted", "spatial")
+#: Variants of a shard (see the module docstring; :mod:`spectral_attribution.catalog`).
+SHARD_VARIANTS = catalog.SHARD_VARIANTS
 #: Variants of a WAM shard (``method="wam"``): the WAM's variants.
-WAM_VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+WAM_VARIANTS = catalog.WAM_VARIANTS
 #: Folders of shards under a results folder, by method.
-SHARD_METHODS = ("wcam", "wam")
+SHARD_METHODS = catalog.SHARD_METHODS
 
 
 def shard_folder(results_dir: str | os.PathLike, model: str, variant: str = "clean",
