@@ -22,7 +22,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+#: Snakemake finds profiles/default by itself only from the repository root.
+WORKFLOW_PROFILE = ROOT / "profiles" / "default"
 TINY = ROOT / "config" / "tiny.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODEL = "efficientnet-lite0"
@@ -38,7 +40,8 @@ pytestmark = [
 def _run(workdir: Path, *args, timeout=600) -> subprocess.CompletedProcess:
     exe = str(SNAKEMAKE) if SNAKEMAKE.exists() else shutil.which("snakemake")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run([exe, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), *args],
+    return subprocess.run([exe, "--snakefile", str(SNAKEFILE), "--workflow-profile", str(WORKFLOW_PROFILE),
+                           "--directory", str(workdir), *args],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
 
 

@@ -24,7 +24,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+#: Snakemake finds profiles/default by itself only from the repository root.
+WORKFLOW_PROFILE = ROOT / "profiles" / "default"
 TINY = ROOT / "config" / "tiny.yaml"
 REPLICATION = ROOT / "config" / "replication.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -42,7 +44,8 @@ pytestmark = [
 
 def _snakemake_cmd(workdir, *args):
     exe = str(SNAKEMAKE) if SNAKEMAKE.exists() else shutil.which("snakemake")
-    return [exe, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), *args]
+    return [exe, "--snakefile", str(SNAKEFILE), "--workflow-profile", str(WORKFLOW_PROFILE),
+            "--directory", str(workdir), *args]
 
 
 #: Multiplies every time limit of this file, for a loaded or slow machine

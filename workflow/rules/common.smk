@@ -90,7 +90,9 @@ def gallery_inputs(wildcards):
         "clean": shard_files("results/wcam/{model}/clean/shard-{shard}.csv"),
     }
     if EXPLAIN_CORRUPTED:
-        inputs["corrupted"] = shard_files("results/wcam/{model}/corrupted/shard-{shard}.csv")
+        inputs["corrupted"] = shard_files(
+            "results/wcam/{model}/corrupted/shard-{shard}.csv"
+        )
     return inputs
 
 
@@ -110,7 +112,8 @@ def claims_inputs(wildcards):
 
 def wam_params(wildcards):
     """What a WAM shard reads: the WCAM's grid, levels and wavelet, and this
-    variant's entry of `methods` only (adding another variant does not rerun this one)."""
+    variant's entry of `methods` only (adding another variant does not rerun this one).
+    """
     return pipeline.wam_params(config, wildcards.wam)
 
 
@@ -123,7 +126,9 @@ def methods_inputs(wildcards):
         "wcam_manifest": f"results/wcam/{wildcards.model}/clean/shard-{wildcards.shard}.csv",
     }
     for variant in WAM_VARIANTS:
-        inputs[f"wam_{variant}"] = f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.npz"
+        inputs[f"wam_{variant}"] = (
+            f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.npz"
+        )
         inputs[f"wam_{variant}_manifest"] = (
             f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.csv"
         )
