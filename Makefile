@@ -1,5 +1,6 @@
 # One-command entry points; see README.md.
-#   make run    set up, then run the workflow end to end on the embedded default
+#   make run    set up, then run the workflow (workflow/Snakefile) end to end on the
+#               embedded default; TARGETS="figures/zoom.pdf" builds only those
 #   make test   set up, then run the test suite (what CI runs)
 #   make test-slurm  the workflow on a one-node SLURM cluster started for the
 #               test and stopped after it (as root; installs slurm-wlm, munge)
@@ -11,6 +12,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 CORES ?= 2
 CONFIG ?= config/config.yaml
+TARGETS ?=
 
 .PHONY: setup run test test-slurm lint bench clean-results
 
@@ -24,7 +26,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	touch $@
 
 run: setup
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) $(TARGETS) --configfile $(CONFIG)
 
 test: setup
 	$(BIN)/python -m pytest
@@ -34,6 +36,7 @@ test-slurm: setup
 
 lint: setup
 	$(BIN)/snakemake --lint --configfile $(CONFIG)
+	$(BIN)/snakefmt --check workflow
 
 bench: setup
 	$(BIN)/python benchmarks/engine.py
