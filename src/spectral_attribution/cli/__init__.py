@@ -306,7 +306,9 @@ def _forward_options(args) -> tuple[str, str]:
 
 
 def _explainer(args, model):
-    from spectral_attribution.attributions.explainers import WCAM, FourierCAM, SpatialSobol
+    from spectral_attribution.attributions.fourier_cam import FourierCAM
+    from spectral_attribution.attributions.spatial_sobol import SpatialSobol
+    from spectral_attribution.attributions.wcam import WCAM
 
     if args.method == "wam":  # gradients in float32, eager: no design, no forward backend
         from spectral_attribution.attributions.wam import WAM
