@@ -127,5 +127,7 @@ def preprocessing_of(results_dir: str | os.PathLike, model: str):
         return models.Preprocessing(**{k: tuple(v) if isinstance(v, list) else v
                                        for k, v in pre.items()})
     name = info.get("registry_name", model)
-    spec = models.REGISTRY.get(name)
+    from spectral_attribution.models.registry import REGISTRY
+
+    spec = REGISTRY.get(name)
     return spec.preprocessing if spec is not None else models.Preprocessing()
