@@ -84,6 +84,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from spectral_attribution import catalog
 from spectral_attribution._utils.checks import progress_bar
 from spectral_attribution._version import __version__
 from spectral_attribution.attributions.explanation import Explanation
@@ -92,7 +93,7 @@ from spectral_attribution.attributions.transforms import WaveletTransform, pool_
 
 __all__ = ["WAM", "VARIANTS", "RULES"]
 
-VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+VARIANTS = catalog.WAM_VARIANTS  # the one list of names: spectral_attribution.catalog
 RULES = ("trapezoid", "midpoint")
 _OUTPUTS = ("indices", "map", "spatial", "attributions")
 

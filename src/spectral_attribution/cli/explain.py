@@ -132,7 +132,7 @@ def cmd_explain(args) -> int:
     """``explain``: write ``OUT/<stem>.npz``, ``.png``, ``.pdf`` per image and ``OUT/summary.csv``; returns 0."""
     import pandas as pd
 
-    from spectral_attribution.models.forward import check_device
+    from spectral_attribution.models.forward import available_device
     from spectral_attribution._utils.files import write_csv
     from spectral_attribution.data import load_image
     from spectral_attribution.models import load_model
@@ -143,7 +143,7 @@ def cmd_explain(args) -> int:
     # Every check that needs no model comes first: a bad input costs nothing.
     paths = _image_paths(args.images)
     _check_out(args.out)
-    check_device(args.device)
+    available_device(args.device)
     check_design_size(_design_inputs(args), args.nb_design)
     args.precision, args.backend = _forward_options(args)  # deprecated flags: warned once, here
     args.autocast = args.channels_last = None
