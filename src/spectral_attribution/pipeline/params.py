@@ -89,10 +89,10 @@ def explainer_params(config: dict, kind: str) -> dict:
 
     ``kind``:
 
-    * ``"wcam"``: :class:`~spectral_attribution.attributions.explainers.WCAM` of the
+    * ``"wcam"``: :class:`~spectral_attribution.attributions.wcam.WCAM` of the
       ``clean`` and ``corrupted`` shards: ``method``, ``grid_size``,
       ``nb_design``, ``levels``, ``wavelet`` and the common keys;
-    * ``"spatial"``: :class:`~spectral_attribution.attributions.explainers.SpatialSobol`
+    * ``"spatial"``: :class:`~spectral_attribution.attributions.spatial_sobol.SpatialSobol`
       of the ``spatial`` shards: ``faithfulness.spatial.grid_size`` and
       ``nb_design`` (``null``: the ``wcam`` value) and the common keys;
     * ``"zoom"``: the WCAMs of the zoom study: ``zoom.grid_size`` and

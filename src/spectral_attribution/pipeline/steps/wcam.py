@@ -36,7 +36,8 @@ def make_explainer(wrapper, explainer: dict, seed: int, device):
     ValueError
         An unknown ``method`` (the known ones are listed).
     """
-    from spectral_attribution.attributions.explainers import WCAM, SpatialSobol
+    from spectral_attribution.attributions.spatial_sobol import SpatialSobol
+    from spectral_attribution.attributions.wcam import WCAM
 
     kwargs = dict(explainer)
     method = kwargs.pop("method", "wcam")
