@@ -310,6 +310,9 @@ def _logits(model, perturbation, context, masks: np.ndarray, batch_size: int,
 
 
 def _scores(logits: torch.Tensor, target: int, score: str) -> np.ndarray:
+    if not 0 <= target < logits.shape[-1]:
+        raise ValueError(f"target {target} is outside the model's {logits.shape[-1]} classes "
+                         f"[0, {logits.shape[-1]})")
     if score == "logit":
         return logits[:, target].double().numpy()
     if score == "probability":
@@ -409,6 +412,7 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
         ``reference_probability`` (softmax, in ``[0, 1]``), ``is_reference``
         (bool: ``predicted == reference_label``).
     """
+    reference_label = parameters.check_target(reference_label, "reference_label")
     d = _dim(perturbation)
     k_values = np.asarray(k_values, dtype=np.int64).ravel()
     logits = _logits(model, perturbation, context, top_k_masks(order, k_values, d), batch_size, autocast, precision=precision, backend=backend)
@@ -478,6 +482,7 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
         ``k`` tried restores the label (``d + 1`` by default);
         ``share = depth / d`` in ``(0, (d + 1) / d]``.
     """
+    reference_label = parameters.check_target(reference_label, "reference_label")
     d = _dim(perturbation)
     order = _check_order(order, d)
     k_values = np.unique(np.asarray(np.arange(1, d + 1) if k_values is None else k_values,
@@ -517,6 +522,7 @@ def random_order_depths(model, perturbation, context, reference_label: int, nb_d
         (``d + 1`` by default) where the label is never restored. See
         :func:`reconstruction_depth` for the parameters.
     """
+    reference_label = parameters.check_target(reference_label, "reference_label")
     nb_draws = parameters.check_nb_random_draws(nb_draws, "nb_draws")
     d = _dim(perturbation)
     out = np.empty(int(nb_draws), dtype=np.float64)
@@ -627,6 +633,7 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
         ``attribution`` not of size ``d``, bad fraction, score or correlation,
         fewer than 2 subsets (:mod:`spectral_attribution._utils.parameters`).
     """
+    target = parameters.check_target(target)
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:
@@ -690,6 +697,7 @@ def subset_drops(model, perturbation, context, target: int, subsets, batch_size:
     serve every attribution of an image (:func:`mu_fidelity_from_drops`).
     Returns ``float64`` ``(nb_subsets,)``.
     """
+    target = parameters.check_target(target)
     d = _dim(perturbation)
     subsets = np.asarray(subsets, dtype=np.int64)
     masks = np.ones((len(subsets) + 1, d), dtype=np.float32)
@@ -751,6 +759,7 @@ def insertion_deletion(model, perturbation, context, attribution, target: int, s
         ``fractions`` ``(steps + 1,)``, ``insertion`` and ``deletion`` curves
         ``(steps + 1,)``, ``insertion_auc`` and ``deletion_auc`` (floats).
     """
+    target = parameters.check_target(target)
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:
