@@ -23,11 +23,11 @@ def images(count=2, size=32, seed=0):
 # --------------------------------------------------------------------------
 def test_top_level_exports_are_the_library_objects():
     from spectral_attribution import Explanation, load_model
-    from spectral_attribution.attributions import explainers, explanation
+    from spectral_attribution.attributions import explanation, fourier_cam, spatial_sobol, wcam
     from spectral_attribution import models
 
-    assert WCAM is explainers.WCAM and FourierCAM is explainers.FourierCAM
-    assert SpatialSobol is explainers.SpatialSobol and WaveletSobol is explainers.WaveletSobol
+    assert WCAM is wcam.WCAM and FourierCAM is fourier_cam.FourierCAM
+    assert SpatialSobol is spatial_sobol.SpatialSobol and WaveletSobol is wcam.WaveletSobol
     assert Explanation is explanation.Explanation and load_model is models.load_model
     from spectral_attribution import WAM
     from spectral_attribution.attributions import wam

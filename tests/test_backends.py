@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from spectral_attribution.models import backends as bk
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import load_model
 
 from toys import LowPassModel, small_cnn

@@ -16,7 +16,8 @@ from spectral_attribution.studies.baselines import (
     level_prior,
     within_level_order,
 )
-from spectral_attribution.attributions.explainers import WCAM, Explanation
+from spectral_attribution.attributions.explanation import Explanation
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.metrics import importance_order
 from spectral_attribution.studies.claims import model_free_level_share
 from spectral_attribution.attributions.transforms import WaveletTransform

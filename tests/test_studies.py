@@ -10,7 +10,9 @@ import torch
 from helpers_studies import ConstantModel, LinearLogits, TinyNet, tiny_images, wrap
 from spectral_attribution import studies as S
 from spectral_attribution.data.corruptions import copy_seed, corrupt
-from spectral_attribution.attributions.explainers import Explanation, SpatialSobol, WCAM
+from spectral_attribution.attributions.explanation import Explanation
+from spectral_attribution.attributions.spatial_sobol import SpatialSobol
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import ModelWrapper, Preprocessing
 
 IDS = ["img0", "img1"]

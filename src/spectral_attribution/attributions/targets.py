@@ -133,7 +133,7 @@ def explain_with_policy(explainer, images, policy: str = "prediction", labels=No
     ----------
     explainer:
         A :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribution` (e.g.
-        :class:`~spectral_attribution.attributions.explainers.WCAM`), called as
+        :class:`~spectral_attribution.attributions.wcam.WCAM`), called as
         ``explainer(images, targets)``.
     images:
         ``(B, C, H, W)`` float tensor in ``[0, 1]``.

@@ -358,10 +358,10 @@ def explainer_params(config: dict, kind: str) -> dict:
 
     ``kind``:
 
-    * ``"wcam"``: :class:`~spectral_attribution.attributions.explainers.WCAM` of the
+    * ``"wcam"``: :class:`~spectral_attribution.attributions.wcam.WCAM` of the
       ``clean`` and ``corrupted`` shards: ``method``, ``grid_size``,
       ``nb_design``, ``levels``, ``wavelet`` and the common keys;
-    * ``"spatial"``: :class:`~spectral_attribution.attributions.explainers.SpatialSobol`
+    * ``"spatial"``: :class:`~spectral_attribution.attributions.spatial_sobol.SpatialSobol`
       of the ``spatial`` shards: ``faithfulness.spatial.grid_size`` and
       ``nb_design`` (``null``: the ``wcam`` value) and the common keys;
     * ``"zoom"``: the WCAMs of the zoom study: ``zoom.grid_size`` and
@@ -560,7 +560,8 @@ def target_policy(config: dict) -> str:
 def make_explainer(wrapper, explainer: dict, seed: int, device):
     """The explainer described by ``explainer`` (see :func:`explainer_params`; ``method``
     ``"wcam"`` or ``"spatial-sobol"``) on ``wrapper``, seeded, on ``device``."""
-    from spectral_attribution.attributions.explainers import WCAM, SpatialSobol
+    from spectral_attribution.attributions.spatial_sobol import SpatialSobol
+    from spectral_attribution.attributions.wcam import WCAM
 
     kwargs = dict(explainer)
     method = kwargs.pop("method", "wcam")

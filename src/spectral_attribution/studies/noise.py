@@ -19,7 +19,7 @@ from spectral_attribution._utils.checks import as_image_list, check_ids, progres
 from spectral_attribution.models.forward import model_name
 from spectral_attribution._utils.tables import require_columns
 from spectral_attribution.models.backends import BACKENDS
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.studies.stats import bootstrap_ci, spearman
 
 __all__ = ["wcam_noise", "wcam_noise_table"]
@@ -51,7 +51,7 @@ def wcam_noise(model, images, image_ids: Sequence[str], explanations, seed_offse
     top_share:
         Share of the cells compared by ``top_overlap``.
     explainer_kwargs:
-        Overrides of the :class:`~spectral_attribution.attributions.explainers.WCAM`
+        Overrides of the :class:`~spectral_attribution.attributions.wcam.WCAM`
         keyword arguments (e.g. ``batch_size``, ``device``).
 
     Returns

@@ -49,7 +49,7 @@ from spectral_attribution import metrics
 from spectral_attribution._utils.checks import check_ids, progress_bar
 from spectral_attribution.models.forward import model_name
 from spectral_attribution._utils.tables import require_columns
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.attributions.targets import (
     check_target_policy,
     explained_classes,
@@ -199,7 +199,7 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 16,
         (default :data:`ZOOM_VIEWS`). Views must share ``J``, or be one
         octave apart per level of resize.
     explainer_kwargs:
-        Extra keyword arguments of :class:`~spectral_attribution.attributions.explainers.WCAM`
+        Extra keyword arguments of :class:`~spectral_attribution.attributions.wcam.WCAM`
         (e.g. ``precision="bfloat16"``, ``backend="auto"``).
     labels:
         Ground-truth labels (``-1`` unknown), for policy ``"label"``.

@@ -211,7 +211,7 @@ class SobolAttribution:
         """One :class:`~spectral_attribution.attributions.explanation.Explanation` per image; see :meth:`__call__`.
 
         (:meth:`__call__` is this method for every explainer but
-        :class:`~spectral_attribution.attributions.explainers.WaveletSobol`, whose call
+        :class:`~spectral_attribution.attributions.wcam.WaveletSobol`, whose call
         returns the original code's arrays.)
         """
         images = self._check_images(images)
