@@ -5,9 +5,11 @@ sample, a backend export) is worth keeping only while it is what was built.
 :func:`cached` reads an entry through a ``verify`` callable; when the entry
 is missing it is built, and when ``verify`` fails the entry is moved aside
 (:func:`move_aside`: ``NAME.corrupt``, ``NAME.corrupt1``, ... beside it, never
-deleted, so that the bad bytes can still be looked at), a message naming the
-entry and the reason is said once (:func:`say_once`), the entry is built
-again and verified again. A rebuilt entry that still fails raises
+deleted, so that the bad bytes can still be looked at), one message naming the
+entry, the reason and where it went is said (:func:`say_once`: a
+:class:`CacheRebuiltWarning` and a log line, once per rebuild, not on every
+later read), the entry is built again and verified again: the next read finds
+a good entry and says nothing. A rebuilt entry that still fails raises
 :class:`CacheEntryError`: the fault is then in the builder or its source, and
 working around it (a slower path, forever) would hide it.
 
@@ -105,7 +107,7 @@ def cached(path: str | os.PathLike, verify: Callable[[Path], T], build: Callable
     except Exception as first:  # noqa: BLE001 - any failure of the check means: rebuild
         aside = move_aside(path)
         say_once(f"{what} {path} failed its check ({type(first).__name__}: {first}); moved aside "
-                 f"to {aside.name} and rebuilt", key=f"{what}:{path}")
+                 f"to {aside.name} and rebuilt", key=f"{what}:{aside}")  # one message per rebuild
         build(path)
         try:
             return verify(path)
