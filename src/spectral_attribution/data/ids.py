@@ -5,21 +5,21 @@ Scheme 2 (:data:`IMAGE_ID_SCHEME`)
 The id of an image file is its path relative to the source's root (POSIX
 separators, normalised: no ``.`` or ``..`` parts, extension kept), in which
 
-* every letter and digit (any script: ``é``, ``ß``, ``猫``) and ``.``, ``_``, ``-``
-  is kept as is;
-* every other character (space, ``/``, ``%``, ``@``, ``'``, ``+``, ``#``,
+* every letter and digit (any script: ``é``, ``ß``, ``猫``), ``.``, ``_``, ``-``
+  and the separator ``/`` are kept as is;
+* every other character (space, ``%``, ``@``, ``'``, ``+``, ``#``, ``\``,
   combining accents...) is written ``%XX`` for each byte of its UTF-8 form
   (percent-encoding, upper-case hex).
 
 So ``café.jpg`` → ``café.jpg``, ``a b.jpg`` → ``a%20b.jpg``, ``a_b.jpg`` →
 ``a_b.jpg``, ``dog.jpg`` and ``dog.png`` stay apart, and
-``n01440764/x.JPEG`` → ``n01440764%2Fx.JPEG``. Because ``%`` itself is
+``n01440764/x.JPEG`` stays ``n01440764/x.JPEG``. Because ``%`` itself is
 encoded, :func:`path_of_id` gives the relative path back exactly: two files
-never share an id, an id never contains ``/`` (it is one file-name
-component), and ``@`` (which separates a corrupted copy's clean id from its
-corruption, ``"{image_id}@{corruption}-{severity}"``) never occurs inside an
-id. An id is a name, never a file name to parse: nothing reads a format from
-its suffix.
+never share an id, and ``@`` (which separates a corrupted copy's clean id
+from its corruption, ``"{image_id}@{corruption}-{severity}"``) never occurs
+inside an id. An id is a name, never a file name to parse: nothing reads a
+format from its suffix, and nothing uses it as a path (``show`` builds its
+default output name from it with ``/`` replaced).
 
 Scheme 1 (before this module) kept only ``[A-Za-z0-9._-]`` of the stem,
 replacing the rest with ``_`` (lossy: ``café`` → ``caf``, ``a b`` and ``a_b``
@@ -42,7 +42,7 @@ __all__ = ["IMAGE_ID_SCHEME", "image_id", "path_of_id", "image_ids", "ImageIdCol
 #: Version of the id scheme (recorded with every sample table; see the module docstring).
 IMAGE_ID_SCHEME = 2
 
-_KEEP_ASCII = frozenset("._-")
+_KEEP_ASCII = frozenset("._-/")
 
 
 class ImageIdCollision(ValueError):

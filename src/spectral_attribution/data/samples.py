@@ -9,7 +9,7 @@ column         dtype   meaning
 ``image_id``   str     unique, lossless id of the file's path relative to the
                        source's root (:mod:`spectral_attribution.data.ids`,
                        scheme :data:`~spectral_attribution.data.ids.IMAGE_ID_SCHEME`):
-                       letters, digits, ``._-`` kept, anything else
+                       letters, digits, ``._-/`` kept, anything else
                        percent-encoded (``a b.jpg`` → ``a%20b.jpg``)
 ``path``       str     absolute path of the image file
 ``label``      int64   ImageNet-1k class index, ``0..999`` (never ``uint8``:
@@ -191,10 +191,10 @@ def labelled_folder(root: str | os.PathLike, labels_file: str = "labels.csv") ->
        so a folder holding a subset of classes still gets the right indices.
 
     ``image_id`` is the file's path relative to ``root``, extension kept,
-    with every character but letters, digits and ``._-`` percent-encoded
+    with every character but letters, digits and ``._-/`` percent-encoded
     (:func:`spectral_attribution.data.ids.image_id`: ``yellow_lady's_slipper.JPEG``
     → ``yellow_lady%27s_slipper.JPEG``, ``n01440764/x.JPEG`` →
-    ``n01440764%2Fx.JPEG``): lossless, so two files never share an id. Two
+    ``n01440764/x.JPEG``): lossless, so two files never share an id. Two
     entries naming one file (``a.jpg`` and ``./a.jpg``) are refused, both
     named. Rows are sorted by path.
 
