@@ -138,7 +138,7 @@ def test_wavelet_sobol_options_map_onto_the_wcam():
 # Estimators: by name or a user's callable
 # --------------------------------------------------------------------------
 def test_a_user_estimator_is_used_and_recorded():
-    from spectral_attribution.attributions.sobol.estimators import ESTIMATORS, register
+    from spectral_attribution.attributions.sobol.estimators import ESTIMATORS, register_estimator
 
     def my_jansen(y_a, y_b, y_c):
         return ESTIMATORS["jansen"](y_a, y_b, y_c)
@@ -149,13 +149,13 @@ def test_a_user_estimator_is_used_and_recorded():
     np.testing.assert_array_equal(mine.indices, ref.indices)
     assert mine.settings["estimator"] == "my_jansen" and ref.settings["estimator"] == "jansen"
     my_jansen.name = "jansen-copy"
-    register("jansen-copy", my_jansen)
+    register_estimator("jansen-copy", my_jansen)
     try:
         [named] = WCAM(LowPassModel(), grid_size=4, nb_design=4, estimator="jansen-copy")(x, 0)
         np.testing.assert_array_equal(named.indices, ref.indices)
         assert named.settings["estimator"] == "jansen-copy"
         with pytest.raises(ValueError, match="already registered"):
-            register("jansen-copy", my_jansen)
+            register_estimator("jansen-copy", my_jansen)
     finally:
         ESTIMATORS.pop("jansen-copy")
 

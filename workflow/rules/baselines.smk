@@ -20,8 +20,6 @@ rule depth_baselines:
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
         forward=pipeline.study_forward_params(config),
-    wildcard_constraints:
-        variant="clean|corrupted",
     threads: THREADS
     resources:
         gpu=GPU,

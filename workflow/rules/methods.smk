@@ -19,8 +19,6 @@ rule wam:
         target_policy=pipeline.target_policy(config),
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
-    wildcard_constraints:
-        wam="gradient|smoothgrad|integratedgrad",
     threads: THREADS
     resources:
         gpu=GPU,

@@ -84,6 +84,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from spectral_attribution import catalog
 from spectral_attribution._utils import parameters
 from spectral_attribution._utils.checks import check_images, progress_bar
 from spectral_attribution._utils.parameters import check_target, check_targets
@@ -94,7 +95,7 @@ from spectral_attribution.attributions.transforms import WaveletTransform, pool_
 
 __all__ = ["WAM", "VARIANTS", "RULES"]
 
-VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+VARIANTS = catalog.WAM_VARIANTS  # the one list of names: spectral_attribution.catalog
 RULES = ("trapezoid", "midpoint")
 _OUTPUTS = ("indices", "map", "spatial", "attributions")
 

@@ -52,15 +52,19 @@ def _output_names(paths: list[Path]) -> list[str]:
     ``a_b``). Images whose stems coincide (``dog.jpg`` and ``dog.png``) are
     named by their whole file name instead (``dog.jpg``, ``dog.png``). Two
     images with the same file name (``a/x.jpg`` and ``b/x.jpg``) are refused,
-    both named: explain them into different ``--out`` folders.
+    both named: explain them into different ``--out`` folders. One file given
+    twice is explained twice into the same outputs.
     """
     from spectral_attribution.data.ids import image_id
 
     stems = [image_id(p.stem or p.name) for p in paths]
-    names = [image_id(p.name) if stems.count(s) > 1 else s for p, s in zip(paths, stems)]
+    files = {}
+    for p, s in zip(paths, stems):
+        files.setdefault(s, set()).add(p.resolve())
+    names = [image_id(p.name) if len(files[s]) > 1 else s for p, s in zip(paths, stems)]
     first: dict[str, Path] = {}
     for p, name in zip(paths, names):
-        if name in first:
+        if name in first and first[name].resolve() != p.resolve():  # one file twice: same outputs
             raise UsageError(f"{first[name]} and {p} would both write {name}.npz in --out; "
                              f"explain them into different --out folders")
         first[name] = p
@@ -146,7 +150,7 @@ def cmd_explain(args) -> int:
     """``explain``: write ``OUT/<stem>.npz``, ``.png``, ``.pdf`` per image and ``OUT/summary.csv``; returns 0."""
     import pandas as pd
 
-    from spectral_attribution.models.forward import check_device
+    from spectral_attribution.models.forward import available_device
     from spectral_attribution._utils.files import write_csv
     from spectral_attribution.data import load_image
     from spectral_attribution.models import load_model
@@ -158,7 +162,7 @@ def cmd_explain(args) -> int:
     paths = _image_paths(args.images)
     names = _output_names(paths)
     _check_out(args.out)
-    check_device(args.device)
+    available_device(args.device)
     check_design_size(_design_inputs(args), args.nb_design)
     args.precision, args.backend = _forward_options(args)  # deprecated flags: warned once, here
     args.autocast = args.channels_last = None

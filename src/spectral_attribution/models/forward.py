@@ -3,7 +3,7 @@
 :class:`ForwardPass` and :func:`forward_logits` run the network through
 :mod:`spectral_attribution.models.backends`; :func:`forward_options` folds the
 deprecated ``autocast`` / ``channels_last`` arguments into ``precision`` /
-``backend``; :func:`check_device`, :func:`model_device` and
+``backend``; :func:`available_device`, :func:`model_device` and
 :func:`model_name` are the small checks the loop needs.
 """
 
@@ -34,7 +34,7 @@ def model_device(model) -> "torch.device | None":
     return None
 
 
-def check_device(device) -> "torch.device":
+def available_device(device) -> "torch.device":
     """``torch.device(device)``, checked to exist on this machine.
 
     Parameters

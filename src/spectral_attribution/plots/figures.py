@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from spectral_attribution import metrics, results
+from spectral_attribution import catalog, metrics, results
 from spectral_attribution._utils.tables import read_table, require_columns
 from spectral_attribution.data import load_image
 from spectral_attribution.attributions.perturbations import wavelet_perturbation_for
@@ -156,7 +156,7 @@ class FigureMaker:
 #: ``reconstruction``, ``zoom``, ``faithfulness``, ``methods`` (study tables),
 #: ``samples`` (``results/data/samples.csv``) and ``claims`` (the table
 #: ``results/tables/claims.csv``).
-FIGURES: dict[str, FigureMaker] = {
+_MAKERS: dict[str, FigureMaker] = {
     "robustness": FigureMaker(("per_corruption",), plot_robustness),
     "wcam_gallery": FigureMaker(("samples",), wcam_gallery, ("results_dir", "models", "nb_images")),
     "reconstructions": FigureMaker(("samples", "reconstruction"), reconstructions,
@@ -168,6 +168,9 @@ FIGURES: dict[str, FigureMaker] = {
     "claims": FigureMaker(("claims",), plot_claims),
     "methods": FigureMaker(("methods",), plot_methods),
 }
+#: The registry, in the order and with the names of :data:`spectral_attribution.catalog.FIGURES`
+#: (a name without a maker fails here, at import).
+FIGURES: dict[str, FigureMaker] = {name: _MAKERS[name] for name in catalog.FIGURES}
 
 
 def draw_figure(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame], **options):

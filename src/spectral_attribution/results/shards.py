@@ -87,6 +87,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from spectral_attribution import catalog
 from spectral_attribution._utils.files import atomic_path, to_json, write_csv
 from spectral_attribution._utils.tables import read_table
 from spectral_attribution.results.provenance import provenance
@@ -389,11 +390,11 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
 
 
 #: Variants of a shard (see the module docstring).
-SHARD_VARIANTS = ("clean", "corrupted", "spatial")
+SHARD_VARIANTS = catalog.SHARD_VARIANTS
 #: Variants of a WAM shard (``method="wam"``): the WAM's variants.
-WAM_VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+WAM_VARIANTS = catalog.WAM_VARIANTS
 #: Folders of shards under a results folder, by method.
-SHARD_METHODS = ("wcam", "wam")
+SHARD_METHODS = catalog.SHARD_METHODS
 
 
 def shard_folder(results_dir: str | os.PathLike, model: str, variant: str = "clean",

@@ -24,6 +24,7 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
+from spectral_attribution import catalog
 from spectral_attribution._utils.tables import read_table
 from spectral_attribution._utils.files import write_text
 from spectral_attribution.studies.corruption import robustness_table
@@ -356,7 +357,7 @@ class TableMaker:
 #: ``depth_baselines`` (:func:`~spectral_attribution.studies.depth_baselines.baseline_depths`),
 #: ``wcam_noise`` (:func:`~spectral_attribution.studies.noise.wcam_noise`),
 #: ``methods`` (:func:`~spectral_attribution.studies.methods.compare_methods`).
-TABLES: dict[str, TableMaker] = {
+_MAKERS: dict[str, TableMaker] = {
     "robustness": TableMaker(("per_image", "per_corruption"), robustness_table,
                              format=ROBUSTNESS_FORMAT),
     "reconstruction": TableMaker(("reconstruction", "per_image"), reconstruction_summary,
@@ -372,6 +373,9 @@ TABLES: dict[str, TableMaker] = {
                                    format=DEPTH_ROBUSTNESS_FORMAT),
     "methods": TableMaker(("methods",), methods_table, format=METHODS_FORMAT),
 }
+#: The registry, in the order and with the names of :data:`spectral_attribution.catalog.TABLES`
+#: (a name without a maker fails here, at import).
+TABLES: dict[str, TableMaker] = {name: _MAKERS[name] for name in catalog.TABLES}
 
 
 def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame]) -> pd.DataFrame:
