@@ -309,3 +309,74 @@ def test_a_damaged_extracted_imagenet_set_is_extracted_again(tmp_path):
     (tmp_path / "val" / "labels.csv").unlink()  # an extraction interrupted by another tool
     with pytest.warns(CacheRebuiltWarning, match="labels.csv is missing"):
         assert D.imagenet_val(tmp_path, archives=meta).equals(first)
+
+
+# --------------------------------------------------------------------------
+# §7 checks that need the data run at start-up, before anything is recorded
+# --------------------------------------------------------------------------
+def _run_config(root, n_images, source="folder"):
+    data = {"source": source, "n_images": n_images, "stratify": False, "skip_bad_images": False}
+    if root is not None:
+        data["root"] = str(root)
+    return {"seed": 0, "data": data, "models": [{"nickname": "m", "name": "efficientnet-lite0"}],
+            "wcam": {"shard_size": 2}, "corruptions": {"names": ["fog"], "severities": [1],
+                                                       "explain": {"per_image": 0}}}
+
+
+def _seven(tmp_path):
+    return _folder(tmp_path / "photos", [f"p{k}.png" for k in range(7)])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda t: _run_config(_seven(t), 50), r"config key 'data': .*key 'n_images' is 50 but the folder "
+                                           r"source \(.*photos\) has only 7 images"),
+    (lambda t: _run_config(None, 9, "embedded"), r"key 'n_images' is 9 but the embedded source has only 6"),
+    (lambda t: _run_config(t / "absent", 2), r"config key 'data': image folder not found: .*absent"),
+    (lambda t: _run_config(_collision(t), 1), r"'a.jpg' and './a.jpg' name the same image"),
+])
+def test_data_checks_run_at_start_before_the_configuration_is_recorded(tmp_path, monkeypatch, capsys,
+                                                                       make, message):
+    from spectral_attribution.pipeline import run_checks
+
+    monkeypatch.chdir(tmp_path)
+    config = make(tmp_path)
+    with pytest.raises(run_checks.DataCheckError, match=message):
+        run_checks.at_start(config)
+    with pytest.raises(SystemExit):  # the Snakefile's hook: one line, status 1, nothing recorded
+        run_checks.at_start(config, exit_on_mismatch=True)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("spectral-attribution: error: config key 'data': ")
+    assert not (tmp_path / "results" / "config.yaml").exists()
+
+
+def _collision(tmp_path):
+    root = tmp_path / "dup"
+    root.mkdir()
+    Image.new("RGB", (8, 8)).save(root / "a.jpg")
+    pd.DataFrame({"file": ["a.jpg", "./a.jpg"], "class_index": [1, 1]}).to_csv(root / "labels.csv", index=False)
+    return root
+
+
+def test_a_corrected_configuration_is_accepted_where_the_failed_run_made_no_results(tmp_path, monkeypatch):
+    from spectral_attribution import results
+    from spectral_attribution.pipeline import run_checks
+
+    monkeypatch.chdir(tmp_path)
+    root = _seven(tmp_path)
+    # what main left behind: the configuration recorded, the model job's file, no sample
+    run_checks.record(_run_config(root, 50))
+    results.write_json({"nickname": "m"}, tmp_path / "results" / "models" / "m.json")
+    assert run_checks.at_start(_run_config(root, 7)) == []         # accepted
+    run_checks.record(_run_config(root, 7))
+    assert results.read_run_config("results")["data"]["n_images"] == 7
+    # once the run drew its sample, another data selection is another configuration
+    results.write_csv(pd.DataFrame({"image_id": ["x"]}), tmp_path / "results" / "data" / "samples.csv")
+    with pytest.raises(run_checks.ConfigurationMismatch, match="data.n_images: 7 there, 5 now"):
+        run_checks.at_start(_run_config(root, 5))
+
+
+def test_an_imagenet_source_not_yet_extracted_is_checked_by_its_job(tmp_path):
+    from spectral_attribution.data.sources import check_source
+
+    assert check_source({"source": "imagenet", "root": str(tmp_path), "n_images": 10}) is None
+    assert check_source({"source": "folder", "root": str(_seven(tmp_path)), "n_images": 7}) == 7
