@@ -102,6 +102,14 @@ def test_the_target_policy_refuses_fractional_labels():
                             labels=[1, 3.7])
 
 
+def test_table_labels_are_integers_with_unknown_as_minus_one():
+    assert P.check_labels([281.0, None, float("nan"), np.float32("nan"), -1, np.int64(3)], 6) == \
+        [281, -1, -1, -1, -1, 3]
+    for bad in (3.7, True, "3", -2):
+        with pytest.raises(ValueError, match=r"labels\[0\] must be a class index"):
+            P.check_labels([bad], 1)
+
+
 def test_the_target_rule_is_the_command_lines():
     assert P.check_targets(np.array([[1], [2]]), 2) == [1, 2]
     assert P.check_targets(None, 3) == [None] * 3

@@ -97,6 +97,7 @@ __all__ = [
     "check_corruption",
     "check_target",
     "check_targets",
+    "check_labels",
     "check_device",
     "check_positive_int",
     "argtype",
@@ -382,6 +383,39 @@ def check_targets(targets: Any, count: int, name: str = "targets") -> list:
         else:
             flat.append(item)
     out = [check_target(t, f"{name}[{k}]") for k, t in enumerate(flat)]
+    if len(out) != count:
+        raise ValueError(f"got {len(out)} {name} for {count} images")
+    return out
+
+
+def check_labels(labels: Any, count: int, name: str = "labels") -> list[int]:
+    """Ground-truth labels of ``count`` images, ``-1`` where unknown.
+
+    Labels come from tables, where a column with a missing value holds
+    floats: ``None`` and NaN mean unknown (``-1``), an integral float
+    (``281.0``) is that class. A fractional number (``3.7``), a bool, a
+    string or an index below ``-1`` is refused (targets given by hand follow
+    the stricter :func:`check_target`). ``labels=None``: all unknown.
+
+    Raises
+    ------
+    ValueError
+        The first bad label, with its position; a number of labels other than ``count``.
+    """
+    if labels is None:
+        return [-1] * count
+    if hasattr(labels, "tolist"):
+        labels = labels.tolist()
+    out = []
+    for k, value in enumerate(labels):
+        if value is None or (isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+                             and math.isnan(value)):
+            out.append(-1)
+            continue
+        if isinstance(value, (bool, str, bytes)) or not _is_int(value) or value < -1:
+            raise ValueError(f"{name}[{k}] must be a class index (an integer >= 0; -1, None or NaN "
+                             f"when unknown), got {value!r}")
+        out.append(int(value))
     if len(out) != count:
         raise ValueError(f"got {len(out)} {name} for {count} images")
     return out

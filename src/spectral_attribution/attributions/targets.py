@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from spectral_attribution._utils.parameters import _is_int
+from spectral_attribution._utils.parameters import check_labels
 
 __all__ = [
     "TARGET_POLICIES",
@@ -54,31 +54,9 @@ def check_target_policy(policy: str) -> str:
     return policy
 
 
-def _label(value, k: int) -> int:
-    """One label: ``None`` / NaN → -1 (unknown), else an integer ``>= -1``.
-
-    Labels come from tables, where a column with a missing value holds
-    floats: an integral float (``281.0``) is that class; a fractional one
-    (``3.7``), a bool or a string is refused (:func:`spectral_attribution._utils.parameters.check_target`
-    is the rule for targets given by hand).
-    """
-    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
-        return -1
-    if isinstance(value, (bool, np.bool_, str, bytes)) or not _is_int(value) or value < -1:
-        raise ValueError(f"labels[{k}] must be a class index (an integer >= 0; -1, None or NaN "
-                         f"when unknown), got {value!r}")
-    return int(value)
-
-
 def _labels(labels, count: int) -> np.ndarray:
-    if labels is None:
-        return np.full(count, -1, dtype=np.int64)
-    if hasattr(labels, "tolist"):
-        labels = labels.tolist()
-    out = np.array([_label(v, k) for k, v in enumerate(labels)], dtype=np.int64)
-    if len(out) != count:
-        raise ValueError(f"got {len(out)} labels for {count} images")
-    return out
+    # the package's rule for table labels (-1 / None / NaN unknown; integers only)
+    return np.asarray(check_labels(labels, count), dtype=np.int64)
 
 
 def explained_classes(policy: str, predictions: Sequence[int], labels: Sequence[int] | None = None
