@@ -43,14 +43,32 @@ def _check_out(out: Path, option: str = "--out") -> None:
         raise UsageError(f"{option} {out} is an existing file; give a folder (created if missing)")
 
 
-def _stem(path: Path, taken: set[str]) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem) or "image"
-    base, k = stem, 1
-    while stem in taken:
-        k += 1
-        stem = f"{base}-{k}"
-    taken.add(stem)
-    return stem
+def _output_names(paths: list[Path]) -> list[str]:
+    """The name of each image's outputs (``OUT/<name>.npz``, ``.png``, ``.pdf``), before any work.
+
+    The image id of the file's stem (:func:`spectral_attribution.data.ids.image_id`:
+    letters, digits and ``._-`` kept, anything else percent-encoded, so
+    ``café.jpg`` → ``café`` and ``a b.jpg`` → ``a%20b``, never confused with
+    ``a_b``). Images whose stems coincide (``dog.jpg`` and ``dog.png``) are
+    named by their whole file name instead (``dog.jpg``, ``dog.png``). Two
+    images with the same file name (``a/x.jpg`` and ``b/x.jpg``) are refused,
+    both named: explain them into different ``--out`` folders. One file given
+    twice is explained twice into the same outputs.
+    """
+    from spectral_attribution.data.ids import image_id
+
+    stems = [image_id(p.stem or p.name) for p in paths]
+    files = {}
+    for p, s in zip(paths, stems):
+        files.setdefault(s, set()).add(p.resolve())
+    names = [image_id(p.name) if len(files[s]) > 1 else s for p, s in zip(paths, stems)]
+    first: dict[str, Path] = {}
+    for p, name in zip(paths, names):
+        if name in first and first[name].resolve() != p.resolve():  # one file twice: same outputs
+            raise UsageError(f"{first[name]} and {p} would both write {name}.npz in --out; "
+                             f"explain them into different --out folders")
+        first[name] = p
+    return names
 
 
 def _design_inputs(args) -> int:
@@ -142,6 +160,7 @@ def cmd_explain(args) -> int:
 
     # Every check that needs no model comes first: a bad input costs nothing.
     paths = _image_paths(args.images)
+    names = _output_names(paths)
     _check_out(args.out)
     available_device(args.device)
     check_design_size(_design_inputs(args), args.nb_design)
@@ -151,19 +170,27 @@ def cmd_explain(args) -> int:
     kwargs = {"checkpoint": args.checkpoint} if args.checkpoint else {}
     model = load_model(args.model, device=args.device, **kwargs)
     explainer = _explainer(args, model)
+    if args.method in ("wcam", "wam"):  # the wavelet's depth limit on the prepared images, before any work
+        from spectral_attribution._utils.parameters import check_levels
+
+        for path, pil in zip(paths, images):
+            try:
+                check_levels(args.levels, tuple(model.prepare(pil).shape[-2:]), "--levels",
+                             wavelet=args.wavelet)
+            except ValueError as err:
+                raise UsageError(f"{path}: {err}") from None
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.no_progress:
         print(_plan_line(args, explainer, len(paths)), file=sys.stderr, flush=True)
         # build (export, compile) and check the backend now, so the first batch's
         # time, and the estimate made from it, is the time of a forward pass
         print(_backend_line(explainer, model.prepare(images[0])[None]), file=sys.stderr, flush=True)
-    rows, taken = [], set()
-    for k, (path, pil) in enumerate(zip(paths, images), start=1):
+    rows = []
+    for k, (path, pil, stem) in enumerate(zip(paths, images, names), start=1):
         x = model.prepare(pil)
         with task(f"image {k} of {len(paths)} ({path.name})"):
             [explanation] = explainer(x[None], targets=args.target)
         explanation.settings["image"] = str(path)
-        stem = _stem(path, taken)
         explanation.save(args.out / f"{stem}.npz")
         name = model.class_name(explanation.predicted)
         title = (f"{path.name}: {name} ({explanation.predicted}), "

@@ -178,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="output file: with an extension (.png, .pdf, .svg) one file, "
                            "without one a .pdf and a .png; an existing folder: written inside it "
                            "(default: ./<model>-<image>)")
+    show.add_argument("--format", action="append", choices=("pdf", "png", "svg", "jpg", "eps"),
+                      default=None, metavar="FMT",
+                      help="figure format, repeatable (pdf, png, svg, jpg, eps; default: pdf and "
+                           "png); the name is never read from the image id")
 
     models = sub.add_parser(
         "models", help="list the model registry (details with --verbose or a NAME)",

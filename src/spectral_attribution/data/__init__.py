@@ -18,7 +18,10 @@ module                                          what
                                                 :func:`sample_images`, :func:`sample_good_images`
 :mod:`~spectral_attribution.data.imagenet`      :func:`download` (resumable, verified, atomic),
                                                 :func:`file_hash`, :func:`imagenet_val`
-:mod:`~spectral_attribution.data.sources`       :func:`prepare_source`, the workflow's entry point
+:mod:`~spectral_attribution.data.sources`       :func:`prepare_source`, the workflow's entry point;
+                                                :func:`check_source`, its start-up checks
+:mod:`~spectral_attribution.data.ids`           image ids: :func:`image_id`, :func:`path_of_id`
+                                                (lossless, scheme :data:`IMAGE_ID_SCHEME`)
 ==============================================  ===============================================
 
 Every public name is re-exported here: ``from spectral_attribution import data;
@@ -54,7 +57,8 @@ from spectral_attribution.data.samples import (
     sample_good_images,
     sample_images,
 )
-from spectral_attribution.data.sources import prepare_source
+from spectral_attribution.data.ids import IMAGE_ID_SCHEME, ImageIdCollision, image_id, path_of_id
+from spectral_attribution.data.sources import check_source, prepare_source
 
 __all__ = [
     "ImageDecodeError",
@@ -84,4 +88,9 @@ __all__ = [
     "file_hash",
     "imagenet_val",
     "prepare_source",
+    "check_source",
+    "IMAGE_ID_SCHEME",
+    "ImageIdCollision",
+    "image_id",
+    "path_of_id",
 ]

@@ -31,7 +31,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from spectral_attribution._utils.cache import cached, move_aside
 from spectral_attribution._utils.files import umask
+from spectral_attribution._utils.tables import read_table
 from spectral_attribution.data.classes import imagenet_class_names, wnid_to_index
 from spectral_attribution.data.samples import labelled_folder
 
@@ -124,14 +126,7 @@ def _verify(path: Path, md5: str | None, sha256: str | None) -> None:
 
 
 def _move_aside(path: Path) -> Path:
-    final = path.name[:-5] if path.name.endswith(".part") else path.name
-    aside = path.with_name(f"{final}.corrupt")
-    k = 1
-    while aside.exists():
-        aside = path.with_name(f"{final}.corrupt{k}")
-        k += 1
-    os.replace(path, aside)
-    return aside
+    return move_aside(path)  # the cache rule's (spectral_attribution._utils.cache)
 
 
 def download(url: str, dest: str | os.PathLike, *, md5: str | None = None,
@@ -346,11 +341,36 @@ def imagenet_val(root: str | os.PathLike, *, download_missing: bool = False,
     """
     root = Path(root).resolve()
     val_dir = root / "val"
-    if (val_dir / "labels.csv").is_file():
-        return labelled_folder(val_dir)
-    if val_dir.exists():
-        raise ValueError(f"{val_dir} exists but has no labels.csv (an interrupted extraction "
-                         f"by another tool?); move it away and rerun")
+
+    def extract(val_dir: Path) -> None:
+        _extract_val(root, val_dir, archives, download_missing, base_url, credentials_env,
+                     cookie_file, progress)
+
+    # The extracted set is a cache of the archive: verified on every read (every file
+    # listed, of the size recorded at extraction), moved aside and extracted again when
+    # it fails (an interrupted extraction by another tool, a truncated or deleted image).
+    return cached(val_dir, _verified_val, extract, what="extracted ImageNet validation set")
+
+
+def _verified_val(val_dir: Path) -> pd.DataFrame:
+    """The sample table of an extracted ``val/``; raises when a file is missing or has another size."""
+    labels = val_dir / "labels.csv"
+    if not labels.is_file():
+        raise FileNotFoundError(f"{labels} is missing (an interrupted extraction?)")
+    table = read_table(labels, all_text=True)
+    if "bytes" in table.columns:
+        for name, size in zip(table["file"], table["bytes"]):
+            path = val_dir / name
+            actual = path.stat().st_size if path.is_file() else None
+            if actual != int(size):
+                raise ValueError(f"{path.name} has {actual} bytes, {size} when extracted"
+                                 if actual is not None else f"{path.name} is missing")
+    return labelled_folder(val_dir)
+
+
+def _extract_val(root: Path, val_dir: Path, archives, download_missing: bool, base_url: str,
+                 credentials_env, cookie_file, progress: bool) -> None:
+    """Verify (or download) both archives and extract the images and ``labels.csv`` into ``val_dir``, atomically."""
     archives = dict(IMAGENET_VAL_ARCHIVES if archives is None else archives)
     files = {}
     for key in ("devkit", "val"):
@@ -401,10 +421,11 @@ def imagenet_val(root: str | os.PathLike, *, download_missing: bool = False,
             raise ValueError(f"{files['val']} holds {len(images)} images but the devkit ground "
                              f"truth lists {len(labels)} labels")
         names = imagenet_class_names()
+        sizes = [(tmp / name).stat().st_size for name in images]  # checked on every read
         pd.DataFrame({"file": images, "wnid": wnids, "class_index": labels,
-                      "class_name": [names[i] for i in labels]}).to_csv(tmp / "labels.csv", index=False)
+                      "class_name": [names[i] for i in labels],
+                      "bytes": sizes}).to_csv(tmp / "labels.csv", index=False)
         os.replace(tmp, val_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return labelled_folder(val_dir)

@@ -6,7 +6,11 @@ per image and the columns
 =============  ======  =====================================================
 column         dtype   meaning
 =============  ======  =====================================================
-``image_id``   str     unique, filesystem-safe (``[A-Za-z0-9._-]``) identifier
+``image_id``   str     unique, lossless id of the file's path relative to the
+                       source's root (:mod:`spectral_attribution.data.ids`,
+                       scheme :data:`~spectral_attribution.data.ids.IMAGE_ID_SCHEME`):
+                       letters, digits, ``._-/`` kept, anything else
+                       percent-encoded (``a b.jpg`` → ``a%20b.jpg``)
 ``path``       str     absolute path of the image file
 ``label``      int64   ImageNet-1k class index, ``0..999`` (never ``uint8``:
                        the original code wrapped classes >= 256, METHOD.md §6)
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import re
 from pathlib import Path
 from typing import Sequence
 
@@ -36,6 +39,7 @@ import pandas as pd
 from spectral_attribution._utils.tables import read_table
 from spectral_attribution._utils.files import write_image
 from spectral_attribution.data.classes import NUM_CLASSES, _wnid_index, imagenet_class_names
+from spectral_attribution.data.ids import image_ids
 from spectral_attribution.data.decoding import IMAGE_EXTENSIONS, ImageDecodeError, load_image
 
 __all__ = [
@@ -49,30 +53,6 @@ __all__ = [
 ]
 
 SAMPLE_COLUMNS = ("image_id", "path", "label", "class_name")
-
-
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _safe_id(text: str) -> str:
-    s = _SAFE.sub("_", text).strip("._-")
-    return s or "image"
-
-
-def _ids_for(paths: Sequence[Path], root: Path | None) -> list[str]:
-    """File stems made filesystem-safe; colliding stems fall back to the relative path."""
-    stems = [_safe_id(p.stem) for p in paths]
-    counts = pd.Series(stems).value_counts()
-    ids = []
-    for p, s in zip(paths, stems):
-        if counts[s] > 1:
-            rel = p.relative_to(root) if root is not None else p
-            s = _safe_id(str(rel).replace(os.sep, "__"))
-        ids.append(s)
-    if len(set(ids)) != len(ids):  # pragma: no cover - needs two identical relative paths
-        dup = pd.Series(ids)[pd.Series(ids).duplicated()].tolist()
-        raise ValueError(f"image ids are not unique after sanitising: {dup[:10]}")
-    return ids
 
 
 def _table(image_ids, paths, labels, class_names=None) -> pd.DataFrame:
@@ -210,9 +190,13 @@ def labelled_folder(root: str | os.PathLike, labels_file: str = "labels.csv") ->
        hidden entries are ignored. Indices come from :data:`IMAGENET_WNIDS`,
        so a folder holding a subset of classes still gets the right indices.
 
-    ``image_id`` is the file stem with unsafe characters replaced by ``_``
-    (``yellow_lady's_slipper`` → ``yellow_lady_s_slipper``); stems that
-    collide use the relative path instead. Rows are sorted by path.
+    ``image_id`` is the file's path relative to ``root``, extension kept,
+    with every character but letters, digits and ``._-/`` percent-encoded
+    (:func:`spectral_attribution.data.ids.image_id`: ``yellow_lady's_slipper.JPEG``
+    → ``yellow_lady%27s_slipper.JPEG``, ``n01440764/x.JPEG`` →
+    ``n01440764/x.JPEG``): lossless, so two files never share an id. Two
+    entries naming one file (``a.jpg`` and ``./a.jpg``) are refused, both
+    named. Rows are sorted by path.
 
     Raises
     ------
@@ -222,8 +206,9 @@ def labelled_folder(root: str | os.PathLike, labels_file: str = "labels.csv") ->
     ValueError
         Missing CSV column (named, with the columns present), a non-integer or
         out-of-range class index (row and value named), a ``wnid`` that
-        disagrees with ``class_index``, duplicate files, a sub-folder that is
-        not an ImageNet-1k WordNet id, or no images at all.
+        disagrees with ``class_index``, duplicate files (both entries named:
+        :class:`~spectral_attribution.data.ids.ImageIdCollision`), a
+        sub-folder that is not an ImageNet-1k WordNet id, or no images at all.
     """
     root = Path(root).resolve()
     if not root.exists():
@@ -279,7 +264,7 @@ def _from_csv(root: Path, csv: Path) -> pd.DataFrame:
     if names is not None:
         defaults = imagenet_class_names()
         names = [n if n else defaults[v] for n, v in zip(names, labels)]
-    df = _table(_ids_for(paths, root), paths, labels, names)
+    df = _table(image_ids(paths, root, entries=list(table["file"])), paths, labels, names)
     return df.sort_values("path", kind="stable").reset_index(drop=True)
 
 
@@ -299,7 +284,7 @@ def _from_wnid_folders(root: Path, csv: Path) -> pd.DataFrame:
         labels += [_wnid_index()[d.name]] * len(files)
     if not paths:
         raise ValueError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {root}")
-    df = _table(_ids_for(paths, root), paths, labels)
+    df = _table(image_ids(paths, root), paths, labels)
     return df.sort_values("path", kind="stable").reset_index(drop=True)
 
 

@@ -55,6 +55,9 @@ def _logits(model, perturbation, context, masks: np.ndarray, batch_size: int,
 
 
 def _scores(logits: torch.Tensor, target: int, score: str) -> np.ndarray:
+    if not 0 <= target < logits.shape[-1]:
+        raise ValueError(f"target {target} is outside the model's {logits.shape[-1]} classes "
+                         f"[0, {logits.shape[-1]})")
     if score == "logit":
         return logits[:, target].double().numpy()
     if score == "probability":

@@ -77,6 +77,7 @@ def mu_fidelity(model, perturbation, context, attribution, target: int,
         ``attribution`` not of size ``d``, bad fraction, score or correlation,
         fewer than 2 subsets (:mod:`spectral_attribution._utils.parameters`).
     """
+    target = parameters.check_target(target)
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:
@@ -140,6 +141,7 @@ def subset_drops(model, perturbation, context, target: int, subsets, batch_size:
     serve every attribution of an image (:func:`mu_fidelity_from_drops`).
     Returns ``float64`` ``(nb_subsets,)``.
     """
+    target = parameters.check_target(target)
     d = _dim(perturbation)
     subsets = np.asarray(subsets, dtype=np.int64)
     masks = np.ones((len(subsets) + 1, d), dtype=np.float32)
@@ -201,6 +203,7 @@ def insertion_deletion(model, perturbation, context, attribution, target: int, s
         ``fractions`` ``(steps + 1,)``, ``insertion`` and ``deletion`` curves
         ``(steps + 1,)``, ``insertion_auc`` and ``deletion_auc`` (floats).
     """
+    target = parameters.check_target(target)
     d = _dim(perturbation)
     a = np.asarray(attribution, dtype=np.float64).ravel()
     if a.size != d:

@@ -117,6 +117,7 @@ def reconstruction_curve(model, perturbation, context, order, k_values, referenc
         ``reference_probability`` (softmax, in ``[0, 1]``), ``is_reference``
         (bool: ``predicted == reference_label``).
     """
+    reference_label = parameters.check_target(reference_label, "reference_label")
     d = _dim(perturbation)
     k_values = np.asarray(k_values, dtype=np.int64).ravel()
     logits = _logits(model, perturbation, context, top_k_masks(order, k_values, d), batch_size, autocast, precision=precision, backend=backend)
@@ -186,6 +187,7 @@ def reconstruction_depth(model, perturbation, context, order, reference_label: i
         ``k`` tried restores the label (``d + 1`` by default);
         ``share = depth / d`` in ``(0, (d + 1) / d]``.
     """
+    reference_label = parameters.check_target(reference_label, "reference_label")
     d = _dim(perturbation)
     order = _check_order(order, d)
     k_values = np.unique(np.asarray(np.arange(1, d + 1) if k_values is None else k_values,
@@ -225,6 +227,7 @@ def random_order_depths(model, perturbation, context, reference_label: int, nb_d
         (``d + 1`` by default) where the label is never restored. See
         :func:`reconstruction_depth` for the parameters.
     """
+    reference_label = parameters.check_target(reference_label, "reference_label")
     nb_draws = parameters.check_nb_random_draws(nb_draws, "nb_draws")
     d = _dim(perturbation)
     out = np.empty(int(nb_draws), dtype=np.float64)

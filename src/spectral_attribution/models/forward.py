@@ -239,10 +239,9 @@ class ForwardPass:
         import torch
 
         if isinstance(images, torch.Tensor):
-            if images.ndim == 3:
-                images = images.unsqueeze(0)
-            if images.ndim != 4:
-                raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
+            from spectral_attribution._utils.checks import check_images
+
+            images = check_images(images)  # (N, C, H, W), channels first (issue 22 §2)
             for start in range(0, len(images), self.batch_size):
                 yield images[start:start + self.batch_size]
             return

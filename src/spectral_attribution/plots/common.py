@@ -28,20 +28,36 @@ __all__ = [
 ]
 
 
-def save_figure(fig, stem, dpi: int = 150, close: bool = True) -> dict[str, Path]:
+#: Formats :func:`save_figure` writes (matplotlib names them; the suffix is the format).
+FIGURE_FORMATS = ("pdf", "png", "svg", "jpg", "eps")
+
+
+def save_figure(fig, stem, dpi: int = 150, close: bool = True,
+                formats=("pdf", "png")) -> dict[str, Path]:
     """Save ``fig`` as ``<stem>.pdf`` (vector) and ``<stem>.png`` (``dpi``), atomically.
 
+    ``stem`` is a name, never parsed: ``<stem>.<format>`` is written for each
+    of ``formats`` (:data:`FIGURE_FORMATS`) even when ``stem`` already ends in
+    something that looks like a suffix (``dog.jpg`` → ``dog.jpg.pdf``).
     Parent directories are created; each file is written atomically
     (:func:`~spectral_attribution._utils.files.atomic_path`).
 
     Returns
     -------
     dict
-        ``{"pdf": Path, "png": Path}``.
+        ``{"pdf": Path, "png": Path}`` (one entry per format).
+
+    Raises
+    ------
+    ValueError
+        A format outside :data:`FIGURE_FORMATS`.
     """
     stem = Path(stem)
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad:
+        raise ValueError(f"unknown figure format(s) {bad}; expected some of {list(FIGURE_FORMATS)}")
     paths = {}
-    for ext in ("pdf", "png"):
+    for ext in formats:
         target = stem.with_name(stem.name + "." + ext)
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")

@@ -21,7 +21,9 @@ def prepare_samples(*, source: dict, cache_dir, out_csv) -> pd.DataFrame:
     ``cache_dir``) and writes the sample to ``out_csv`` (columns ``image_id,
     path, label, class_name``; paths absolute; ``label`` ``-1`` when unknown)
     in the order the shards use. Images left out by ``skip_bad_images`` go to
-    ``skipped_images.csv`` beside it. Returns the sample.
+    ``skipped_images.csv`` beside it, and the id scheme that made the ids
+    (:data:`spectral_attribution.data.ids.IMAGE_ID_SCHEME`) to
+    ``image_ids.json``. Returns the sample.
 
     Raises
     ------
@@ -42,4 +44,7 @@ def prepare_samples(*, source: dict, cache_dir, out_csv) -> pd.DataFrame:
     if skipped is None:
         skipped = pd.DataFrame(columns=["image_id", "path", "label", "class_name", "error"])
     results.write_csv(skipped, Path(out_csv).with_name("skipped_images.csv"))
+    # which id scheme made the ids (spectral_attribution.data.ids: lossless relative paths)
+    results.write_json({"image_id_scheme": data.IMAGE_ID_SCHEME, "defined_in": "spectral_attribution.data.ids"},
+                       Path(out_csv).with_name("image_ids.json"))
     return sample
