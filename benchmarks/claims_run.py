@@ -39,7 +39,19 @@ def run_config(path: Path, n: int | None, images: str | None) -> dict:
     """The configuration of ``path`` with an absolute image folder (and ``n`` when given)."""
     config = yaml.safe_load(path.read_text())
     root = Path(images or config["data"]["root"])
-    config["data"]["root"] = str((root if root.is_absolute() else ROOT / root).resolve())
+    if not root.is_absolute():
+        # relative to the repository; from a git worktree, to the main checkout's
+        candidates = [ROOT / root]
+        try:
+            common = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--git-common-dir"],
+                                    capture_output=True, text=True, check=True).stdout.strip()
+            candidates.append((ROOT / common).resolve().parent / root)
+        except (OSError, subprocess.CalledProcessError):
+            pass
+        root = next((c for c in candidates if c.exists()), candidates[0])
+    if not root.is_dir():
+        raise SystemExit(f"{path}: data.root {str(root)!r} is not a folder")
+    config["data"]["root"] = str(root.resolve())
     if n is not None:
         if n < 1:
             raise SystemExit(f"--n must be a positive integer, got {n}")

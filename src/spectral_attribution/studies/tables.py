@@ -252,9 +252,9 @@ CLAIMS_FORMAT = TableFormat(
                     render=lambda r: f"{r['quantity']}, {r['statistic']}"),
              Column("wcam", header="WCAM", render=lambda r: _claim_value(r, "wcam"),
                     missing=_undefined),
-             Column("baseline", header="baseline (its value)",
-                    render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')})"),
-             Column("role", header="role"),
+             Column("baseline", header="baseline (its value), role",
+                    render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')}), "
+                                     f"{r['role']}"),
              _ci("estimate", "margin", missing=_undefined, statistic="estimate"),
              Column("p", header="p (test, n)", render=lambda r: _p(r, "p", "n", "test"),
                     missing=lambda r: f"n/a (too few images for the test, n = {int(r['n'])})"
