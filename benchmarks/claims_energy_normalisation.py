@@ -4,7 +4,7 @@ On ``--n`` photographs of a labelled folder (seeded draw, seed 1: not the
 claims run's draw), for each normalisation of
 :data:`~spectral_attribution.studies.baselines.ENERGY_NORMALISATIONS`: the
 reconstruction depth of the energy order (share of d, the model's
-prediction on the clean image as reference) and the insertion / deletion
+prediction on the clean image as reference; scanned every ``--k-step`` cells) and the insertion / deletion
 AUCs of the energy map, grid 16, J = 3, EfficientNet-Lite0, float32. The
 normalisation of smallest median depth is declared in
 ``studies/baselines.py`` (ENERGY_NORMALISATION) before the claims run.
@@ -45,6 +45,8 @@ def main(argv=None) -> int:
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--grid", type=int, default=16)
     p.add_argument("--model", default="efficientnet-lite0")
+    p.add_argument("--k-step", type=int, default=4,
+                   help="depths scanned at k = 1, 1 + step, ... (resolution of the depth, cells)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "claims_energy_normalisation"))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -61,7 +63,7 @@ def main(argv=None) -> int:
         for norm in ENERGY_NORMALISATIONS:
             cells = cell_energy(energy_layout(x, "haar", 3, norm)[0], args.grid)
             res = metrics.reconstruction_depth(model, pert, ctx, energy_order(cells), target,
-                                               np.arange(1, pert.dim + 1), 64)
+                                               np.arange(1, pert.dim + 1, args.k_step), 64)
             depth = float(res.depth) if res.found else pert.dim + 1.0
             curves = metrics.insertion_deletion(model, pert, ctx, cells.ravel(), target, 16, 64,
                                                 "probability")
@@ -76,7 +78,8 @@ def main(argv=None) -> int:
     summary = df.groupby("normalisation").agg(median_depth_share=("depth_share", "median"),
                                              mean_insertion_auc=("insertion_auc", "mean"),
                                              mean_deletion_auc=("deletion_auc", "mean"))
-    text = (f"{args.n} photographs (seed 1 draw), grid {args.grid}, J = 3, {args.model}; "
+    text = (f"{args.n} photographs (seed 1 draw), grid {args.grid}, J = 3, {args.model}, depth "
+            f"scanned every {args.k_step} cells; "
             f"{time.time() - start:.0f} s\n\n" + summary.to_markdown(floatfmt=".3f") + "\n")
     (out / "summary.md").write_text(text)
     print(text)

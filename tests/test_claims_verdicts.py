@@ -8,7 +8,7 @@ from torch import nn
 
 from helpers_studies import tiny_images, wrap
 from spectral_attribution import studies as S
-from spectral_attribution.attributions.explainers import Explanation
+from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.attributions.transforms import WaveletTransform
 from spectral_attribution.studies.baselines import cell_energy, energy_layout, energy_order
 from spectral_attribution.studies.claims import claims_summary
@@ -104,7 +104,7 @@ def _raw(baseline, quantity="reconstruction depth (share of d)", claim="a", p=1e
 
 
 def test_a_random_baseline_can_never_decide_the_verdict():
-    for name in ("random order", "random attribution", "random order = random attribution"):
+    for name in ("random order", "random attribution", "random order / random attribution"):
         assert role_of("a", "reconstruction depth (share of d)", name) == "sanity check"
         assert role_of("d", "insertion AUC", name) == "sanity check"
     table = apply_verdicts(pd.DataFrame([_raw("random order"),
@@ -117,6 +117,10 @@ def test_a_random_baseline_can_never_decide_the_verdict():
     assert "random order" not in summary and "energy order: inconclusive" in summary.replace(
         " vs energy order", "energy order")
     assert "undecided" in summary
+    # names holding " = " are not split: the correlation claim's deciding row
+    assert role_of("b", "partial Spearman rho with robustness, correctly classified images",
+                   "no relation (partial rho = 0)") == "decides"
+    assert role_of("b", "Spearman rho with robustness", "no relation (rho = 0)") == "reference"
     # spatial Sobol' never decides a WCAM claim
     assert role_of("d'", "insertion AUC", "centre prior") == "separate comparison"
 
@@ -139,7 +143,7 @@ def test_a_constant_baseline_pair_is_reported_once():
     # (and so does the energy shift of these images): one row, its baselines named together
     shares = c[c["quantity"].str.contains("per coefficient")]
     assert len(shares) == 1
-    assert shares["baseline"].iloc[0] == "energy shift = uniform map = level prior"
+    assert shares["baseline"].iloc[0] == "energy shift / uniform map / level prior"
     assert shares["role"].iloc[0] == "decides"
     assert c["quantity"].str.contains("mass share").sum() == 1
 

@@ -43,7 +43,7 @@ class Rows:
 
     Two baselines of one comparison whose per-image values are identical
     (e.g. two constants that the definition makes equal) give one row named
-    ``"first = second"``.
+    ``"first / second"``.
     """
 
     def __init__(self, seed: int, n_resamples: int):
@@ -61,7 +61,7 @@ class Rows:
         key = (*head.values(), quantity)
         for values, index in self._seen.get(key, []):
             if values.shape == b.shape and np.array_equal(values, b, equal_nan=True):
-                self.rows[index]["baseline"] += f" = {baseline}"
+                self.rows[index]["baseline"] += f" / {baseline}"
                 return
         keep = np.isfinite(w) & np.isfinite(b)
         self._seen.setdefault(key, []).append((b.copy(), len(self.rows)))

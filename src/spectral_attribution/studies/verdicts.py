@@ -129,7 +129,7 @@ def role_of(claim: str, quantity: str, baseline: str) -> str:
     """The role of a comparison (:data:`ROLES`) by the declared rule; ``claim`` is its id (``"a"``...)."""
     if claim == "d'":
         return "separate comparison"
-    names = str(baseline).split(" = ")  # baselines that gave the same values share a row
+    names = str(baseline).split(" / ")  # baselines that gave the same values share a row
     for (key, prefix), deciding in DECIDING_BASELINES.items():
         if key == claim and quantity.startswith(prefix) and deciding in names:
             return "decides"
