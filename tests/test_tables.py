@@ -177,12 +177,14 @@ def test_claims_table_reads_as_sentences(tmp_path):
     paths = S.make_table("claims", {k: inputs[k] for k in S.TABLES["claims"].inputs}, tmp_path / "claims")
     header, rows = _md_rows(paths["md"])
     assert header == ["classifier", "claim (image set)", "quantity (statistic over images)", "WCAM",
-                      "baseline (its value)", "margin, estimate [95 % CI]", "p (test, n)", "verdict"]
+                      "baseline (its value), role", "margin, estimate [95 % CI]", "p (test, n)",
+                      "verdict"]
     csv = read_table(paths["csv"])
     first = csv.iloc[0]
     assert rows[0][1] == "a: few coefficients suffice (clean images)"
-    assert rows[0][4] == f"{first['baseline']} ({first['baseline_value']:.3f})"
-    assert rows[0][5] == f"{first['margin']:.3f} [{first['margin_low']:.3f}, {first['margin_high']:.3f}]"
+    assert rows[0][4] == f"{first['baseline']} ({first['baseline_value']:.3f}), {first['role']}"
+    assert rows[0][5] == (f"{first['estimate']:.3f} [{first['estimate_low']:.3f}, "
+                          f"{first['estimate_high']:.3f}]")
     assert rows[0][6].endswith(f"(Wilcoxon, n = {first['n']})")
     undefined = S.claims_table(inputs["reconstruction"].iloc[:2], None,
                                inputs["per_image"].iloc[:1], n_resamples=99)
@@ -190,7 +192,8 @@ def test_claims_table_reads_as_sentences(tmp_path):
     rho = shown[shown["quantity (statistic over images)"].str.startswith("Spearman")].iloc[0]
     assert rho["WCAM"] == "n/a (a correlation needs ≥ 2 images with distinct values)"
     for row, (_, line) in zip(rows, csv.iterrows()):
-        assert row[7] == line["verdict"] + (" (strongest baseline)" if line["strongest"] else "")
+        assert row[7].startswith(line["verdict"])
+        assert ("Holm p" in row[7]) == (line["role"] == "decides")
 
 
 def test_methods_and_noise_tables_fit_in_eight_columns(tmp_path):

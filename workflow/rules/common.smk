@@ -107,6 +107,8 @@ def claims_inputs(wildcards):
         inputs["zoom"] = "results/studies/zoom.csv"
     if FAITHFULNESS:
         inputs["faithfulness"] = "results/studies/faithfulness.csv"
+    if NOISE:  # the seed-to-seed noise of the approximation share (a note of claim c)
+        inputs["wcam_noise"] = "results/studies/wcam_noise.csv"
     return inputs
 
 

@@ -253,15 +253,18 @@ CLAIMS_FORMAT = TableFormat(
                     render=lambda r: f"{r['quantity']}, {r['statistic']}"),
              Column("wcam", header="WCAM", render=lambda r: _claim_value(r, "wcam"),
                     missing=_undefined),
-             Column("baseline", header="baseline (its value)",
-                    render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')})"),
-             _ci("margin", "margin", missing=_undefined, statistic="estimate"),
+             Column("baseline", header="baseline (its value), role",
+                    render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')}), "
+                                     f"{r['role']}"),
+             _ci("estimate", "margin", missing=_undefined, statistic="estimate"),
              Column("p", header="p (test, n)", render=lambda r: _p(r, "p", "n", "test"),
                     missing=lambda r: f"n/a (too few images for the test, n = {int(r['n'])})"
                     if pd.notna(r.get("n")) else "n/a (too few images for the test)"),
              Column("verdict", header="verdict",
-                    render=lambda r: str(r["verdict"]) + (" (strongest baseline)"
-                                                          if bool(r.get("strongest")) else ""))],
+                    render=lambda r: str(r["verdict"]) + (
+                        f" (Holm p {format_p(r['p_holm'])})" if pd.notna(r.get("p_holm")) else "")
+                    + (f", about {int(r['images_needed'])} images would decide it"
+                       if pd.notna(r.get("images_needed")) else ""))],
     notes=("estimate [low, high]: the margin over images and its 95 % confidence interval "
            "(percentile bootstrap, 9,999 resamples of the images, seeded); WCAM and baseline: "
            "their values over the same images (median, mean or rho, as the quantity says).",))
@@ -288,7 +291,8 @@ DEPTH_ROBUSTNESS_FORMAT = TableFormat(
     caption="Robustness against reconstruction depth, and against its possible confounders "
             "(the coarse-to-fine depth, the clean prediction's confidence): least-squares fits "
             "and Spearman correlations over the clean images.",
-    columns=[Column("model"), Column("predictor", words=False),
+    columns=[Column("model"), Column("images", header="images"),
+             Column("predictor", words=False),
              Column("n", header="images in the fit (n)", fmt=None),
              Column("slope", header="slope, estimate [95 % t interval]",
                     ci=("slope_low", "slope_high"),
@@ -364,8 +368,10 @@ _MAKERS: dict[str, TableMaker] = {
                                  format=RECONSTRUCTION_FORMAT),
     "zoom": TableMaker(("zoom",), zoom_table, format=ZOOM_FORMAT),
     "faithfulness": TableMaker(("faithfulness",), faithfulness_table, format=FAITHFULNESS_FORMAT),
-    "claims": TableMaker(("reconstruction", "depth_baselines", "per_image", "zoom", "faithfulness"),
-                         claims_table, optional=("depth_baselines", "zoom", "faithfulness"),
+    "claims": TableMaker(("reconstruction", "depth_baselines", "per_image", "zoom", "faithfulness",
+                          "wcam_noise"),
+                         claims_table, optional=("depth_baselines", "zoom", "faithfulness",
+                                                 "wcam_noise"),
                          format=CLAIMS_FORMAT),
     "wcam_noise": TableMaker(("wcam_noise",), wcam_noise_table, format=WCAM_NOISE_FORMAT),
     "depth_robustness": TableMaker(("reconstruction", "depth_baselines", "per_image"),
