@@ -91,6 +91,8 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     name:
         The table's name, for ``\\label{tab:<name>}`` (default: the stem's name).
 
+    Notes
+    -----
     Notes under the table: ``fmt.notes``, then the strings of
     ``df.attrs["notes"]`` (what a builder knows about this table's data).
 
