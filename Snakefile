@@ -36,7 +36,7 @@ _pipeline.check_config(config)
 # when a run starts): another one is refused here, naming the keys. Finished
 # shards are checked against their manifests: a corrupted one is set aside and
 # recomputed, one finished by an orphaned job is kept (spectral_attribution.pipeline.run_checks).
-from spectral_attribution import run_checks
+from spectral_attribution.pipeline import run_checks
 
 # Shards set aside are asked for explicitly (Snakemake would not recompute a missing
 # intermediate file under up-to-date outputs); what was built on them follows.
