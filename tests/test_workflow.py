@@ -189,7 +189,9 @@ def test_tiny_run_tables_hold_plausible_values(resumed_run):
     assert set(zoom["view"]) == {"regular", "zoomed"} and set(zoom["levels"]) == {4}
     assert (zoom.groupby("image_id")["target"].nunique() == 1).all()   # one class in both views
     zoom_table = pd.read_csv(tables / "zoom.csv")      # long form: one row per model and level
-    assert list(zoom_table.columns[:5]) == ["model", "level", "nb_images", "regular", "zoomed"]
+    shown = [c for c in zoom_table.columns if not c.endswith(("_low", "_high"))]   # x, x_low, x_high
+    assert shown[:5] == ["model", "level", "nb_images", "regular", "zoomed"]
+    assert pd.api.types.is_float_dtype(zoom_table["regular_low"])
     assert zoom_table["level"].tolist() == ["approximation"] + [f"level_{j}" for j in range(4, 0, -1)]
     assert "Prediction changed from the regular view" in (tables / "zoom.md").read_text()
     faith = pd.read_csv(workdir / "results" / "studies" / "faithfulness.csv")

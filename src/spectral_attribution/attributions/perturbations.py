@@ -146,6 +146,8 @@ class WaveletPerturbation:
         Set the approximation coefficients to 0 in every perturbation (the
         cells over them then get zero indices).
 
+    Notes
+    -----
     Context keys: ``"layout"`` (``(1, C, Hl, Wl)`` coefficients in the dyadic
     layout of :meth:`~spectral_attribution.attributions.transforms.WaveletTransform.forward`)
     and, with ``drop_approximation``, ``"keep"`` (``(1, 1, Hl, Wl)``, 0 on the

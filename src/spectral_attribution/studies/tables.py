@@ -1,7 +1,7 @@
 """Tables of the studies: writing them, and the registry of the workflow's table makers.
 
-:func:`write_table` writes any table as ``.csv`` (for programs: snake_case
-columns, numbers, NaN), and as ``.md``, ``.tex`` and ``.html`` for readers
+:func:`write_table` writes any table as ``.csv`` (for programs, tidy: snake_case
+columns, numbers, NaN, an interval as ``x``, ``x_low``, ``x_high``), and as ``.md``, ``.tex`` and ``.html`` for readers
 (headers in words with units, ``"mean ± SD"`` cells with a note saying what
 ``±`` is, NaN cells replaced by their reason, a caption; see
 :mod:`spectral_attribution.studies.table_format`). The HTML page is what the
@@ -40,6 +40,8 @@ from spectral_attribution.studies.table_format import (
     TableFormat,
     display_table,
     format_p,
+    interval_columns,
+    tidy_table,
     to_html,
     to_latex,
     to_markdown,
@@ -52,9 +54,11 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
                 fmt: TableFormat | None = None, name: str | None = None) -> dict[str, Path]:
     """Write ``df`` as ``<stem>.csv`` for programs and ``.md``, ``.tex``, ``.html`` for readers.
 
-    - **CSV**: the table as it is (snake_case columns, numbers, NaN as an
-      empty cell), read back with
-      :func:`~spectral_attribution._utils.tables.read_table`.
+    - **CSV**: the table as tidy data (snake_case columns, numbers, NaN as
+      an empty cell; a column of ``"x [low, high]"`` cells is written as the
+      numbers ``x``, ``x_low``, ``x_high`` by
+      :func:`~spectral_attribution.studies.table_format.tidy_table`), read
+      back with :func:`~spectral_attribution._utils.tables.read_table`.
     - **Markdown** (tabulate pipe table, then ``Table: caption`` and ``Note:``
       lines), **LaTeX** (a ``table`` float with booktabs rules,
       ``\\caption{…}`` and ``\\label{tab:<name>}``, needs
@@ -88,6 +92,8 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     name:
         The table's name, for ``\\label{tab:<name>}`` (default: the stem's name).
 
+    Notes
+    -----
     Notes under the table: ``fmt.notes``, then the strings of
     ``df.attrs["notes"]`` (what a builder knows about this table's data).
 
@@ -106,6 +112,7 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     extra = [str(n) for n in df.attrs.get("notes", []) if str(n) not in fmt.notes]
     if extra:  # notes the builder attached to this table (e.g. how censored depths count)
         fmt = dataclasses.replace(fmt, notes=(*fmt.notes, *extra))
+    df = tidy_table(df)  # "x [low, high]" text cells -> x, x_low, x_high numbers
     shown = display_table(df if index else df.reset_index(drop=True), fmt)
     paths = {ext: stem.with_name(f"{stem.name}.{ext}") for ext in ("csv", "md", "tex", "html")}
     write_text(df.to_csv(index=index), paths["csv"])
@@ -191,8 +198,10 @@ RECONSTRUCTION_FORMAT = TableFormat(
 
 
 def _zoom_columns(df: pd.DataFrame) -> list[Column]:
-    views = [c[len("difference_"):] for c in df.columns if c.startswith("difference_")]
-    first = [c for c in df.columns if c not in ("model", "level", "nb_images")
+    bounds = {b for c in df.columns for b in (interval_columns(df.columns, c) or ())}
+    views = [c[len("difference_"):] for c in df.columns
+             if c.startswith("difference_") and c not in bounds]
+    first = [c for c in df.columns if c not in ("model", "level", "nb_images") and c not in bounds
              and not c.startswith(("difference_", "wilcoxon_"))]
     cols = [Column("model"), Column("level"), Column("nb_images", header="images (n)", fmt=None)]
     cols += [Column(v, header=f"{value_label('view', v)}, {_CI}", words=False,
