@@ -20,3 +20,15 @@ def imagenet_sample() -> Path:
     if not (IMAGENET_SAMPLE / "labels.csv").is_file():
         pytest.skip(f"{IMAGENET_SAMPLE} is absent (it lives beside the checkout, not in it)")
     return IMAGENET_SAMPLE
+
+
+#: Test files handed out first under pytest-xdist (`make test`: -n 2 --dist loadgroup
+#: --no-loadscope-reorder gives work in collection order), longest first, so that the
+#: short tests fill both workers while the workflow runs go on instead of after them.
+HEAVY_FIRST = ("test_replication_smoke.py", "test_workflow.py", "test_notebook.py",
+               "test_rerun_triggers.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: same order within a file
