@@ -1,5 +1,6 @@
 """Shared test set-up: deterministic torch, few threads, and where ../shared is."""
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -8,7 +9,10 @@ import torch
 
 matplotlib.use("Agg")
 torch.manual_seed(0)
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# Two threads, shared among the pytest-xdist workers (`make test` -n 2: one each), so that
+# the workers do not oversubscribe the cores.
+torch.set_num_threads(max(1, min(2, torch.get_num_threads())
+                          // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 IMAGENET_SAMPLE = SHARED / "data" / "imagenet-sample"
