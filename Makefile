@@ -13,6 +13,9 @@ TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 CORES ?= 2
 CONFIG ?= config/config.yaml
 TARGETS ?=
+# pytest-xdist workers of `make test` (one per core of the CI machine); tests that
+# share an expensive module fixture carry an xdist_group mark and stay on one worker.
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test test-slurm lint bench clean-results
 
@@ -29,7 +32,7 @@ run: setup
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) $(TARGETS) --configfile $(CONFIG)
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test-slurm: setup
 	ci/slurm/test.sh $(BIN)/python

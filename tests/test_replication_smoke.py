@@ -39,6 +39,7 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 CROPS = {"baseline": 224, "augmix": 224, "sin": 224, "adv": 224, "fast_adv": 288, "vit": 224}
 
 pytestmark = [
+    pytest.mark.xdist_group("replication-smoke-run"),  # one worker builds the module's shared fixture once
     pytest.mark.slow,
     # about 6 minutes of work on 2 idle cores (700 CPU seconds, from the benchmark files);
     # generous limits for a loaded machine

@@ -31,6 +31,7 @@ MODEL = "efficientnet-lite0"
 SHARD = f"results/wcam/{MODEL}/clean/shard-000.npz"
 
 pytestmark = [
+    pytest.mark.xdist_group("rerun-triggers-shard"),  # one worker builds the module's shared fixture once
     pytest.mark.slow,
     pytest.mark.skipif(not SNAKEMAKE.exists() and shutil.which("snakemake") is None,
                        reason="snakemake is not installed (pip install -e '.[workflow]')"),

@@ -33,6 +33,7 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODEL = "efficientnet-lite0"
 
 pytestmark = [
+    pytest.mark.xdist_group("tiny-workflow-run"),  # one worker builds the module's shared fixture once
     pytest.mark.slow,
     # the module's tiny run (55 jobs) is built once by the resumed_run fixture; about 5 minutes on
     # 2 idle cores, up to 3 times that on a loaded machine
@@ -303,11 +304,19 @@ def test_lint_passes(tmp_path):
     assert "Lints for" not in out
 
 
-def test_replication_dry_run_lists_every_job_offline(tmp_path):
-    proc = _run(tmp_path, "-n", "--configfile", str(REPLICATION), timeout=180)
+@pytest.fixture(scope="module")
+def replication_dry_run(tmp_path_factory):
+    """One dry run of the replication configuration (a DAG of about 1,500 jobs), shared:
+    ``(workdir, stdout + stderr, {rule: job count})``."""
+    workdir = tmp_path_factory.mktemp("replication-dry-run")
+    proc = _run(workdir, "-n", "--configfile", str(REPLICATION), timeout=180)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    return workdir, out, dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+
+
+def test_replication_dry_run_lists_every_job_offline(replication_dry_run):
+    tmp_path, out, counts = replication_dry_run
     # 6 models x 2 variants (clean, corrupted) x ceil(100 / 10) shards; spatial maps apart
     assert int(counts["wcam"]) == 6 * 2 * 10
     assert int(counts["spatial_sobol"]) == 6 * 10
@@ -406,11 +415,8 @@ def test_show_reads_the_recorded_configurations_shards(resumed_run, tmp_path, ca
     assert [Path(p).name for p in written] == [f"{MODEL}-{image_id}.pdf", f"{MODEL}-{image_id}.png"]
 
 
-def test_replication_builds_the_claims_table_and_the_wcam_noise(tmp_path):
-    proc = _run(tmp_path, "-n", "--configfile", str(REPLICATION), timeout=180)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+def test_replication_builds_the_claims_table_and_the_wcam_noise(replication_dry_run):
+    counts = replication_dry_run[2]
     assert counts["table_claims"] == "1" and counts["figure_claims"] == "1"
     assert counts["wcam_noise"] == "1" and counts["table_wcam_noise"] == "1"
     # model-free orders on every WCAM shard: 6 models x (clean + corrupted) x 10 shards

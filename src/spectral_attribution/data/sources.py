@@ -16,13 +16,10 @@ from typing import Any, Mapping
 import pandas as pd
 
 from spectral_attribution._utils.parameters import check_seed
-from spectral_attribution.data.imagenet import CREDENTIALS_ENV, IMAGENET_BASE_URL, imagenet_val
-from spectral_attribution.data.samples import (
-    check_images,
-    embedded_samples,
-    labelled_folder,
-    sample_good_images,
-)
+from spectral_attribution.data.downloads import CREDENTIALS_ENV
+from spectral_attribution.data.imagenet import IMAGENET_BASE_URL, imagenet_val
+from spectral_attribution.data.samples import embedded_samples, labelled_folder
+from spectral_attribution.data.sampling import check_images, sample_good_images
 
 __all__ = ["prepare_source", "check_source"]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from spectral_attribution._utils.files import atomic_path
 from spectral_attribution.attributions.transforms import WaveletTransform
@@ -25,6 +26,7 @@ __all__ = [
     "show_wcam",
     "show_overlay",
     "level_key",
+    "images_per",
 ]
 
 
@@ -170,3 +172,15 @@ def level_key(level: str):
     """Sort key: approximation, then ``level_j`` by decreasing ``j`` (coarsest first)
     (:func:`~spectral_attribution.studies.labels.level_sort_key`)."""
     return level_sort_key(level)
+
+
+def images_per(df: pd.DataFrame, by: str = "model") -> dict:
+    """Distinct images per group of a study table, for the figures' footnotes.
+
+    ``df`` is any study table with the column ``by``; the count is of distinct
+    ``image_id`` values when the table has that column, else of rows. Returns
+    ``{group: count}`` in order of appearance.
+    """
+    if "image_id" in df.columns:
+        return df.groupby(by, sort=False)["image_id"].nunique().to_dict()
+    return df.groupby(by, sort=False).size().to_dict()

@@ -29,14 +29,9 @@ from spectral_attribution.plots.claims import plot_claims
 from spectral_attribution.plots.common import save_figure
 from spectral_attribution.plots.style import value_label
 from spectral_attribution.plots.explanations import plot_reconstructions, plot_wcam_gallery
-from spectral_attribution.plots.study_figures import (
-    plot_depth_orders,
-    plot_depth_vs_robustness,
-    plot_faithfulness,
-    plot_methods,
-    plot_robustness,
-    plot_zoom,
-)
+from spectral_attribution.plots.depth_figures import plot_depth_orders, plot_depth_vs_robustness
+from spectral_attribution.plots.method_figures import plot_faithfulness, plot_methods
+from spectral_attribution.plots.robustness_figures import plot_robustness, plot_zoom
 
 __all__ = [
     "FigureMaker",

@@ -14,7 +14,12 @@ from typing import Any, Iterator
 import pandas as pd
 
 from spectral_attribution._utils.tables import read_table
-from spectral_attribution.results.run_config import declared_shards, read_run_config, run_variants, shard_paths
+from spectral_attribution.results.run_config import (
+    declared_shards,
+    read_run_config,
+    run_variants,
+    shard_paths,
+)
 from spectral_attribution.results.shards import MANIFEST_COLUMNS, load_shard
 
 __all__ = [
