@@ -90,7 +90,6 @@ import pandas as pd
 from spectral_attribution import catalog
 from spectral_attribution._utils.files import atomic_path, to_json, write_csv
 from spectral_attribution._utils.tables import read_table
-from spectral_attribution.results.provenance import provenance
 
 __all__ = [
     "FORMAT_VERSION",
