@@ -1,5 +1,7 @@
 """Shards: the unit in which the workflow stores explanations.
 
+(Just over 400 lines: one job, the shard file, of which 70 are this description of its format.)
+
 The workflow computes explanations by *shard*: a fixed chunk of the sampled
 images, for one model and one *variant*:
 
