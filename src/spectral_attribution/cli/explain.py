@@ -130,12 +130,13 @@ def _plan_line(args, explainer, count: int) -> str:
     return (f"{count} image{'s' if count > 1 else ''}: {args.method}, grid {args.grid_size}, "
             f"{args.nb_design} designs: {per_image:,} forward passes per image"
             + (f" ({per_image * count:,} in all)" if count > 1 else "")
-            + f", batch {args.batch_size}, on {args.device}, {explainer.precision}")
+            + f", batch {args.batch_size}, on {args.device}, {getattr(explainer, 'precision', 'float32')}")
 
 
 def _backend_line(explainer, x) -> str:
     """Which backend runs the network, built and checked now on ``x`` (the first image, (1, C, H, W))."""
-    runner = explainer.forward.runner
+    forward = getattr(explainer, "forward", None)  # the WAM differentiates the eager model
+    runner = forward.runner if forward is not None else None
     s = runner.build(x).settings() if runner is not None else {
         "backend": "eager", "backend_requested": "eager", "max_abs_logit_diff": 0.0}
     line = f"backend: {s['backend']}"
