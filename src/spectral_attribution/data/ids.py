@@ -7,7 +7,7 @@ separators, normalised: no ``.`` or ``..`` parts, extension kept), in which
 
 * every letter and digit (any script: ``é``, ``ß``, ``猫``), ``.``, ``_``, ``-``
   and the separator ``/`` are kept as is;
-* every other character (space, ``%``, ``@``, ``'``, ``+``, ``#``, ``\``,
+* every other character (space, ``%``, ``@``, ``'``, ``+``, ``#``, ``\\``,
   combining accents...) is written ``%XX`` for each byte of its UTF-8 form
   (percent-encoding, upper-case hex).
 
