@@ -52,6 +52,10 @@ Two independent choices govern how the explainers run a classifier:
     than :data:`AUTO_MIN_EAGER_S` per image (toy models: an export would cost
     more than it saves).
 
+A model whose network runs on a backend by itself (an ONNX graph loaded by
+``load_model("onnx:...")``, ``native_backend = "onnxruntime"``) runs as it is,
+in float32, whatever ``auto`` would pick; other backends are refused for it.
+
 Compilation and export happen once per model, backend, precision, device and
 input shape in a process (in-process cache), and the ONNX file that ONNX
 Runtime and OpenVINO read is also cached on disk, in :func:`cache_dir`, under a
@@ -532,6 +536,16 @@ class BackendForward:
         self.requested_precision = "float32" if precision in (None, "none") else precision
         self.precision = resolve_precision(precision, self.device)
         self.requested_backend = backend
+        #: The backend a network runs on by itself (an ONNX graph: "onnxruntime"), or None.
+        self.native = getattr(getattr(model, "network", model), "native_backend", None)
+        if self.native is not None:
+            if backend not in ("auto", "eager", self.native):
+                raise ValueError(f"backend {backend!r} cannot run an ONNX model, which runs through "
+                                 f"{self.native}; use backend 'auto' or {self.native!r}")
+            if self.precision != "float32" and self.requested_precision != "auto":
+                raise ValueError(f"an ONNX model runs in float32 through {self.native}; precision "
+                                 f"{self.precision!r} is not available for it")
+            self.precision = "float32"
         _check_request(backend, self.device, self.precision)
         if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -621,6 +635,11 @@ class BackendForward:
 
     def _build(self, x: torch.Tensor) -> _Runner:
         shape = tuple(x.shape[1:])
+        if self.native is not None:  # an ONNX graph: ONNX Runtime already runs it
+            runner = _build_eager(self.model, self.device, "float32", x, 0, None)
+            runner.name, runner.agreed = self.native, True
+            self._runners[shape] = runner
+            return runner
         auto = self.requested_backend == "auto"
         if auto:
             candidates = AUTO_ORDER.get((self.device.type, self.precision == "float32"), ("eager",))

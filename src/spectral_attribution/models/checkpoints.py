@@ -270,12 +270,15 @@ def weights_sha256(model: ModelWrapper | nn.Module | str | os.PathLike) -> str:
     * A :class:`ModelWrapper` or module: the hash of its network's state dict,
       keys in sorted order, each contributing its name, dtype, shape and raw
       bytes (on CPU). Independent of the device and of how the weights were
-      loaded; it differs from the checkpoint file's hash.
+      loaded; it differs from the checkpoint file's hash. A network with its
+      own ``weights_sha256()`` (an ONNX graph) gives that: its file's hash.
     """
     if isinstance(model, (str, os.PathLike)):
         sniff_checkpoint(model)
         return _file_sha256(Path(model))
     network = model.network if isinstance(model, ModelWrapper) else model
+    if callable(getattr(network, "weights_sha256", None)):  # an ONNX graph: its file's hash
+        return network.weights_sha256()
     h = hashlib.sha256()
     state = network.state_dict()
     for key in sorted(state):
