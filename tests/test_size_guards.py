@@ -46,3 +46,31 @@ def test_engine_refuses_images_whose_batches_exceed_the_memory_bound(monkeypatch
     # (8 + 2) * 3 * 64 * 64 * 4 = 480 KiB: inside the bound
     [e] = small(x, targets=0)
     assert e.indices.shape == (2, 2)
+
+
+# --------------------------------------------------------------------------
+# In-memory images: the guard sits in Preprocessing.to_tensor (issue 22 §3)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("make, match", [
+    (lambda: __import__("PIL.Image").Image.new("RGB", (20000, 1)), r"20000 x 1 pixels: a side is shorter"),
+    (lambda: __import__("PIL.Image").Image.new("RGB", (6000, 40)), r"aspect ratio 150:1 exceeds the limit of 50:1 \(256 x 38,400 after resizing\)"),
+    (lambda: __import__("numpy").zeros((3, 9000, 3), dtype="uint8"), r"9000 x 3 pixels: aspect ratio 3,000:1"),
+    (lambda: __import__("torch").zeros(3, 2, 4000), r"4000 x 2 pixels: aspect ratio 2,000:1"),
+    (lambda: __import__("torch").zeros(3, 10000, 10000, dtype=__import__("torch").uint8), r"100,000,000 pixels\): more than the limit"),
+])
+def test_in_memory_images_are_checked_before_any_allocation(make, match):
+    from spectral_attribution.models import InputSizeError, Preprocessing
+
+    image = make()
+    with pytest.raises(InputSizeError, match=match):
+        Preprocessing().to_tensor(image)
+
+
+def test_ordinary_in_memory_images_still_pass():
+    import numpy as np
+    from PIL import Image
+
+    from spectral_attribution.models import Preprocessing
+
+    for image in (Image.new("RGB", (300, 200)), np.zeros((200, 300, 3), np.uint8)):
+        assert Preprocessing().to_tensor(image).shape == (3, 224, 224)
