@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from spectral_attribution.models import backends
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.attributions.sobol.row_updates import RowUpdater
 from spectral_attribution.models import ModelWrapper, Preprocessing, load_model
 

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from spectral_attribution import data, plots, studies
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import load_model
 from spectral_attribution.attributions.wam import WAM
 

@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 from torch import nn
 
 from spectral_attribution.models import backends
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import load_model
 
 #: label -> (precision, backend); "float32" is the reference.

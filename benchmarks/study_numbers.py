@@ -45,7 +45,7 @@ import torch
 
 import spectral_attribution
 from spectral_attribution import data, studies
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import load_model
 
 try:  # the target policy (this version); absent in older versions

@@ -9,10 +9,13 @@ import torch
 from torch import nn
 
 from spectral_attribution.models import backends as bk
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import load_model
 
 from toys import LowPassModel, small_cnn
+
+#: one worker builds the module's shared fixtures once (pytest-xdist, --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("backends-cache")
 
 HAS = {name: importlib.util.find_spec(name) is not None for name in ("onnxruntime", "openvino")}
 

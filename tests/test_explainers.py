@@ -7,13 +7,10 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from spectral_attribution.attributions.explainers import (
-    WCAM,
-    Explanation,
-    FourierCAM,
-    SpatialSobol,
-    WaveletSobol,
-)
+from spectral_attribution.attributions.explanation import Explanation
+from spectral_attribution.attributions.fourier_cam import FourierCAM
+from spectral_attribution.attributions.spatial_sobol import SpatialSobol
+from spectral_attribution.attributions.wcam import WCAM, WaveletSobol
 from spectral_attribution.attributions.perturbations import SpatialPerturbation, WaveletPerturbation
 from spectral_attribution.attributions.sobol.row_updates import RowUpdater
 from spectral_attribution.attributions.sobol.estimators import ConstantOutputWarning

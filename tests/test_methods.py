@@ -8,7 +8,8 @@ import torch
 from helpers_studies import LinearLogits, TinyNet, tiny_images, wrap
 from spectral_attribution.attributions import perturbations
 from spectral_attribution import studies as S
-from spectral_attribution.attributions.explainers import WCAM, Explanation
+from spectral_attribution.attributions.explanation import Explanation
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import ModelWrapper, Preprocessing
 from spectral_attribution.attributions.wam import WAM
 

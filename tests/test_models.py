@@ -375,7 +375,7 @@ def test_output_check_without_a_known_size_is_deferred_to_the_first_call():
 
 
 def test_every_caller_gets_the_logits_of_a_tuple_model():
-    from spectral_attribution.attributions.explainers import WCAM
+    from spectral_attribution.attributions.wcam import WCAM
 
     from toys import LowPassModel
 

@@ -25,7 +25,8 @@ import yaml
 
 from spectral_attribution import cli, data, metrics, pipeline, studies
 from spectral_attribution._utils import parameters
-from spectral_attribution.attributions.explainers import WCAM, FourierCAM
+from spectral_attribution.attributions.fourier_cam import FourierCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.attributions.sobol.design import SobolDesign
 from toys import LowPassModel
 

@@ -11,7 +11,9 @@ from spectral_attribution import plots as P
 
 @pytest.fixture(scope="module")
 def explained():
-    from spectral_attribution.attributions.explainers import FourierCAM, SpatialSobol, WCAM
+    from spectral_attribution.attributions.fourier_cam import FourierCAM
+    from spectral_attribution.attributions.spatial_sobol import SpatialSobol
+    from spectral_attribution.attributions.wcam import WCAM
 
     model = wrap(TinyNet())
     x = tiny_images(2)

@@ -6,7 +6,7 @@ import re
 import torch
 
 from spectral_attribution._utils import progress
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution._utils.progress import Progress, format_duration, task
 
 from toys import LowPassModel

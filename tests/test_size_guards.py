@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from spectral_attribution.attributions.sobol import engine, design as sobol
-from spectral_attribution.attributions.explainers import WCAM, FourierCAM
+from spectral_attribution.attributions.fourier_cam import FourierCAM
+from spectral_attribution.attributions.wcam import WCAM
 
 from toys import LowPassModel
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers_studies import LinearLogits
-from spectral_attribution.attributions.explainers import WCAM
+from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.models import ModelWrapper, Preprocessing
 from spectral_attribution.attributions.targets import (
     check_target_policy,

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spectral_attribution.attributions.explainers import Explanation, WaveletPerturbation
+from spectral_attribution.attributions.explanation import Explanation
+from spectral_attribution.attributions.perturbations import WaveletPerturbation
 from spectral_attribution.models import ModelWrapper, Preprocessing
 from spectral_attribution.attributions.transforms import (
     WaveletTransform,
@@ -176,7 +177,7 @@ def test_wam_cells_are_the_cells_the_wcam_masks():
 
 def test_wcam_and_wam_share_one_spatial_projection():
     # The WCAM's spatial map is the projection of its map; the WAM's too.
-    from spectral_attribution.attributions.explainers import WCAM
+    from spectral_attribution.attributions.wcam import WCAM
 
     x, model = image(40, 56), small_cnn()
     [wcam] = WCAM(model, grid_size=4, nb_design=2, levels=2)(x)

@@ -14,10 +14,10 @@ from spectral_attribution._version import __version__
 
 #: Public name -> submodule that defines it.
 _EXPORTS = {
-    "WCAM": "attributions.explainers",
-    "FourierCAM": "attributions.explainers",
-    "SpatialSobol": "attributions.explainers",
-    "WaveletSobol": "attributions.explainers",
+    "WCAM": "attributions.wcam",
+    "FourierCAM": "attributions.fourier_cam",
+    "SpatialSobol": "attributions.spatial_sobol",
+    "WaveletSobol": "attributions.wcam",
     "WAM": "attributions.wam",
     "SobolAttribution": "attributions.sobol.engine",
     "Explanation": "attributions.explanation",

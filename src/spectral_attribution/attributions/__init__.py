@@ -8,8 +8,9 @@ Layout
     The quasi-Monte Carlo design (``design``), the Jansen estimators
     (``estimators``), the incremental rows (``row_updates``) and the batched
     engine (``engine``) every Sobol'-based explainer rests on.
-``explainers``
-    WCAM, Fourier-CAM, spatial Sobol' and the wavelet Sobol' attribution.
+``wcam``, ``fourier_cam``, ``spatial_sobol``
+    One module per Sobol' explainer: WCAM and ``WaveletSobol`` (the WCAM with the
+    paper's code's call), Fourier-CAM, spatial Sobol'.
 ``wam``
     The gradient-based wavelet attribution map (WAM).
 ``explanation``, ``targets``

@@ -1,19 +1,8 @@
-"""The explainers: WCAM, Fourier-CAM and spatial Sobol', on the shared engine.
+"""The WCAM (Kasmi et al., 2023) and :class:`WaveletSobol`, the WCAM with the paper's code's call.
 
-Each explainer is :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribution` with
-one perturbation (:mod:`spectral_attribution.attributions.perturbations`):
-
-======================  =============================================  =========================
-explainer               perturbation                                   paper
-======================  =============================================  =========================
-:class:`WCAM`           ``g x g`` grid over the dyadic wavelet layout   Kasmi et al. (2023)
-:class:`FourierCAM`     grid / square rings / circular rings over the   Kasmi et al. (2023)
-                        centred Fourier spectrum
-:class:`SpatialSobol`   ``g x g`` grid over the image, towards 0 or a   Fel et al. (NeurIPS 2021)
-                        blurred copy
-:class:`WaveletSobol`   the WCAM, with the call and the outputs of the  Kasmi et al. (2023), code
-                        paper's code (a list of NumPy arrays)
-======================  =============================================  =========================
+Both are :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribution` with the
+:class:`~spectral_attribution.attributions.perturbations.WaveletPerturbation`: a ``g x g`` grid of
+masks over the dyadic layout of the ``J``-level wavelet transform of the image.
 
 Two ways to call an explainer:
 
@@ -21,8 +10,10 @@ Two ways to call an explainer:
   :class:`~spectral_attribution.attributions.explanation.Explanation` per image (indices,
   maps, scores, settings);
 * ``explainer.attribute(inputs, target=...)`` (captum's keyword) returns one
-  tensor of attributions: ``(B, g, g)`` indices for grids, ``(B, g)`` for
-  Fourier rings, or ``(B, H, W)`` maps with ``output="map"`` / ``"spatial"``.
+  tensor of attributions: ``(B, g, g)`` indices, or ``(B, H, W)`` maps with
+  ``output="map"`` / ``"spatial"``.
+
+:class:`WaveletSobol` returns instead a list of NumPy arrays, as the original code did.
 """
 
 from __future__ import annotations
@@ -33,23 +24,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectral_attribution.attributions.sobol.engine import SobolAttribution
+from spectral_attribution._utils.parameters import check_levels
 from spectral_attribution.attributions.explanation import Explanation
-from spectral_attribution.attributions.perturbations import (
-    FourierPerturbation,
-    SpatialPerturbation,
-    WaveletPerturbation,
-)
+from spectral_attribution.attributions.perturbations import WaveletPerturbation
+from spectral_attribution.attributions.sobol.engine import SobolAttribution
 from spectral_attribution.attributions.transforms import spatial_projection, upsample_masks
 
-__all__ = [
-    "WCAM",
-    "FourierCAM",
-    "SpatialSobol",
-    "WaveletSobol",
-    "SobolAttribution",
-    "Explanation",
-]
+__all__ = ["WCAM", "WaveletSobol"]
 
 
 class WCAM(SobolAttribution):
@@ -103,60 +84,6 @@ class WCAM(SobolAttribution):
     def _spatial(self, grid_map: np.ndarray, size) -> np.ndarray:
         layout_map = torch.from_numpy(np.ascontiguousarray(grid_map, dtype=np.float32))
         return spatial_projection(layout_map, self.perturbation.transform, size).numpy()
-
-
-class FourierCAM(SobolAttribution):
-    """Fourier-CAM: Sobol' total indices of masks on the centred Fourier spectrum.
-
-    Parameters
-    ----------
-    grid_size:
-        ``g``: cells per side (``family="grid"``) or number of rings.
-    family:
-        ``"circle"`` (default; rings of equal radial width up to the corner,
-        fewer ringing artefacts), ``"square"`` or ``"grid"``.
-    **kwargs:
-        See :class:`SobolAttribution`.
-
-    ``Explanation.indices`` is ``(g, g)`` for the grid and ``(g,)`` for rings
-    (a radial importance profile, ring 0 at the zero frequency);
-    ``Explanation.map`` is ``(H, W)`` over the centred spectrum.
-    """
-
-    method = "fourier-cam"
-
-    def __init__(self, model: nn.Module, grid_size: int = 28, nb_design: int = 8,
-                 family: str = "circle", **kwargs: Any):
-        super().__init__(model, FourierPerturbation(grid_size, family), nb_design=nb_design, **kwargs)
-
-    def _map(self, st: np.ndarray, ctx) -> np.ndarray:
-        if self.perturbation.family == "grid":
-            return super()._map(st, ctx)
-        return st[ctx.tensors["rings"].cpu().numpy()]
-
-
-class SpatialSobol(SobolAttribution):
-    """Spatial Sobol' attribution (Fel et al., NeurIPS 2021).
-
-    Parameters
-    ----------
-    grid_size:
-        ``g`` cells per side over the image.
-    baseline:
-        ``"zero"`` (``x * m``) or ``"blur"`` (towards a blurred copy).
-    **kwargs:
-        See :class:`SobolAttribution`.
-    """
-
-    method = "spatial-sobol"
-
-    def __init__(self, model: nn.Module, grid_size: int = 28, nb_design: int = 8,
-                 baseline: str = "zero", blur_sigma: float = 10.0, **kwargs: Any):
-        super().__init__(model, SpatialPerturbation(grid_size, baseline, blur_sigma),
-                         nb_design=nb_design, **kwargs)
-
-    def _spatial(self, grid_map: np.ndarray, size) -> np.ndarray:
-        return grid_map
 
 
 class WaveletSobol(WCAM):
@@ -231,9 +158,13 @@ class WaveletSobol(WCAM):
         unknown = sorted(set(opt) - set(self.OPT_KEYS))
         if unknown:
             raise ValueError(f"WaveletSobol: unknown opt key(s) {unknown}; supported: {list(self.OPT_KEYS)}")
-        if "levels" in opt and levels is not None and int(opt["levels"]) != int(levels):
+        if "levels" in opt:
+            opt["levels"] = check_levels(opt["levels"], name="opt['levels']")
+        if levels is not None:
+            levels = check_levels(levels)
+        if "levels" in opt and levels is not None and opt["levels"] != levels:
             raise ValueError(f"WaveletSobol: levels={levels} and opt['levels']={opt['levels']} disagree")
-        levels = int(opt.get("levels", levels if levels is not None else 3))
+        levels = opt.get("levels", levels if levels is not None else 3)
         size = opt.get("size")
         if size is not None and (isinstance(size, bool) or int(size) != size or size < 1):
             raise ValueError(f"WaveletSobol: opt['size'] must be a positive integer, got {size!r}")
