@@ -141,7 +141,7 @@ def test_gradients_come_from_onnx2torch(tmp_path):
 
 
 def test_wcam_and_wam_agree_between_onnx_and_pytorch_on_a_helper_graph(tmp_path):
-    from spectral_attribution.attributions.explainers import WCAM
+    from spectral_attribution.attributions.wcam import WCAM
     from spectral_attribution.attributions.wam import WAM
 
     path = tmp_path / "linear.onnx"
@@ -195,7 +195,7 @@ def test_unsupported_graphs_are_refused_naming_why(tmp_path):
 
 @pytest.mark.slow  # an export and two WCAMs of EfficientNet-Lite0: about 30 s on two idle cores
 def test_default_model_exported_gives_the_same_wcam(tmp_path):
-    from spectral_attribution.attributions.explainers import WCAM
+    from spectral_attribution.attributions.wcam import WCAM
 
     model = M.load_model("efficientnet-lite0")
     path = tmp_path / "lite0.onnx"
