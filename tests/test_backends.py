@@ -428,3 +428,40 @@ def test_cli_deprecated_flags_warn_and_conflicts_exit_2(capsys, tmp_path):
     assert main(["explain", str(photo), "--autocast", "bfloat16", "--precision", "float16",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--autocast bfloat16 and --precision float16 disagree" in capsys.readouterr().err
+
+
+# -- issue 22 §6: a cached export that fails its check is rebuilt, not worked around -------------
+@pytest.mark.parametrize("damage", ["truncate", "empty", "html", "flip_byte", "no_sidecar_truncate"])
+@pytest.mark.skipif(not HAS["onnxruntime"], reason="onnxruntime not installed")
+def test_a_bad_cached_export_is_discarded_and_rebuilt_once(tmp_path, damage):
+    model = small_cnn().eval()
+    x = images(3)
+    bk.make_forward(model, "onnxruntime", example=x, cache=tmp_path)
+    [path] = tmp_path.glob("*.onnx")
+    good = path.read_bytes()
+    sidecar = path.with_name(path.name + ".sha256")
+    assert sidecar.read_text().strip() == __import__("hashlib").sha256(good).hexdigest()
+    if damage in ("truncate", "no_sidecar_truncate"):
+        path.write_bytes(good[: len(good) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "html":
+        path.write_bytes(b"<html><body>503</body></html>")
+    else:  # a bit flipped in the weights: still parses, fails its SHA-256
+        data = bytearray(good)
+        data[len(data) - 100] ^= 0x01
+        path.write_bytes(bytes(data))
+    if damage == "no_sidecar_truncate":  # an entry written before the SHA-256 was recorded
+        sidecar.unlink()
+    twin = small_cnn().eval()  # a fresh object: no in-process cache, the disk entry is read
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fresh = bk.make_forward(twin, "onnxruntime", example=x, cache=tmp_path)
+        fresh(images(5))
+    said = [str(w.message) for w in caught if issubclass(w.category, bk.CacheRebuildWarning)]
+    assert len(said) == 1 and str(path) in said[0] and "discarded, exporting the model again" in said[0]
+    assert not [w for w in caught if issubclass(w.category, bk.BackendFallbackWarning)]
+    assert fresh.settings()["backend"] == "onnxruntime"          # not a permanent eager fallback
+    assert path.read_bytes() == good                                # rebuilt: the same export again
+    assert sidecar.read_text().strip() == __import__("hashlib").sha256(good).hexdigest()
+    assert (fresh(x) - model(x)).abs().max() <= bk.TOLERANCE

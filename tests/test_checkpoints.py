@@ -137,9 +137,59 @@ def test_truncated_legacy_checkpoint_is_named_damaged(tmp_path):
     data = saved_bytes(resnet18_state(), _use_new_zipfile_serialization=False)
     path = tmp_path / "old.pth"
     path.write_bytes(data[: len(data) // 3])
-    with pytest.raises(CheckpointError, match=r"old.pth is a damaged legacy torch.save file: torch "
-                                              r"cannot read it \(RuntimeError: .*\); it is truncated or corrupt"):
+    with pytest.raises(CheckpointError, match=r"old.pth is a truncated or corrupt legacy torch.save "
+                                              r"file: torch cannot read it \(RuntimeError: unexpected EOF"):
         M.read_checkpoint(path)
+
+
+class _Call:
+    """Pickles as a call of ``fn(*args)`` (what a malicious checkpoint does)."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __reduce__(self):
+        return self.fn, self.args
+
+
+class _Plain:
+    def __init__(self):
+        self.a = 1
+
+
+@pytest.mark.parametrize("payload, legacy, named", [
+    (lambda: _Call(eval, "1 + 1"), False, "eval"),                 # "GLOBAL eval was not an allowed global"
+    (lambda: _Call(__import__("os").system, "true"), False, "system"),  # "GLOBAL posix.system whose module posix is blocked"
+    (lambda: _Plain(), False, "_Plain"),                           # a class of the training script
+    (lambda: _Call(eval, "1 + 1"), True, "eval"),                  # the same refused in the legacy format
+])
+def test_blocked_content_is_not_called_damaged(tmp_path, payload, legacy, named):
+    path = tmp_path / "evil.pt"
+    torch.save({"w": torch.zeros(2), "x": payload()}, path, _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(CheckpointError) as info:
+        M.read_checkpoint(path, remedy="Download it again from https://example.org.")
+    msg = str(info.value)
+    assert "holds Python objects other than tensors and plain data" in msg and named in msg
+    assert "downloading it again does not help" in msg
+    assert "truncated" not in msg and "damaged" not in msg and "example.org" not in msg
+
+
+@pytest.mark.parametrize("error, cause", [
+    (RuntimeError("PytorchStreamReader failed reading zip archive: failed finding central directory"), "truncated"),
+    (RuntimeError("PytorchStreamReader failed reading file data/0: invalid header or archive is corrupted"), "truncated"),
+    (RuntimeError("unexpected EOF, expected 436 more bytes. The file might be corrupted."), "truncated"),
+    (EOFError("Ran out of input"), "truncated"),
+    (pickle.UnpicklingError("Weights only load failed. Unsupported operand 149"), "blocked"),
+    (pickle.UnpicklingError("Weights only load failed. Trying to call reduce for unrecognized function "
+                            "<built-in function exec>"), "blocked"),
+    (pickle.UnpicklingError("Weights only load failed. Trying to load unsupported GLOBAL posix.system "
+                            "whose module posix is blocked."), "blocked"),
+    (RuntimeError("Expected all tensors to be on the same device"), "other"),
+])
+def test_each_torch_wording_is_classified(error, cause):
+    from spectral_attribution.models.checkpoints import classify_load_error
+
+    assert classify_load_error(error)[0] == cause
 
 
 def test_html_page_at_the_robustbench_path(tmp_path, no_network):

@@ -37,7 +37,8 @@ def models_table(rows: list[dict], width: int = WIDTH) -> str:
     lines.append("")
     lines += textwrap.wrap(
         "INPUT: resize (shorter side) / centre crop, in pixels. OFFLINE: the weights are on this "
-        "machine. Also: torchvision:<arch>:<WEIGHTS>, custom:<arch> with --checkpoint. Details: "
+        "machine. Also: torchvision:<arch>:<WEIGHTS>, custom:<arch> with --checkpoint, "
+        "onnx:<path to .onnx> (preprocessing in its metadata), timm:<name>. Details: "
         "`spectral-attribution models NAME` or `--verbose`.", width)
     return "\n".join(line[:width] for line in lines)
 

@@ -41,8 +41,9 @@ _P = "spectral_attribution.models."
 #: Public name → the module that defines it.
 _WHERE: dict[str, str] = {
     **dict.fromkeys(["CheckpointError", "CheckpointMismatchError", "ModelOutputError",
-                     "UnsupportedModelError"], "errors"),
-    **dict.fromkeys(["IMAGENET_MEAN", "IMAGENET_STD", "Preprocessing"], "preprocessing"),
+                     "UnsupportedModelError", "InputSizeError"], "errors"),
+    **dict.fromkeys(["IMAGENET_MEAN", "IMAGENET_STD", "Preprocessing", "check_input_size"],
+                    "preprocessing"),
     **dict.fromkeys(["ModelWrapper", "as_wrapper", "as_logits"], "wrapper"),
     "ModelSpec": "spec",
     **dict.fromkeys(["REGISTRY", "SOURCES", "register", "load_model", "list_models"], "registry"),

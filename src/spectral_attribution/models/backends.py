@@ -52,6 +52,10 @@ Two independent choices govern how the explainers run a classifier:
     than :data:`AUTO_MIN_EAGER_S` per image (toy models: an export would cost
     more than it saves).
 
+A model whose network runs on a backend by itself (an ONNX graph loaded by
+``load_model("onnx:...")``, ``native_backend = "onnxruntime"``) runs as it is,
+in float32, whatever ``auto`` would pick; other backends are refused for it.
+
 Compilation and export happen once per model, backend, precision, device and
 input shape in a process (in-process cache), and the ONNX file that ONNX
 Runtime and OpenVINO read is also cached on disk, in :func:`cache_dir`, under a
@@ -88,6 +92,7 @@ __all__ = [
     "TOLERANCE",
     "AUTOCAST_DTYPES",
     "BackendFallbackWarning",
+    "CacheRebuildWarning",
     "cpu_info",
     "cpu_has_native_bfloat16",
     "resolve_precision",
@@ -118,6 +123,10 @@ _CPU_ONLY = ("onnxruntime", "openvino")
 _FLOAT32_ONLY = ("onnxruntime",)
 _STATIC_BATCH = ("compile", "cuda_graphs")  # compiled for one batch size: padded
 _PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
+
+
+class CacheRebuildWarning(UserWarning):
+    """A cached export failed its check when read: it was deleted and exported again."""
 
 
 class BackendFallbackWarning(UserWarning):
@@ -412,7 +421,10 @@ def _onnx_file(model: nn.Module, shape: tuple, folder: Path | None) -> tuple[Pat
             "x".join(map(str, shape)), torch.__version__]).encode()).hexdigest()[:24]
         path = Path(folder) / f"{key}.onnx"
         if path.is_file():
-            return path, True, False
+            reason = _cached_export_fault(path)
+            if reason is None:
+                return path, True, False
+            _discard_cached_export(path, reason)
         path.parent.mkdir(parents=True, exist_ok=True)
     else:
         import tempfile
@@ -431,18 +443,88 @@ def _onnx_file(model: nn.Module, shape: tuple, folder: Path | None) -> tuple[Pat
                           dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=65536)},),
                           verbose=False)
     os.replace(tmp, path)  # atomic: parallel jobs never read a half-written file
+    if cacheable:  # the entry's SHA-256, checked whenever it is read again
+        side = tmp.with_name(tmp.name + ".sha256")
+        side.write_text(_sha256_of_file(path) + "\n")
+        os.replace(side, _sidecar(path))
     return path, False, not cacheable
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _sha256_of_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cached_export_fault(path: Path) -> str | None:
+    """Why the cached export ``path`` cannot be trusted, or ``None`` when it checks out.
+
+    An entry written with its SHA-256 beside it (``<key>.onnx.sha256``) must
+    match it; an older entry without one must parse as an ONNX model
+    (``onnx.load``).
+    """
+    try:
+        side = _sidecar(path)
+        if side.is_file():
+            want = side.read_text().strip()
+            got = _sha256_of_file(path)
+            return None if got == want else (f"its SHA-256 starts {got[:12]}, the one recorded at "
+                                             f"export {want[:12]}")
+        import onnx
+
+        model = onnx.load(str(path), load_external_data=False)
+        return None if model.graph.node else "it parses as an empty graph"
+    except Exception as exc:  # unreadable, truncated, not protobuf
+        return f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+
+
+#: Cached exports already reported as discarded in this process (said once each).
+_DISCARDED: set[str] = set()
+
+
+def _discard_cached_export(path: Path, reason: str) -> None:
+    """Delete a bad cache entry (and its SHA-256), saying so once per file and process."""
+    for p in (path, _sidecar(path)):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:  # a read-only cache: the export below goes to a temporary file instead
+            pass
+    if str(path) not in _DISCARDED:
+        _DISCARDED.add(str(path))
+        warnings.warn(f"cached export {path} failed its check ({reason}); discarded, exporting "
+                      f"the model again", CacheRebuildWarning, stacklevel=4)
+
+
+def _open_export(model, shape, cache, open_fn):
+    """``open_fn(path)`` on the (cached) export; a cached file that fails to open is
+    discarded and exported once more. Returns ``(path, hit, temporary, opened)``."""
+    path, hit, temporary = _onnx_file(model, shape, cache)
+    try:
+        return path, hit, temporary, open_fn(path)
+    except Exception as exc:
+        if not hit:
+            raise
+        _discard_cached_export(path, f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}")
+    path, hit, temporary = _onnx_file(model, shape, cache)
+    return path, hit, temporary, open_fn(path)
 
 
 def _build_onnxruntime(model, device, precision, example, batch_size, cache) -> _Runner:
     import onnxruntime as ort
 
-    path, hit, temporary = _onnx_file(model, tuple(example.shape[1:]), cache)
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()  # same thread budget as torch
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    path, hit, temporary, session = _open_export(
+        model, tuple(example.shape[1:]), cache,
+        lambda p: ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"]))
     if temporary:
         path.unlink(missing_ok=True)
     name = session.get_inputs()[0].name
@@ -457,7 +539,6 @@ def _build_onnxruntime(model, device, precision, example, batch_size, cache) -> 
 def _build_openvino(model, device, precision, example, batch_size, cache) -> _Runner:
     import openvino as ov
 
-    path, hit, temporary = _onnx_file(model, tuple(example.shape[1:]), cache)
     core = ov.Core()  # no CACHE_DIR: compiling takes about a second; parallel jobs would share blobs
     # The CPU plugin's default inference precision is bfloat16 on CPUs with
     # AVX512-BF16/AMX: machine-dependent numbers. Set it to the precision asked.
@@ -465,7 +546,9 @@ def _build_openvino(model, device, precision, example, batch_size, cache) -> _Ru
     config = {"INFERENCE_PRECISION_HINT": hint,
               "EXECUTION_MODE_HINT": "ACCURACY" if precision == "float32" else "PERFORMANCE",
               "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
-    compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
+    path, hit, temporary, compiled = _open_export(
+        model, tuple(example.shape[1:]), cache,
+        lambda p: core.compile_model(core.read_model(str(p)), "CPU", config))
     if temporary:
         path.unlink(missing_ok=True)
     request = compiled.create_infer_request()
@@ -532,6 +615,16 @@ class BackendForward:
         self.requested_precision = "float32" if precision in (None, "none") else precision
         self.precision = resolve_precision(precision, self.device)
         self.requested_backend = backend
+        #: The backend a network runs on by itself (an ONNX graph: "onnxruntime"), or None.
+        self.native = getattr(getattr(model, "network", model), "native_backend", None)
+        if self.native is not None:
+            if backend not in ("auto", "eager", self.native):
+                raise ValueError(f"backend {backend!r} cannot run an ONNX model, which runs through "
+                                 f"{self.native}; use backend 'auto' or {self.native!r}")
+            if self.precision != "float32" and self.requested_precision != "auto":
+                raise ValueError(f"an ONNX model runs in float32 through {self.native}; precision "
+                                 f"{self.precision!r} is not available for it")
+            self.precision = "float32"
         _check_request(backend, self.device, self.precision)
         if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -621,6 +714,11 @@ class BackendForward:
 
     def _build(self, x: torch.Tensor) -> _Runner:
         shape = tuple(x.shape[1:])
+        if self.native is not None:  # an ONNX graph: ONNX Runtime already runs it
+            runner = _build_eager(self.model, self.device, "float32", x, 0, None)
+            runner.name, runner.agreed = self.native, True
+            self._runners[shape] = runner
+            return runner
         auto = self.requested_backend == "auto"
         if auto:
             candidates = AUTO_ORDER.get((self.device.type, self.precision == "float32"), ("eager",))

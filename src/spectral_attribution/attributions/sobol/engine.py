@@ -338,12 +338,14 @@ class SobolAttribution:
         levels = getattr(getattr(self.perturbation, "transform", None), "levels", 0) or 0
         step = 2 ** int(levels)  # the wavelet layout is padded to multiples of 2^J
         h, w = -(-h // step) * step, -(-w // step) * step
-        count = self.batch_size + self.design.nb_design
+        # the batch actually used: never more rows than the image's forward passes
+        batch = min(self.batch_size, self.nb_forward)
+        count = batch + self.design.nb_design
         nbytes = count * c * h * w * 4
         if nbytes > MAX_BATCH_BYTES:
             raise ValueError(
                 f"images of {c} x {shape[1]} x {shape[2]} need {format_bytes(nbytes)} of "
-                f"perturbed images at once ({self.batch_size} per batch + {self.design.nb_design} "
+                f"perturbed images at once ({batch} per batch + {self.design.nb_design} "
                 f"cached, float32, layout {h} x {w}); the limit is "
                 f"{format_bytes(MAX_BATCH_BYTES)} (engine.MAX_BATCH_BYTES): lower batch_size "
                 f"or resize the images")

