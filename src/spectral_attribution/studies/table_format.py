@@ -40,7 +40,7 @@ __all__ = ["Column", "TableFormat", "display_table", "to_markdown", "to_latex", 
 #: every other column of a table's CSV is numeric (checked by tests/test_tables.py).
 LABEL_COLUMNS = frozenset({"model", "method", "condition", "level", "view", "corruption",
                            "corruptions", "worst_corruption", "claim", "quantity", "statistic",
-                           "baseline", "test", "verdict", "predictor", "image_id"})
+                           "baseline", "test", "verdict", "predictor", "image_id", "role", "images"})
 
 #: What "±" means in the tables whose spreads are standard deviations.
 PM_SD = "mean ± SD: over the n images (SD with n - 1 degrees of freedom)"
