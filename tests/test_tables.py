@@ -195,7 +195,7 @@ def test_claims_table_reads_as_sentences(tmp_path):
     assert rho["WCAM"] == "n/a (a correlation needs ≥ 2 images with distinct values)"
     for row, (_, line) in zip(rows, csv.iterrows()):
         assert row[7].startswith(line["verdict"])
-        assert ("Holm p" in row[7]) == (line["role"] == "decides")
+        assert ("Holm p" in row[7]) == bool(pd.notna(line["p_holm"]))
 
 
 def test_methods_and_noise_tables_fit_in_eight_columns(tmp_path):

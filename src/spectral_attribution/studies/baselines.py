@@ -68,7 +68,11 @@ use. It was decided, before the claims run, as the normalisation whose
 energy order has the shallowest median reconstruction depth on 8
 ImageNet-sample photographs (``benchmarks/claims_energy_normalisation.py``,
 results in ``benchmarks/results/claims_energy_normalisation``): the claim
-must beat the strongest trivial baseline, not the weakest.
+must beat the strongest trivial baseline, not the weakest. Measured
+(8 photographs, grid 16, J = 3, EfficientNet-Lite0; median depth share /
+mean insertion AUC / mean deletion AUC): raw 0.105 / 0.596 / 0.025,
+per-level 0.129 / 0.589 / 0.025, per-coefficient 0.395 / 0.411 / 0.166:
+``"raw"`` is the strongest on all three.
 
 Seeds: every random baseline takes ``seed``, an int or a sequence of ints
 handed to :func:`numpy.random.default_rng`, so that a baseline is the same

@@ -203,7 +203,7 @@ def claims_summary(table: pd.DataFrame) -> str:
     claim *survives* only where every deciding row is supported. Nothing
     else is said, so the summary cannot claim more than the table.
     """
-    require_columns(table, ["model", "claim", "quantity", "baseline", "role", "estimate",
+    require_columns(table, ["model", "claim", "condition", "quantity", "baseline", "role", "estimate",
                             "estimate_low", "estimate_high", "p_holm", "n", "verdict"],
                     "claims table")
     deciding = table[table["role"] == "decides"]
@@ -219,9 +219,10 @@ def claims_summary(table: pd.DataFrame) -> str:
             needed = getattr(row, "images_needed", np.nan)
             extra = (f"; about {int(needed)} images would decide it"
                      if pd.notna(needed) and row.verdict == "inconclusive" else "")
-            lines.append(f"  - {row.model}, {row.quantity} vs {row.baseline}: {row.verdict} "
-                         f"(estimate {row.estimate:.3f} [{row.estimate_low:.3f}, "
-                         f"{row.estimate_high:.3f}], Holm p = {row.p_holm:.3g}, "
+            p_text = f"{row.p_holm:.3g}" if pd.notna(row.p_holm) else "n/a"
+            lines.append(f"  - {row.model}, {row.condition} images, {row.quantity} vs "
+                         f"{row.baseline}: {row.verdict} (estimate {row.estimate:.3f} "
+                         f"[{row.estimate_low:.3f}, {row.estimate_high:.3f}], Holm p = {p_text}, "
                          f"n = {int(row.n)}{extra})")
     if deciding.empty:
         lines.append("- no claim has a deciding row in this run (missing inputs).")
