@@ -180,3 +180,81 @@ def test_bad_screening_values_are_refused(bad):
         check_screening(bad)
     assert check_screening("none") is None and check_screening(0) is None
     assert check_screening(0.05) == 0.05
+
+
+def test_library_and_cli_defaults_give_the_same_indices():
+    from spectral_attribution.cli import _explainer, build_parser
+    from spectral_attribution.models import load_model
+
+    model = load_model("efficientnet-lite0")
+    args = build_parser().parse_args(["explain", "photo.jpg", "--out", "out", "--grid-size", "4",
+                                      "--nb-design", "2", "--no-progress"])
+    cli = _explainer(args, model)
+    lib = WCAM(model, grid_size=4, nb_design=2, progress=False)
+    assert (cli.screening, cli.backend, cli.precision, cli.batch_size, cli.estimator) == \
+        (lib.screening, lib.backend, lib.precision, lib.batch_size, lib.estimator) == \
+        (0.01, "onnxruntime", "float32", 64, "jansen")
+    x = image(224, seed=5)
+    [a], [b] = cli(x), lib(x)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.estimated, b.estimated)
+    assert a.settings == b.settings
+    # --screening none: the full design
+    args = build_parser().parse_args(["explain", "photo.jpg", "--out", "out", "--screening", "none"])
+    assert _explainer(args, model).screening is None
+
+
+def test_cli_refuses_a_bad_screening_value(capsys):
+    from spectral_attribution.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["explain", "photo.jpg", "--out", "out", "--screening", "1.5"])
+    assert "screening must be a share" in capsys.readouterr().err
+
+
+def test_workflow_key_reaches_every_sobol_explainer():
+    from spectral_attribution.pipeline import explainer_params
+
+    config = {"wcam": {"grid_size": 16, "nb_design": 8, "levels": 3, "wavelet": "haar",
+                       "batch_size": 64, "backend": "auto", "screening": 0.02},
+              "faithfulness": {"spatial": {}}, "zoom": {}}
+    for kind in ("wcam", "spatial", "zoom"):
+        assert explainer_params(config, kind)["screening"] == 0.02
+    config["wcam"]["screening"] = None
+    assert explainer_params(config, "wcam")["screening"] is None
+    del config["wcam"]["screening"]
+    assert explainer_params(config, "wcam")["screening"] == 0.01
+    config["wcam"]["screening"] = 2
+    with pytest.raises(ValueError, match="wcam.screening"):
+        explainer_params(config, "wcam")
+
+
+def test_shards_keep_estimated_and_bounds(tmp_path):
+    from spectral_attribution import results
+
+    es = WCAM(OneCellModel(), grid_size=8, nb_design=4, backend="eager")(torch.cat([image(), image(seed=1)]), 0)
+    npz, _ = results.write_shard(tmp_path / "shard-000.npz", es, ["a", "b"])
+    back = results.load_shard(npz)
+    for e, b in zip(es, back.explanations):
+        np.testing.assert_array_equal(b.estimated, e.estimated)
+        np.testing.assert_array_equal(b.bounds, e.bounds)
+        assert b.settings["nb_forward"] == e.settings["nb_forward"] < e.settings["nb_forward_full"]
+
+
+def test_plots_shade_exactly_the_screened_cells():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from spectral_attribution.plots.explanations import plot_explanation, screened_mask, shade_screened
+
+    [e] = WCAM(OneCellModel(), grid_size=8, nb_design=4, backend="eager")(image(), 0)
+    mask = screened_mask(e)
+    assert mask.shape == e.map.shape == (32, 32)
+    assert mask.sum() == (64 - 8) * 16            # 56 cells of 4 x 4 layout positions
+    assert not mask[24:28, 20:24].any() and mask[8:12, 8:12].all()
+    fig, ax = plt.subplots()
+    assert shade_screened(ax, e) == 56
+    plt.close(fig)
+    plt.close(plot_explanation(image()[0].permute(1, 2, 0).numpy(), e))

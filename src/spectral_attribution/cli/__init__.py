@@ -145,6 +145,11 @@ def add_explain_options(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--nb-steps", type=P.argtype(P.check_positive_int, name="nb_steps"),
                     default=25,
                     help="points on the path from a black image (WAM integratedgrad, >= 2)")
+    ex.add_argument("--screening", type=_screening, default=None, metavar="TAU",
+                    help="screen the Sobol' design with group total indices: groups below TAU "
+                         "times the total are not split further (WCAM default 0.01: sub-bands, "
+                         "then quadtree blocks, then cells); 'none' for the full design "
+                         "(spatial Sobol', Fourier-CAM default)")
     ex.add_argument("--estimator", default="jansen", choices=P.ESTIMATORS,
                     help="total-index estimator")
     ex.add_argument("--seed", type=VALIDATORS["seed"], default=0,
@@ -284,6 +289,17 @@ def _design_inputs(args) -> int:
     return args.grid_size ** 2
 
 
+def _screening(value: str):
+    """``--screening``: ``"none"`` (the full design) or a share in ``[0, 1)``, returned as the
+    tuple ``("set", value)`` so that an explicit ``none`` differs from the option left out."""
+    from spectral_attribution.attributions.sobol.screening import check_screening
+
+    try:
+        return ("set", check_screening(value))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _forward_options(args) -> tuple[str, str]:
     """``(precision, backend)`` of ``args``, the deprecated ``--autocast`` /
     ``--channels-last`` folded in (one warning line each); ``UsageError`` when
@@ -323,6 +339,8 @@ def _explainer(args, model):
                   estimator=args.estimator, batch_size=args.batch_size, device=args.device,
                   precision=precision, backend=backend,
                   progress=False if args.no_progress else True)
+    if getattr(args, "screening", None) is not None:  # left out: the method's default
+        common["screening"] = args.screening[1]
     if args.method == "wcam":
         return WCAM(model, levels=args.levels, wavelet=args.wavelet,
                     drop_approximation=args.drop_approximation, **common)
@@ -335,6 +353,8 @@ def _plan_line(args, explainer, count: int) -> str:
     per_image = explainer.nb_forward
     return (f"{count} image{'s' if count > 1 else ''}: {args.method}, grid {args.grid_size}, "
             f"{args.nb_design} designs: {per_image:,} forward passes per image"
+            + (f" at most (screening {explainer.screening}: typically a fifth to a third)"
+               if getattr(explainer, "screening", None) else "")
             + (f" ({per_image * count:,} in all)" if count > 1 else "")
             + f", batch {args.batch_size}, on {args.device}, {explainer.precision}")
 

@@ -67,7 +67,11 @@ from spectral_attribution.attributions.sobol.screening import (
 )
 from spectral_attribution.attributions.transforms import upsample_masks
 
-__all__ = ["SobolAttribution", "MAX_BATCH_BYTES"]
+__all__ = ["SobolAttribution", "MAX_BATCH_BYTES", "AUTO_MIN_PARAMETERS"]
+
+#: The default backend (``backend=None``) is ``"auto"`` for networks with at least
+#: this many parameters (EfficientNet-Lite0 has 4.7 million), ``"eager"`` below.
+AUTO_MIN_PARAMETERS = 100_000
 
 #: Largest memory of the images the engine holds at once for one input image:
 #: the reused batch of ``batch_size`` perturbed images plus the ``n`` cached
@@ -114,9 +118,13 @@ class SobolAttribution:
         where the hardware runs it natively: CUDA, CPUs with AVX512-BF16 or
         AMX). See :func:`spectral_attribution.models.backends.resolve_precision`.
     backend:
-        What runs the network: ``"auto"`` (default, as the CLI and the
-        workflow: the first candidate for the device that agrees with eager;
-        ONNX Runtime on a CPU in float32, eager on CUDA and for toy models),
+        What runs the network. ``None`` (default): ``"auto"``, as the CLI and
+        the workflow, for networks of at least :data:`AUTO_MIN_PARAMETERS`
+        parameters (every registry model), ``"eager"`` for smaller ones (toy
+        modules: an export costs more than it saves, and ``auto``'s own
+        timing rule would make the choice depend on the machine's load).
+        ``"auto"``: the first candidate for the device that agrees with eager
+        (ONNX Runtime on a CPU in float32, eager on CUDA),
         ``"eager"`` (PyTorch, as written), ``"channels_last"``, ``"compile"``,
         ``"onnxruntime"``, ``"openvino"`` or ``"cuda_graphs"``. ONNX Runtime
         and OpenVINO read an ONNX export of the model, cached on disk under
@@ -167,12 +175,15 @@ class SobolAttribution:
 
     def __init__(self, model: nn.Module, perturbation, nb_design: int = 8, seed: int = 0,
                  estimator: Estimator = "jansen", batch_size: int = 64, device=None,
-                 precision: str = "float32", backend: str = "auto",
+                 precision: str = "float32", backend: str | None = None,
                  progress: bool | None = None, *, screening: float | None = None,
                  autocast: str | None = None, channels_last: bool | None = None):
         self.screening = check_screening(screening)
         self._estimator = get_estimator(estimator)
         self.estimator = estimator_name(estimator)
+        if backend is None:
+            count = sum(p.numel() for p in model.parameters()) if isinstance(model, nn.Module) else 0
+            backend = "auto" if count >= AUTO_MIN_PARAMETERS else "eager"
         precision, backend = forward_options(precision, backend, autocast, channels_last)
         batch_size = check_batch_size(batch_size)
         self.model = as_wrapper(model)
