@@ -396,8 +396,8 @@ class SobolAttribution:
 
         def run(jobs, label):
             """Target logits ``(len(jobs), n)`` float64 of the rows of each job."""
-            with Progress(len(jobs) * n, f"{self.method} screening ({label})", "forward passes",
-                          show=self.progress) as bar:
+            desc = self.method if label == "groups" else f"{self.method} ({label})"
+            with Progress(len(jobs) * n, desc, "forward passes", show=self.progress) as bar:
                 def batches():
                     for batch in self._job_batches(ctx, jobs, updater):
                         yield batch
