@@ -353,10 +353,10 @@ def _plan_line(args, explainer, count: int) -> str:
     per_image = explainer.nb_forward
     return (f"{count} image{'s' if count > 1 else ''}: {args.method}, grid {args.grid_size}, "
             f"{args.nb_design} designs: {per_image:,} forward passes per image"
-            + (f" at most (screening {explainer.screening}: typically a fifth to a third)"
-               if getattr(explainer, "screening", None) else "")
             + (f" ({per_image * count:,} in all)" if count > 1 else "")
-            + f", batch {args.batch_size}, on {args.device}, {explainer.precision}")
+            + f", batch {args.batch_size}, on {args.device}, {explainer.precision}"
+            + (f"; screening {explainer.screening}: at most that many passes, typically a "
+               f"fifth to a third" if getattr(explainer, "screening", None) else ""))
 
 
 def _backend_line(explainer, x) -> str:
