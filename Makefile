@@ -1,5 +1,6 @@
 # One-command entry points; see README.md.
-#   make run    set up, then run the workflow end to end on the embedded default
+#   make run    set up, then run the workflow (workflow/Snakefile) end to end on the
+#               embedded default; TARGETS="figures/zoom.pdf" builds only those
 #   make test   set up, then run the test suite (what CI runs)
 #   make test-slurm  the workflow on a one-node SLURM cluster started for the
 #               test and stopped after it (as root; installs slurm-wlm, munge)
@@ -11,6 +12,10 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 CORES ?= 2
 CONFIG ?= config/config.yaml
+TARGETS ?=
+# pytest-xdist workers of `make test` (one per core of the CI machine); tests that
+# share an expensive module fixture carry an xdist_group mark and stay on one worker.
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test test-slurm lint bench clean-results
 
@@ -24,16 +29,17 @@ $(VENV)/.installed: pyproject.toml Makefile
 	touch $@
 
 run: setup
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) $(TARGETS) --configfile $(CONFIG)
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test-slurm: setup
 	ci/slurm/test.sh $(BIN)/python
 
 lint: setup
 	$(BIN)/snakemake --lint --configfile $(CONFIG)
+	$(BIN)/snakefmt --check workflow
 
 bench: setup
 	$(BIN)/python benchmarks/engine.py

@@ -90,7 +90,8 @@ def main(argv=None) -> int:
     config.write_text(yaml.safe_dump(config_for(args), sort_keys=False))
     exe = Path(sys.executable).parent / "snakemake"
     cmd = [str(exe if exe.exists() else shutil.which("snakemake")), "--snakefile",
-           str(root / "Snakefile"), "--directory", str(workdir), "--configfile", str(config),
+           str(root / "workflow" / "Snakefile"), "--workflow-profile", str(root / "profiles" / "default"),
+           "--directory", str(workdir), "--configfile", str(config),
            "--cores", str(args.cores), "--rerun-incomplete"]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     start = time.time()

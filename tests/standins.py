@@ -17,7 +17,8 @@ Both kinds of file are verified by the package against *published* hashes
 (torchvision's SHA-256 prefix in the file name, the ILSVRC2012 archives'
 MD5s), which no stand-in can match. :func:`write_shim` writes a
 ``sitecustomize.py`` that the run's Python processes load (through
-``PYTHONPATH``): when ``spectral_attribution.models.core`` or
+``PYTHONPATH``): when ``spectral_attribution.models.sources.torchvision`` (which
+defines ``_published_sha256``) or
 ``spectral_attribution.data.imagenet`` is imported, it replaces those
 published hashes by the stand-ins' own (read from ``standins.json``), so the
 verification code still runs, on the stand-in files. Nothing else changes.
@@ -47,11 +48,11 @@ def _robustbench_network(name: str, threat: str) -> torch.nn.Module:
     """The network whose weights RobustBench's checkpoint of ``name`` holds."""
     import torchvision.models as tvm
 
-    from spectral_attribution import models
+    from spectral_attribution.models.sources import robustbench
 
     if "Standard" in name:
         return tvm.resnet50()
-    model_dicts, Dataset, Threat, *_ = models._import_robustbench()
+    model_dicts, Dataset, Threat, *_ = robustbench._import_robustbench()
     network = model_dicts[Dataset.imagenet][Threat(threat)][name]["model"]()
     if isinstance(network, torch.nn.Sequential) and hasattr(network, "model"):
         return network.model  # normalize_model(...): the file holds the inner network
@@ -62,6 +63,7 @@ def write_checkpoints(config: dict, model_dir: Path, torch_home: Path) -> dict:
     """Random weights for every model of ``config["models"]``; returns ``{nickname: path}``
     and, under ``"sha256"``, the torchvision files' SHA-256 by file name."""
     from spectral_attribution import models
+    from spectral_attribution.models.sources import torchvision as tv_source
 
     written, sha = {}, {}
     for seed, entry in enumerate(config["models"]):
@@ -73,9 +75,9 @@ def write_checkpoints(config: dict, model_dir: Path, torch_home: Path) -> dict:
             network = _robustbench_network(model, threat)
         else:
             arch, _, weights = name.removeprefix("torchvision:").partition(":")
-            w = models._torchvision_weights(arch, weights or "DEFAULT")
+            w = tv_source._torchvision_weights(arch, weights or "DEFAULT")
             path = Path(torch_home) / "hub" / "checkpoints" / os.path.basename(w.url)
-            network = models._torchvision_architecture(arch, w)
+            network = tv_source._torchvision_architecture(arch, w)
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(network.state_dict(), path)
         written[entry["nickname"]] = path
@@ -115,7 +117,7 @@ def _imagenet(module):
     module.IMAGENET_VAL_ARCHIVES = {k: tuple(v) for k, v in _STANDINS["archives"].items()}
 
 
-_PATCHES = {"spectral_attribution.models.core": _models, "spectral_attribution.data.imagenet": _imagenet}
+_PATCHES = {"spectral_attribution.models.sources.torchvision": _models, "spectral_attribution.data.imagenet": _imagenet}
 
 
 class _Finder:

@@ -14,6 +14,9 @@ from spectral_attribution.models import load_model
 
 from toys import LowPassModel, small_cnn
 
+#: one worker builds the module's shared fixtures once (pytest-xdist, --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("backends-cache")
+
 HAS = {name: importlib.util.find_spec(name) is not None for name in ("onnxruntime", "openvino")}
 
 

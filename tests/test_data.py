@@ -162,11 +162,12 @@ def test_csv_layout(tmp_path):
     assert list(df.columns) == list(D.SAMPLE_COLUMNS)
     assert df["label"].dtype == np.int64
     by_id = df.set_index("image_id")
-    assert by_id.loc["a", "label"] == 999 and by_id.loc["a", "class_name"] == "toilet tissue"
-    assert by_id.loc["yellow_lady_s_slipper", "label"] == 300  # > 255: no uint8 wrap
-    assert by_id.loc["c", "label"] == 0
+    assert by_id.loc["a.png", "label"] == 999 and by_id.loc["a.png", "class_name"] == "toilet tissue"
+    assert by_id.loc["sub/yellow_lady%27s_slipper.jpg", "label"] == 300  # > 255: no uint8 wrap
+    assert by_id.loc["c.png", "label"] == 0
     assert all(Path(p).is_absolute() and Path(p).is_file() for p in df["path"])
-    assert all(set(i) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    # ids are the relative paths, losslessly encoded (issue 22 §5)
+    assert all(set(i) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/%")
                for i in df["image_id"])
 
 
@@ -201,7 +202,8 @@ def test_wnid_folder_layout(tmp_path):
     (tmp_path / ".cache").mkdir()
     df = D.labelled_folder(tmp_path)
     assert df["label"].tolist() == [0, 0, 999]
-    assert df["image_id"].tolist() == ["n01440764_1", "n01440764_2", "x"]
+    assert df["image_id"].tolist() == ["n01440764/n01440764_1.JPEG", "n01440764/n01440764_2.jpeg",
+                                       "n15075141/deep/x.png"]
     assert df["class_name"].tolist() == ["tench", "tench", "toilet tissue"]
 
 
@@ -234,8 +236,8 @@ def test_check_images_names_every_bad_file(tmp_path):
     assert "bad1.png" in str(info.value) and "bad2.jpg" in str(info.value)
     assert "2 of 3" in str(info.value)
     good, bad = D.check_images(df, skip_bad=True)
-    assert good["image_id"].tolist() == ["ok"]
-    assert sorted(bad["image_id"]) == ["bad1", "bad2"] and bad["error"].str.len().gt(0).all()
+    assert good["image_id"].tolist() == ["n01440764/ok.png"]
+    assert sorted(bad["image_id"]) == ["n01440764/bad1.png", "n01443537/bad2.jpg"] and bad["error"].str.len().gt(0).all()
 
 
 # --------------------------------------------------------------------------
@@ -327,7 +329,7 @@ def test_prepare_source_folder_skips_bad_images(tmp_path):
         D.prepare_source({"source": "folder", "root": str(root)}, out)
     with pytest.warns(UserWarning, match="broken.png"):
         df = D.prepare_source({"source": "folder", "root": str(root), "skip_bad_images": True}, out)
-    assert df["image_id"].tolist() == ["a", "b"]
+    assert df["image_id"].tolist() == ["n01440764/a.png", "n01440764/b.png"]
     assert not out.exists()  # folder images are read in place: nothing written
     skipped = df.attrs["skipped_images"]
     assert [Path(p).name for p in skipped["path"]] == ["broken.png"] and skipped["error"].iloc[0]
@@ -345,7 +347,7 @@ def test_prepare_samples_lists_skipped_images_beside_the_sample(tmp_path):
     with pytest.warns(UserWarning, match="broken.png"):
         sample = prepare_samples(source=source_params(config), cache_dir=tmp_path / "c",
                                  out_csv=tmp_path / "data" / "samples.csv")
-    assert sample["image_id"].tolist() == ["a"]
+    assert sample["image_id"].tolist() == ["n01440764/a.png"]
     skipped = pd.read_csv(tmp_path / "data" / "skipped_images.csv")
     assert skipped["path"].str.endswith("broken.png").tolist() == [True]
 
@@ -359,7 +361,7 @@ def test_imagenet_sample_folder(imagenet_sample):
     assert df["label"].dtype == np.int64
     assert sorted(df["label"]) == list(range(0, 1000, 2))
     row = df[df["path"].str.contains("lady's")].iloc[0]
-    assert row["label"] == 986 and row["image_id"] == "n12057211_yellow_lady_s_slipper"
+    assert row["label"] == 986 and row["image_id"] == "n12057211_yellow_lady%27s_slipper.JPEG"
     labels = pd.read_csv(imagenet_sample / "labels.csv")
     assert all(D.IMAGENET_WNIDS[c] == w for w, c in zip(labels["wnid"], labels["class_index"]))
     good, bad = D.check_images(df)
@@ -443,9 +445,9 @@ def test_skip_bad_images_samples_until_n_good_images(tmp_path, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         df = D.prepare_source(config, tmp_path / "out")
-    assert df["image_id"].tolist() == ["good0", "good1", "good2"]   # all 3 good ones, table order
+    assert df["image_id"].tolist() == ["good0.png", "good1.png", "good2.png"]   # all 3 good ones, table order
     skipped = df.attrs["skipped_images"]
-    assert set(skipped["image_id"]) <= {"bad0", "bad1"} and skipped["error"].dtype == object
+    assert set(skipped["image_id"]) <= {"bad0.png", "bad1.png"} and skipped["error"].dtype == object
     assert skipped["error"].str.contains("cannot decode").all()
 
 
@@ -478,4 +480,4 @@ def test_skip_bad_images_replacements_stay_in_the_label_when_stratified(tmp_path
     for seed in range(5):
         good, bad = D.sample_good_images(table, 4, seed=seed, stratify=True, skip_bad=True)
         assert sorted(good["label"]) == [1, 1, 2, 2]                 # strata kept
-        assert not good["image_id"].isin(["c1_0", "c2_1"]).any()
+        assert not good["image_id"].isin(["c1_0.png", "c2_1.png"]).any()

@@ -210,7 +210,7 @@ def test_imagenet_val_download_extract_and_label(server, archives, tmp_path):
     root = tmp_path / "imagenet"
     df = D.imagenet_val(root, download_missing=True, base_url=server.base, archives=_meta(archives),
                         progress=False)
-    assert df["image_id"].tolist() == [f"ILSVRC2012_val_{k:08d}" for k in range(1, 6)]
+    assert df["image_id"].tolist() == [f"ILSVRC2012_val_{k:08d}.JPEG" for k in range(1, 6)]
     assert df["label"].tolist() == [281, 999, 0, 999, 281]
     assert df["class_name"].tolist() == ["tabby", "toilet tissue", "tench", "toilet tissue", "tabby"]
     assert (root / "val" / "labels.csv").is_file()

@@ -14,15 +14,16 @@ from spectral_attribution import pipeline, results
 from spectral_attribution._utils.tables import read_table
 from spectral_attribution.attributions.explanation import Explanation
 
-NAMES = ["NA.jpg", "null.png", "nan.jpg", "None.jpg"]
 IDS = ["NA", "None", "nan", "null"]  # sorted by path, as labelled_folder orders them
 
 
 def _labelled_folder(root: Path) -> Path:
-    folder = root / "n01440764"  # class 0, tench
-    folder.mkdir(parents=True)
-    for k, name in enumerate(NAMES):
-        Image.new("RGB", (6, 4), (10 * k, 20, 30)).save(folder / name)
+    # files without an extension, listed in labels.csv: their ids are their names exactly
+    # (ids are the relative paths, issue 22 §5), names pandas reads as missing values
+    root.mkdir(parents=True)
+    for k, name in enumerate(IDS):
+        Image.new("RGB", (6, 4), (10 * k, 20, 30)).save(root / name, format="PNG")
+    pd.DataFrame({"file": IDS, "class_index": [0] * 4}).to_csv(root / "labels.csv", index=False)
     return root
 
 

@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spectral_attribution"
 #: test below names it when it is not).
 UNITS: list[str] = [
     "_version",      # the version string
+    "catalog",       # names shared by the package and the workflow: variants, methods, tables, figures
     "_utils",        # torch-free helpers by theme: files, tables, checks, parameters, progress
     "models",        # wrapper, preprocessing, registry, weight sources, backends, forward loop
     "data",          # photographs, ImageNet folders, samples, corruptions

@@ -12,7 +12,10 @@ import pytest
 import torch
 import torchvision.models as tvm
 
-from spectral_attribution.models import core as M
+from spectral_attribution import models as M
+from spectral_attribution.models import registry
+from spectral_attribution.models.sources import robustbench as RB
+from spectral_attribution.models.sources import torchvision as TV
 from spectral_attribution.models import CheckpointMismatchError, Preprocessing
 
 
@@ -58,8 +61,8 @@ def resnet50_state():
 def publish(monkeypatch, path: Path) -> None:
     """Make ``path`` (a hub-cache file a test wrote) pass the published SHA-256 prefix check."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    real = M._published_sha256
-    monkeypatch.setattr(M, "_published_sha256",
+    real = TV._published_sha256
+    monkeypatch.setattr(TV, "_published_sha256",
                         lambda w: digest[:8] if w.url.endswith("/" + path.name) else real(w))
 
 
@@ -109,14 +112,14 @@ def test_torchvision_preprocessing_from_weights_meta():
     spec = M.REGISTRY["resnet50"]  # DEFAULT = IMAGENET1K_V2: resize 232
     assert (spec.preprocessing.resize, spec.preprocessing.crop) == (232, 224)
     assert spec.options == {"arch": "resnet50", "weights": "IMAGENET1K_V2"}
-    v1 = M._dynamic_spec("torchvision:resnet50:IMAGENET1K_V1")
+    v1 = registry._dynamic_spec("torchvision:resnet50:IMAGENET1K_V1")
     assert (v1.preprocessing.resize, v1.preprocessing.crop) == (256, 224)
     assert M.REGISTRY["efficientnet_b0"].preprocessing.interpolation == "bicubic"
     assert M.REGISTRY["vit_b_16"].preprocessing == Preprocessing(256, 224, M.IMAGENET_MEAN, M.IMAGENET_STD)
     for name in ("resnet50", "vit_b_16", "vgg16", "mobilenet_v2", "efficientnet_b0"):
         assert name in M.REGISTRY
     with pytest.raises(KeyError, match="IMAGENET1K_V9"):
-        M._dynamic_spec("torchvision:resnet50:IMAGENET1K_V9")
+        registry._dynamic_spec("torchvision:resnet50:IMAGENET1K_V9")
 
 
 # --------------------------------------------------------------------------
@@ -170,7 +173,7 @@ def test_robustbench_preprocessing_table():
                      "robustbench:corruptions:Geirhos2018_SIN", "robustbench:corruptions:Geirhos2018_SIN_IN",
                      "robustbench:corruptions:Geirhos2018_SIN_IN_IN"}
     # our table agrees with RobustBench's own
-    model_dicts, Dataset, Threat, *_ = M._import_robustbench()
+    model_dicts, Dataset, Threat, *_ = RB._import_robustbench()
     for (threat, name), pre in M.ROBUSTBENCH_MODELS.items():
         assert model_dicts[Dataset.imagenet][Threat(threat)][name]["preprocessing"] == pre
 

@@ -32,6 +32,7 @@ def test_tutorial_states_the_papers_settings():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # under `make test` it shares the 2 cores with the workflow runs
 def test_tutorial_runs_top_to_bottom(monkeypatch):
     from nbclient import NotebookClient
 

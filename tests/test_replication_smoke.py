@@ -29,7 +29,9 @@ import yaml
 from standins import write_checkpoints, write_imagenet, write_shim
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+#: Snakemake finds profiles/default by itself only from the repository root.
+WORKFLOW_PROFILE = ROOT / "profiles" / "default"
 REPLICATION = ROOT / "config" / "replication.yaml"
 SMOKE = ROOT / "config" / "replication-smoke.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -37,6 +39,7 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 CROPS = {"baseline": 224, "augmix": 224, "sin": 224, "adv": 224, "fast_adv": 288, "vit": 224}
 
 pytestmark = [
+    pytest.mark.xdist_group("replication-smoke-run"),  # one worker builds the module's shared fixture once
     pytest.mark.slow,
     # about 6 minutes of work on 2 idle cores (700 CPU seconds, from the benchmark files);
     # generous limits for a loaded machine
@@ -65,7 +68,8 @@ def smoke_run(tmp_path_factory):
     env.pop("SPECTRAL_ATTRIBUTION_MODEL_DIR", None)
     exe = str(SNAKEMAKE) if SNAKEMAKE.exists() else shutil.which("snakemake")
     start = time.monotonic()
-    proc = subprocess.run([exe, "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
+    proc = subprocess.run([exe, "--snakefile", str(SNAKEFILE), "--workflow-profile", str(WORKFLOW_PROFILE),
+                           "--directory", str(workdir),
                            "--cores", "2", "--configfile", str(REPLICATION), str(SMOKE)],
                           capture_output=True, text=True, timeout=5000, env=env, cwd=workdir)
     seconds = time.monotonic() - start

@@ -22,13 +22,16 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+#: Snakemake finds profiles/default by itself only from the repository root.
+WORKFLOW_PROFILE = ROOT / "profiles" / "default"
 TINY = ROOT / "config" / "tiny.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODEL = "efficientnet-lite0"
 SHARD = f"results/wcam/{MODEL}/clean/shard-000.npz"
 
 pytestmark = [
+    pytest.mark.xdist_group("rerun-triggers-shard"),  # one worker builds the module's shared fixture once
     pytest.mark.slow,
     pytest.mark.skipif(not SNAKEMAKE.exists() and shutil.which("snakemake") is None,
                        reason="snakemake is not installed (pip install -e '.[workflow]')"),
@@ -38,7 +41,8 @@ pytestmark = [
 def _run(workdir: Path, *args, timeout=600) -> subprocess.CompletedProcess:
     exe = str(SNAKEMAKE) if SNAKEMAKE.exists() else shutil.which("snakemake")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run([exe, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), *args],
+    return subprocess.run([exe, "--snakefile", str(SNAKEFILE), "--workflow-profile", str(WORKFLOW_PROFILE),
+                           "--directory", str(workdir), *args],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
 
 

@@ -38,7 +38,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+#: Snakemake finds profiles/default by itself only from the repository root.
+WORKFLOW_PROFILE = ROOT / "profiles" / "default"
 TINY = ROOT / "config" / "tiny.yaml"
 REPLICATION = ROOT / "config" / "replication.yaml"
 PROFILE = ROOT / "profiles" / "slurm"
@@ -65,7 +67,8 @@ def _env():
 
 def _cmd(workdir, *args):
     exe = str(SNAKEMAKE) if SNAKEMAKE.exists() else shutil.which("snakemake")
-    return [exe, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), *args]
+    return [exe, "--snakefile", str(SNAKEFILE), "--workflow-profile", str(WORKFLOW_PROFILE),
+            "--directory", str(workdir), *args]
 
 
 def _run(workdir, *args, timeout=900):

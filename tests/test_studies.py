@@ -380,10 +380,10 @@ def test_faithfulness_table_columns_and_ranges():
                                 "dim", "mu_fidelity", "mu_fidelity_approximation_kept",
                                 "insertion_auc", "deletion_auc"]
     assert (df["target_source"] == "prediction").all()
-    assert list(df["method"]) == ["wcam", "level-prior", "random-attribution", "spatial-sobol",
-                                  "centre-prior"] * 2
-    assert df["mu_fidelity_approximation_kept"].isna().tolist() == [False] * 3 + [True] * 2 + \
-        [False] * 3 + [True] * 2
+    assert list(df["method"]) == ["wcam", "energy", "level-prior", "random-attribution",
+                                  "spatial-sobol", "centre-prior"] * 2
+    assert df["mu_fidelity_approximation_kept"].isna().tolist() == [False] * 4 + [True] * 2 + \
+        [False] * 4 + [True] * 2
     assert df[["insertion_auc", "deletion_auc"]].stack().between(0, 1).all()
     table = S.faithfulness_table(df)
     assert table.loc[("tinynet", "wcam"), "nb_images"] == 2

@@ -10,7 +10,7 @@ import pytest
 
 from spectral_attribution import studies as S
 from spectral_attribution._utils.tables import read_table
-from spectral_attribution.studies.table_format import display_table
+from spectral_attribution.studies.table_format import LABEL_COLUMNS, display_table, tidy_table
 from synthetic_tables import _per_image, synthetic_inputs
 
 
@@ -161,14 +161,16 @@ def test_faithfulness_table_shows_mean_and_ci(tmp_path):
                           "mu_fidelity_approximation_kept": [0.5, np.nan, 0.7, np.nan]})
     paths = S.make_table("faithfulness", {"faithfulness": faith}, tmp_path / "faithfulness")
     csv = read_table(paths["csv"])
-    assert csv.loc[0, "mu_fidelity"] == "0.300 [0.200, 0.400]" and csv.loc[0, "nb_images"] == 2
+    assert csv.loc[0, ["mu_fidelity", "mu_fidelity_low", "mu_fidelity_high"]].tolist() == [0.3, 0.2, 0.4]
+    assert csv.loc[0, "nb_images"] == 2
     header, rows = _md_rows(paths["md"])
     assert header[3] == "mu-fidelity, mean [95 % CI]"
     assert rows[0][:3] == ["m", "WCAM", "2"] and rows[1][1] == "spatial Sobol'"
     assert rows[1][3] == "0.100 [0.100, 0.100]"
     # a metric the method has no value for: NaN in the CSV, its reason for readers
-    assert csv.loc[0, "mu_fidelity_approximation_kept"] == "0.600 [0.500, 0.700]"
+    assert csv.loc[0, "mu_fidelity_approximation_kept"] == 0.6
     assert np.isnan(csv.loc[1, "mu_fidelity_approximation_kept"])
+    assert np.isnan(csv.loc[1, "mu_fidelity_approximation_kept_high"])
     assert rows[1][4] == "n/a (undefined for this method)"
 
 
@@ -177,12 +179,14 @@ def test_claims_table_reads_as_sentences(tmp_path):
     paths = S.make_table("claims", {k: inputs[k] for k in S.TABLES["claims"].inputs}, tmp_path / "claims")
     header, rows = _md_rows(paths["md"])
     assert header == ["classifier", "claim (image set)", "quantity (statistic over images)", "WCAM",
-                      "baseline (its value)", "margin, estimate [95 % CI]", "p (test, n)", "verdict"]
+                      "baseline (its value), role", "margin, estimate [95 % CI]", "p (test, n)",
+                      "verdict"]
     csv = read_table(paths["csv"])
     first = csv.iloc[0]
     assert rows[0][1] == "a: few coefficients suffice (clean images)"
-    assert rows[0][4] == f"{first['baseline']} ({first['baseline_value']:.3f})"
-    assert rows[0][5] == f"{first['margin']:.3f} [{first['margin_low']:.3f}, {first['margin_high']:.3f}]"
+    assert rows[0][4] == f"{first['baseline']} ({first['baseline_value']:.3f}), {first['role']}"
+    assert rows[0][5] == (f"{first['estimate']:.3f} [{first['estimate_low']:.3f}, "
+                          f"{first['estimate_high']:.3f}]")
     assert rows[0][6].endswith(f"(Wilcoxon, n = {first['n']})")
     undefined = S.claims_table(inputs["reconstruction"].iloc[:2], None,
                                inputs["per_image"].iloc[:1], n_resamples=99)
@@ -190,7 +194,8 @@ def test_claims_table_reads_as_sentences(tmp_path):
     rho = shown[shown["quantity (statistic over images)"].str.startswith("Spearman")].iloc[0]
     assert rho["WCAM"] == "n/a (a correlation needs ≥ 2 images with distinct values)"
     for row, (_, line) in zip(rows, csv.iterrows()):
-        assert row[7] == line["verdict"] + (" (strongest baseline)" if line["strongest"] else "")
+        assert row[7].startswith(line["verdict"])
+        assert ("Holm p" in row[7]) == (line["role"] == "decides")
 
 
 def test_methods_and_noise_tables_fit_in_eight_columns(tmp_path):
@@ -229,3 +234,38 @@ def test_synthetic_inputs_are_consistent():
     recon = synthetic_inputs()["reconstruction"]
     assert set(recon["condition"]) == {"clean", "corrupted"}
     assert len(_per_image(recon.assign(robustness=0.5))) == 12
+
+
+def test_tidy_table_splits_interval_cells_into_three_numbers():
+    df = pd.DataFrame({"model": ["a", "b", "c"],
+                       "spearman": ["0.645 [0.501, 0.774]", np.nan, "-0.100 [n/a]"],
+                       "n": [3, 1, 2], "note": ["x [1, 2]", "plain words", None]})
+    df.attrs["notes"] = ["kept"]
+    tidy = tidy_table(df)
+    assert list(tidy.columns) == ["model", "spearman", "spearman_low", "spearman_high", "n", "note"]
+    assert tidy.loc[0, ["spearman", "spearman_low", "spearman_high"]].tolist() == [0.645, 0.501, 0.774]
+    assert np.isnan(tidy.loc[1, "spearman"]) and tidy.loc[2, "spearman"] == -0.1
+    assert np.isnan(tidy.loc[2, "spearman_low"]) and np.isnan(tidy.loc[2, "spearman_high"])
+    assert tidy["note"].tolist()[:2] == ["x [1, 2]", "plain words"]      # not all intervals: words
+    assert tidy.attrs["notes"] == ["kept"]
+    shown = display_table(tidy)                            # the cell made again, bounds not shown
+    assert shown.shape[1] == 4 and not any("low" in h or "high" in h for h in shown.columns)
+    assert shown.iloc[0, 1] == "0.645 [0.501, 0.774]" and shown.iloc[2, 1] == "-0.1 [n/a]"
+    with pytest.raises(ValueError, match="'spearman'.*spearman_low"):
+        tidy_table(df.assign(spearman_low=1.0))
+
+
+@pytest.mark.parametrize("name", sorted(S.TABLES))
+def test_every_registry_table_csv_is_tidy_numbers(name, tmp_path):
+    """Every table the workflow writes, built from the synthetic study tables (they cover every
+    input of the registry): read back with pandas.read_csv, each column is a label or numeric."""
+    inputs = synthetic_inputs()
+    paths = S.make_table(name, {k: inputs[k] for k in S.TABLES[name].inputs}, tmp_path / name)
+    csv = pd.read_csv(paths["csv"])
+    words = [c for c in csv.columns if not pd.api.types.is_numeric_dtype(csv[c])
+             and not pd.api.types.is_bool_dtype(csv[c])]
+    assert set(words) <= LABEL_COLUMNS, f"{name}.csv: text in statistic columns {sorted(set(words) - LABEL_COLUMNS)}"
+    for column in csv.columns:      # x_low <= x_high (a percentile interval may leave out x itself)
+        if f"{column}_low" in csv.columns and f"{column}_high" in csv.columns:
+            ok = csv[[f"{column}_low", f"{column}_high"]].dropna()
+            assert (ok[f"{column}_low"] <= ok[f"{column}_high"]).all(), (name, column)

@@ -24,13 +24,16 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+#: Snakemake finds profiles/default by itself only from the repository root.
+WORKFLOW_PROFILE = ROOT / "profiles" / "default"
 TINY = ROOT / "config" / "tiny.yaml"
 REPLICATION = ROOT / "config" / "replication.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODEL = "efficientnet-lite0"
 
 pytestmark = [
+    pytest.mark.xdist_group("tiny-workflow-run"),  # one worker builds the module's shared fixture once
     pytest.mark.slow,
     # the module's tiny run (55 jobs) is built once by the resumed_run fixture; about 5 minutes on
     # 2 idle cores, up to 3 times that on a loaded machine
@@ -42,7 +45,8 @@ pytestmark = [
 
 def _snakemake_cmd(workdir, *args):
     exe = str(SNAKEMAKE) if SNAKEMAKE.exists() else shutil.which("snakemake")
-    return [exe, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), *args]
+    return [exe, "--snakefile", str(SNAKEFILE), "--workflow-profile", str(WORKFLOW_PROFILE),
+            "--directory", str(workdir), *args]
 
 
 #: Multiplies every time limit of this file, for a loaded or slow machine
@@ -186,7 +190,9 @@ def test_tiny_run_tables_hold_plausible_values(resumed_run):
     assert set(zoom["view"]) == {"regular", "zoomed"} and set(zoom["levels"]) == {4}
     assert (zoom.groupby("image_id")["target"].nunique() == 1).all()   # one class in both views
     zoom_table = pd.read_csv(tables / "zoom.csv")      # long form: one row per model and level
-    assert list(zoom_table.columns[:5]) == ["model", "level", "nb_images", "regular", "zoomed"]
+    shown = [c for c in zoom_table.columns if not c.endswith(("_low", "_high"))]   # x, x_low, x_high
+    assert shown[:5] == ["model", "level", "nb_images", "regular", "zoomed"]
+    assert pd.api.types.is_float_dtype(zoom_table["regular_low"])
     assert zoom_table["level"].tolist() == ["approximation"] + [f"level_{j}" for j in range(4, 0, -1)]
     assert "Prediction changed from the regular view" in (tables / "zoom.md").read_text()
     faith = pd.read_csv(workdir / "results" / "studies" / "faithfulness.csv")
@@ -298,11 +304,19 @@ def test_lint_passes(tmp_path):
     assert "Lints for" not in out
 
 
-def test_replication_dry_run_lists_every_job_offline(tmp_path):
-    proc = _run(tmp_path, "-n", "--configfile", str(REPLICATION), timeout=180)
+@pytest.fixture(scope="module")
+def replication_dry_run(tmp_path_factory):
+    """One dry run of the replication configuration (a DAG of about 1,500 jobs), shared:
+    ``(workdir, stdout + stderr, {rule: job count})``."""
+    workdir = tmp_path_factory.mktemp("replication-dry-run")
+    proc = _run(workdir, "-n", "--configfile", str(REPLICATION), timeout=180)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    return workdir, out, dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+
+
+def test_replication_dry_run_lists_every_job_offline(replication_dry_run):
+    tmp_path, out, counts = replication_dry_run
     # 6 models x 2 variants (clean, corrupted) x ceil(100 / 10) shards; spatial maps apart
     assert int(counts["wcam"]) == 6 * 2 * 10
     assert int(counts["spatial_sobol"]) == 6 * 10
@@ -401,11 +415,8 @@ def test_show_reads_the_recorded_configurations_shards(resumed_run, tmp_path, ca
     assert [Path(p).name for p in written] == [f"{MODEL}-{image_id}.pdf", f"{MODEL}-{image_id}.png"]
 
 
-def test_replication_builds_the_claims_table_and_the_wcam_noise(tmp_path):
-    proc = _run(tmp_path, "-n", "--configfile", str(REPLICATION), timeout=180)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+def test_replication_builds_the_claims_table_and_the_wcam_noise(replication_dry_run):
+    counts = replication_dry_run[2]
     assert counts["table_claims"] == "1" and counts["figure_claims"] == "1"
     assert counts["wcam_noise"] == "1" and counts["table_wcam_noise"] == "1"
     # model-free orders on every WCAM shard: 6 models x (clean + corrupted) x 10 shards

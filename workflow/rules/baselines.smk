@@ -12,6 +12,15 @@ rule depth_baselines:
         manifest="results/wcam/{model}/{variant}/shard-{shard}.csv",
     output:
         "results/studies/depth_baselines/{model}/{variant}/shard-{shard}.csv",
+    log:
+        "logs/depth_baselines/{model}/{variant}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/depth_baselines/{model}/{variant}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         reconstruction=pipeline.reconstruction_params(config),
@@ -20,17 +29,6 @@ rule depth_baselines:
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
         forward=pipeline.study_forward_params(config),
-    wildcard_constraints:
-        variant="clean|corrupted",
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/depth_baselines/{model}/{variant}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/depth_baselines/{model}/{variant}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/depth_baselines.py"
 
@@ -57,25 +55,31 @@ rule wcam_noise:
     input:
         samples="results/data/samples.csv",
         models=expand("results/models/{model}.json", model=MODELS),
-        npz=expand("results/wcam/{model}/clean/shard-{shard}.npz", model=MODELS, shard=SHARDS[:1]),
+        npz=expand(
+            "results/wcam/{model}/clean/shard-{shard}.npz",
+            model=MODELS,
+            shard=SHARDS[:1],
+        ),
         manifest=expand(
-            "results/wcam/{model}/clean/shard-{shard}.csv", model=MODELS, shard=SHARDS[:1]
+            "results/wcam/{model}/clean/shard-{shard}.csv",
+            model=MODELS,
+            shard=SHARDS[:1],
         ),
     output:
         "results/studies/wcam_noise.csv",
-    params:
-        models={m: pipeline.model_params(config, m) for m in MODELS},
-        noise_images=lookup(dpath="baselines/noise_images", within=config),
-        batch_size=lookup(dpath="wcam/batch_size", within=config),
-        device=lookup(dpath="device", within=config),
-    threads: THREADS
-    resources:
-        gpu=GPU,
     log:
         "logs/wcam_noise.log",
     benchmark:
         "results/benchmarks/wcam_noise.tsv"
     conda:
         "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
+    params:
+        models={m: pipeline.model_params(config, m) for m in MODELS},
+        noise_images=lookup(dpath="baselines/noise_images", within=config),
+        batch_size=lookup(dpath="wcam/batch_size", within=config),
+        device=lookup(dpath="device", within=config),
     script:
         "../scripts/wcam_noise.py"

@@ -3,12 +3,15 @@
 #
 # Parameters: each rule's `params` hold exactly the values its job reads
 # (Snakemake reruns a job whose params changed), cut out of the configuration
-# by the small functions of spectral_attribution.pipeline ("Parameters"
-# section); the helpers below bind them to the wildcards of a job.
+# by spectral_attribution.pipeline.params; the helpers below bind them to the
+# wildcards of a job. Names of variants, tables and figures come from
+# spectral_attribution.catalog; which of them a configuration makes, from
+# spectral_attribution.pipeline.config. The job of each rule file
+# workflow/rules/<name>.smk is in spectral_attribution/pipeline/steps/<name>.py.
 
 import re
 
-from spectral_attribution import pipeline
+from spectral_attribution import catalog, pipeline
 
 MODELS = pipeline.nicknames(config)
 FIRST_MODEL = MODELS[0]
@@ -16,18 +19,16 @@ SHARDS = pipeline.shard_ids(config)
 GPU = pipeline.use_gpu(config)
 THREADS = int(config["threads"])
 EXPLAIN_CORRUPTED = int(config["corruptions"]["explain"]["per_image"]) > 0
-RECONSTRUCT_CORRUPTED = EXPLAIN_CORRUPTED and config["reconstruction"]["corrupted"]
 ZOOM = config["zoom"]["enabled"]
 FAITHFULNESS = config["faithfulness"]["enabled"]
-NOISE = int(config["baselines"]["noise_images"]) > 0
 WAM_VARIANTS = pipeline.wam_variants(config)
-METHODS = bool(WAM_VARIANTS)  # the comparison runs when a method besides the WCAM is listed
 
 
 wildcard_constraints:
     model="|".join(re.escape(m) for m in MODELS),
     shard=r"\d{3}",
-    variant="clean|corrupted",
+    variant="|".join(catalog.EXPLAINED_VARIANTS),
+    wam="|".join(catalog.WAM_VARIANTS),
 
 
 # --- parameters ----------------------------------------------------------
@@ -53,40 +54,20 @@ def shard_files(pattern, models=None, **kw):
 
 
 def reconstruction_variants():
-    return ["clean", "corrupted"] if RECONSTRUCT_CORRUPTED else ["clean"]
-
-
-def table_names():
-    names = ["robustness", "reconstruction"]
-    if ZOOM:
-        names.append("zoom")
-    if FAITHFULNESS:
-        names.append("faithfulness")
-    names += ["claims", "depth_robustness"]
-    if NOISE:
-        names.append("wcam_noise")
-    if METHODS:
-        names.append("methods")
-    return names
-
-
-def figure_names():
-    names = ["robustness", "wcam_gallery", "reconstructions", "depth_vs_robustness", "depth_orders"]
-    if ZOOM:
-        names.append("zoom")
-    if FAITHFULNESS:
-        names.append("faithfulness")
-    names.append("claims")
-    if METHODS:
-        names.append("methods")
-    return names
+    """The WCAM variants the reconstruction study scores (clean, and corrupted when on)."""
+    return pipeline.reconstruction_variants(config)
 
 
 def all_outputs():
     """Every table and figure of the configured studies."""
-    return (
-        expand("results/tables/{table}.{ext}", table=table_names(), ext=["csv", "md", "tex", "html"])
-        + expand("figures/{figure}.{ext}", figure=figure_names(), ext=["pdf", "png"])
+    return expand(
+        "results/tables/{table}.{ext}",
+        table=pipeline.table_names(config),
+        ext=catalog.TABLE_FORMATS,
+    ) + expand(
+        "figures/{figure}.{ext}",
+        figure=pipeline.figure_names(config),
+        ext=catalog.FIGURE_FORMATS,
     )
 
 
@@ -109,7 +90,9 @@ def gallery_inputs(wildcards):
         "clean": shard_files("results/wcam/{model}/clean/shard-{shard}.csv"),
     }
     if EXPLAIN_CORRUPTED:
-        inputs["corrupted"] = shard_files("results/wcam/{model}/corrupted/shard-{shard}.csv")
+        inputs["corrupted"] = shard_files(
+            "results/wcam/{model}/corrupted/shard-{shard}.csv"
+        )
     return inputs
 
 
@@ -124,12 +107,15 @@ def claims_inputs(wildcards):
         inputs["zoom"] = "results/studies/zoom.csv"
     if FAITHFULNESS:
         inputs["faithfulness"] = "results/studies/faithfulness.csv"
+    if NOISE:  # the seed-to-seed noise of the approximation share (a note of claim c)
+        inputs["wcam_noise"] = "results/studies/wcam_noise.csv"
     return inputs
 
 
 def wam_params(wildcards):
     """What a WAM shard reads: the WCAM's grid, levels and wavelet, and this
-    variant's entry of `methods` only (adding another variant does not rerun this one)."""
+    variant's entry of `methods` only (adding another variant does not rerun this one).
+    """
     return pipeline.wam_params(config, wildcards.wam)
 
 
@@ -142,7 +128,9 @@ def methods_inputs(wildcards):
         "wcam_manifest": f"results/wcam/{wildcards.model}/clean/shard-{wildcards.shard}.csv",
     }
     for variant in WAM_VARIANTS:
-        inputs[f"wam_{variant}"] = f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.npz"
+        inputs[f"wam_{variant}"] = (
+            f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.npz"
+        )
         inputs[f"wam_{variant}_manifest"] = (
             f"results/wam/{wildcards.model}/{variant}/shard-{wildcards.shard}.csv"
         )

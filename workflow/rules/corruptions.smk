@@ -9,6 +9,15 @@ rule corruption_baseline:
         model="results/models/{model}.json",
     output:
         "results/studies/corruption_baseline/{model}/shard-{shard}.csv",
+    log:
+        "logs/corruption_baseline/{model}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/corruption_baseline/{model}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         corruptions=pipeline.corruption_params(config),
@@ -17,15 +26,6 @@ rule corruption_baseline:
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
         forward=pipeline.study_forward_params(config),
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/corruption_baseline/{model}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/corruption_baseline/{model}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/corruption_baseline.py"
 
@@ -65,12 +65,12 @@ rule select_corrupted:
         ),
     output:
         "results/studies/corrupted_selection.csv",
-    params:
-        selection=pipeline.selection_params(config),
-        seed=lookup(dpath="seed", within=config),
     log:
         "logs/select_corrupted.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        selection=pipeline.selection_params(config),
+        seed=lookup(dpath="seed", within=config),
     script:
         "../scripts/select_corrupted.py"

@@ -6,12 +6,12 @@
 rule samples:
     output:
         "results/data/samples.csv",
-    params:
-        source=pipeline.source_params(config),
-        cache_dir=lookup(dpath="data/cache_dir", within=config),
     log:
         "logs/data/samples.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        source=pipeline.source_params(config),
+        cache_dir=lookup(dpath="data/cache_dir", within=config),
     script:
         "../scripts/samples.py"

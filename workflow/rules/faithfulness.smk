@@ -12,6 +12,15 @@ rule faithfulness:
         spatial_manifest="results/spatial/{model}/shard-{shard}.csv",
     output:
         "results/studies/faithfulness/{model}/shard-{shard}.csv",
+    log:
+        "logs/faithfulness/{model}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/faithfulness/{model}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         faithfulness=pipeline.faithfulness_params(config),
@@ -19,15 +28,6 @@ rule faithfulness:
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
         forward=pipeline.study_forward_params(config),
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/faithfulness/{model}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/faithfulness/{model}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/faithfulness.py"
 

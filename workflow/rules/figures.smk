@@ -14,13 +14,13 @@ rule figure_robustness:
             caption="../report/robustness.rst",
             category="Corruption baseline",
         ),
-    params:
-        name="robustness",
-        options=figure_params("robustness"),
     log:
         "logs/figures/robustness.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="robustness",
+        options=figure_params("robustness"),
     script:
         "../scripts/figure.py"
 
@@ -35,13 +35,13 @@ rule figure_wcam_gallery:
             caption="../report/wcam_gallery.rst",
             category="Corruption baseline",
         ),
-    params:
-        name="wcam_gallery",
-        options=figure_params("wcam_gallery"),
     log:
         "logs/figures/wcam_gallery.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="wcam_gallery",
+        options=figure_params("wcam_gallery"),
     script:
         "../scripts/figure.py"
 
@@ -50,7 +50,9 @@ rule figure_reconstructions:
     input:
         samples="results/data/samples.csv",
         models=expand("results/models/{model}.json", model=MODELS),
-        clean=shard_files("results/wcam/{model}/clean/shard-{shard}.csv", models=[FIRST_MODEL]),
+        clean=shard_files(
+            "results/wcam/{model}/clean/shard-{shard}.csv", models=[FIRST_MODEL]
+        ),
         reconstruction="results/studies/reconstruction.csv",
     output:
         pdf="figures/reconstructions.pdf",
@@ -59,13 +61,13 @@ rule figure_reconstructions:
             caption="../report/reconstructions.rst",
             category="Sufficient reconstruction",
         ),
-    params:
-        name="reconstructions",
-        options=figure_params("reconstructions"),
     log:
         "logs/figures/reconstructions.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="reconstructions",
+        options=figure_params("reconstructions"),
     script:
         "../scripts/figure.py"
 
@@ -81,13 +83,13 @@ rule figure_depth_vs_robustness:
             caption="../report/depth_vs_robustness.rst",
             category="Sufficient reconstruction",
         ),
-    params:
-        name="depth_vs_robustness",
-        options=figure_params("depth_vs_robustness"),
     log:
         "logs/figures/depth_vs_robustness.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="depth_vs_robustness",
+        options=figure_params("depth_vs_robustness"),
     script:
         "../scripts/figure.py"
 
@@ -102,13 +104,13 @@ rule figure_depth_orders:
             caption="../report/depth_orders.rst",
             category="Sufficient reconstruction",
         ),
-    params:
-        name="depth_orders",
-        options=figure_params("depth_orders"),
     log:
         "logs/figures/depth_orders.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="depth_orders",
+        options=figure_params("depth_orders"),
     script:
         "../scripts/figure.py"
 
@@ -119,13 +121,13 @@ rule figure_zoom:
     output:
         pdf="figures/zoom.pdf",
         png=report("figures/zoom.png", caption="../report/zoom.rst", category="Zoom"),
-    params:
-        name="zoom",
-        options=figure_params("zoom"),
     log:
         "logs/figures/zoom.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="zoom",
+        options=figure_params("zoom"),
     script:
         "../scripts/figure.py"
 
@@ -140,13 +142,13 @@ rule figure_faithfulness:
             caption="../report/faithfulness.rst",
             category="Faithfulness",
         ),
-    params:
-        name="faithfulness",
-        options=figure_params("faithfulness"),
     log:
         "logs/figures/faithfulness.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="faithfulness",
+        options=figure_params("faithfulness"),
     script:
         "../scripts/figure.py"
 
@@ -156,14 +158,16 @@ rule figure_claims:
         claims="results/tables/claims.csv",
     output:
         pdf="figures/claims.pdf",
-        png=report("figures/claims.png", caption="../report/claims.rst", category="Claims"),
-    params:
-        name="claims",
-        options=figure_params("claims"),
+        png=report(
+            "figures/claims.png", caption="../report/claims.rst", category="Claims"
+        ),
     log:
         "logs/figures/claims.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="claims",
+        options=figure_params("claims"),
     script:
         "../scripts/figure.py"
 
@@ -178,12 +182,12 @@ rule figure_methods:
             caption="../report/methods.rst",
             category="Methods",
         ),
-    params:
-        name="methods",
-        options=figure_params("methods"),
     log:
         "logs/figures/methods.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="methods",
+        options=figure_params("methods"),
     script:
         "../scripts/figure.py"

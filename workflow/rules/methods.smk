@@ -12,6 +12,15 @@ rule wam:
     output:
         npz="results/wam/{model}/{wam}/shard-{shard}.npz",
         manifest="results/wam/{model}/{wam}/shard-{shard}.csv",
+    log:
+        "logs/wam/{model}/{wam}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/wam/{model}/{wam}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         wam=wam_params,
@@ -19,17 +28,6 @@ rule wam:
         target_policy=pipeline.target_policy(config),
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
-    wildcard_constraints:
-        wam="gradient|smoothgrad|integratedgrad",
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/wam/{model}/{wam}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/wam/{model}/{wam}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/wam_shard.py"
 
@@ -39,6 +37,15 @@ rule methods:
         unpack(methods_inputs),
     output:
         "results/studies/methods/{model}/shard-{shard}.csv",
+    log:
+        "logs/methods/{model}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/methods/{model}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         faithfulness=pipeline.faithfulness_params(config),
@@ -46,15 +53,6 @@ rule methods:
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
         forward=pipeline.study_forward_params(config),
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/methods/{model}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/methods/{model}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/methods.py"
 

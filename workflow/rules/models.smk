@@ -6,11 +6,11 @@
 rule model:
     output:
         "results/models/{model}.json",
-    params:
-        model=model_params,
     log:
         "logs/models/{model}.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        model=model_params,
     script:
         "../scripts/model.py"

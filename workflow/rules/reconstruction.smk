@@ -10,6 +10,15 @@ rule reconstruction:
         manifest="results/wcam/{model}/{variant}/shard-{shard}.csv",
     output:
         "results/studies/reconstruction/{model}/{variant}/shard-{shard}.csv",
+    log:
+        "logs/reconstruction/{model}/{variant}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/reconstruction/{model}/{variant}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         reconstruction=pipeline.reconstruction_params(config),
@@ -17,15 +26,6 @@ rule reconstruction:
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
         forward=pipeline.study_forward_params(config),
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/reconstruction/{model}/{variant}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/reconstruction/{model}/{variant}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/reconstruction.py"
 

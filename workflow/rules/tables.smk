@@ -15,12 +15,12 @@ rule table_robustness:
             caption="../report/table_robustness.rst",
             category="Tables",
         ),
-    params:
-        name="robustness",
     log:
         "logs/tables/robustness.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="robustness",
     script:
         "../scripts/table.py"
 
@@ -36,12 +36,12 @@ rule table_reconstruction:
             caption="../report/table_reconstruction.rst",
             category="Tables",
         ),
-    params:
-        name="reconstruction",
     log:
         "logs/tables/reconstruction.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="reconstruction",
     script:
         "../scripts/table.py"
 
@@ -56,12 +56,12 @@ rule table_zoom:
             caption="../report/table_zoom.rst",
             category="Tables",
         ),
-    params:
-        name="zoom",
     log:
         "logs/tables/zoom.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="zoom",
     script:
         "../scripts/table.py"
 
@@ -76,12 +76,12 @@ rule table_faithfulness:
             caption="../report/table_faithfulness.rst",
             category="Tables",
         ),
-    params:
-        name="faithfulness",
     log:
         "logs/tables/faithfulness.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="faithfulness",
     script:
         "../scripts/table.py"
 
@@ -96,12 +96,12 @@ rule table_claims:
             caption="../report/table_claims.rst",
             category="Tables",
         ),
-    params:
-        name="claims",
     log:
         "logs/tables/claims.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="claims",
     script:
         "../scripts/table.py"
 
@@ -116,12 +116,12 @@ rule table_wcam_noise:
             caption="../report/table_wcam_noise.rst",
             category="Tables",
         ),
-    params:
-        name="wcam_noise",
     log:
         "logs/tables/wcam_noise.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="wcam_noise",
     script:
         "../scripts/table.py"
 
@@ -138,12 +138,12 @@ rule table_depth_robustness:
             caption="../report/table_depth_robustness.rst",
             category="Tables",
         ),
-    params:
-        name="depth_robustness",
     log:
         "logs/tables/depth_robustness.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="depth_robustness",
     script:
         "../scripts/table.py"
 
@@ -158,11 +158,11 @@ rule table_methods:
             caption="../report/table_methods.rst",
             category="Tables",
         ),
-    params:
-        name="methods",
     log:
         "logs/tables/methods.log",
     conda:
         "../envs/spectral-attribution.yaml"
+    params:
+        name="methods",
     script:
         "../scripts/table.py"

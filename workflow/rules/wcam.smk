@@ -13,6 +13,15 @@ rule wcam:
     output:
         npz="results/wcam/{model}/{variant}/shard-{shard}.npz",
         manifest="results/wcam/{model}/{variant}/shard-{shard}.csv",
+    log:
+        "logs/wcam/{model}/{variant}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/wcam/{model}/{variant}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         explainer=explainer_params("wcam"),
@@ -20,15 +29,6 @@ rule wcam:
         target_policy=pipeline.target_policy(config),
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/wcam/{model}/{variant}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/wcam/{model}/{variant}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/wcam_shard.py"
 
@@ -40,6 +40,15 @@ rule spatial_sobol:
     output:
         npz="results/spatial/{model}/shard-{shard}.npz",
         manifest="results/spatial/{model}/shard-{shard}.csv",
+    log:
+        "logs/spatial_sobol/{model}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/spatial_sobol/{model}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         explainer=explainer_params("spatial"),
@@ -47,14 +56,5 @@ rule spatial_sobol:
         target_policy=pipeline.target_policy(config),
         seed=lookup(dpath="seed", within=config),
         device=lookup(dpath="device", within=config),
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/spatial_sobol/{model}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/spatial_sobol/{model}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/spatial_shard.py"

@@ -8,6 +8,15 @@ rule zoom:
         model="results/models/{model}.json",
     output:
         "results/studies/zoom/{model}/shard-{shard}.csv",
+    log:
+        "logs/zoom/{model}/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/zoom/{model}/shard-{shard}.tsv"
+    conda:
+        "../envs/spectral-attribution.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
     params:
         model=model_params,
         explainer=explainer_params("zoom"),
@@ -17,15 +26,6 @@ rule zoom:
         device=lookup(dpath="device", within=config),
         target_policy=pipeline.target_policy(config),
         allow_straddling=bool(config["zoom"].get("allow_straddling", False)),
-    threads: THREADS
-    resources:
-        gpu=GPU,
-    log:
-        "logs/zoom/{model}/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/zoom/{model}/shard-{shard}.tsv"
-    conda:
-        "../envs/spectral-attribution.yaml"
     script:
         "../scripts/zoom.py"
 

@@ -1,9 +1,10 @@
 """Predictions on the corrupted copies of one shard's images (rule `corruption_baseline`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import corruptions
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.corruption_baseline_shard(
+with logged(snakemake.log[0]):
+    corruptions.corruption_baseline_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         shard=snakemake.wildcards.shard,

@@ -1,9 +1,10 @@
 """Reconstruction depths of one WCAM shard with model-free orders (rule `depth_baselines`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import baselines
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.depth_baselines_shard(
+with logged(snakemake.log[0]):
+    baselines.depth_baselines_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         variant=snakemake.wildcards.variant,

@@ -1,9 +1,10 @@
 """mu-fidelity, insertion and deletion of one shard (rule `faithfulness`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import faithfulness
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.faithfulness_shard(
+with logged(snakemake.log[0]):
+    faithfulness.faithfulness_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         wcam_npz=snakemake.input.wcam,

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import figures
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.make_figure(
+with logged(snakemake.log[0]):
+    figures.make_figure(
         name=snakemake.params.name,
         inputs=dict(snakemake.input.items()),
         stem=Path(snakemake.output.pdf).with_suffix(""),

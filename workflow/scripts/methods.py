@@ -1,11 +1,12 @@
 """WAM against WCAM on the images of one shard (rule `methods`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import methods
 
-with pipeline.logged(snakemake.log[0]):
+with logged(snakemake.log[0]):
     variants = [key[len("wam_"):] for key in snakemake.input.keys()
                 if key.startswith("wam_") and not key.endswith("_manifest")]
-    pipeline.methods_shard(
+    methods.methods_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         wcam_npz=snakemake.input.wcam,

@@ -1,9 +1,10 @@
 """Reconstruction depths of one WCAM shard (rule `reconstruction`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import reconstruction
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.reconstruction_shard(
+with logged(snakemake.log[0]):
+    reconstruction.reconstruction_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         variant=snakemake.wildcards.variant,

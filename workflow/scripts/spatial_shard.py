@@ -1,9 +1,10 @@
 """Spatial Sobol' maps of one shard's images, for the faithfulness study (rule `spatial_sobol`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import wcam
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.explain_shard(
+with logged(snakemake.log[0]):
+    wcam.explain_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         variant="spatial",

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import tables
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.make_table(
+with logged(snakemake.log[0]):
+    tables.make_table(
         name=snakemake.params.name,
         inputs=dict(snakemake.input.items()),
         stem=Path(snakemake.output[0]).with_suffix(""),

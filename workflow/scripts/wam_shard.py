@@ -1,9 +1,10 @@
 """WAM maps of the images of one shard (rule `wam`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import methods
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.wam_shard(
+with logged(snakemake.log[0]):
+    methods.wam_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         variant=snakemake.wildcards.wam,

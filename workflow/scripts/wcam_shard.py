@@ -1,9 +1,10 @@
 """WCAMs of the clean images or of the corrupted copies of one shard (rule `wcam`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import wcam
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.explain_shard(
+with logged(snakemake.log[0]):
+    wcam.explain_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         variant=snakemake.wildcards.variant,

@@ -1,9 +1,10 @@
 """Level contributions, regular vs zoomed view, of one shard (rule `zoom`)."""
 
-from spectral_attribution import pipeline
+from spectral_attribution.pipeline.job import logged
+from spectral_attribution.pipeline.steps import zoom
 
-with pipeline.logged(snakemake.log[0]):
-    pipeline.zoom_shard(
+with logged(snakemake.log[0]):
+    zoom.zoom_shard(
         **dict(snakemake.params.items()),
         nickname=snakemake.wildcards.model,
         shard=snakemake.wildcards.shard,

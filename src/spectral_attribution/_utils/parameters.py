@@ -22,11 +22,12 @@ parameter              rule
                        ``d = g`` rings for ``"rings"``: Fourier square and
                        circle) and SciPy supports at most 21201
                        (:data:`MAX_SOBOL_DIMENSIONS`): 102 cells a side, 10600 rings
-``levels``             an integer ``J >= 1``; for an ``H x W`` image
-                       ``2**J <= min(H, W)`` (:func:`max_levels`: 7 at 224 px,
-                       ``pywt.dwt_max_level`` of Haar): deeper, the image is
-                       padded to ``2**J`` and the coarsest coefficients see
-                       padding only
+``levels``             an integer ``J >= 1``; for an ``H x W`` image and a
+                       wavelet of filter length ``L``,
+                       ``J <= pywt.dwt_max_level(min(H, W), L)``
+                       (:func:`max_levels`: 7 at 224 px for Haar, 5 for
+                       ``db4``, 1 for ``dmey``): deeper, the coarsest
+                       coefficients are mostly boundary extension
 ``wavelet``            a name of ``pywt.wavelist(kind="discrete")``
 ``estimator``          one of :data:`ESTIMATORS` (the library also takes a
                        callable, see :mod:`spectral_attribution.attributions.sobol.estimators`)
@@ -41,13 +42,16 @@ parameter              rule
 ``steps``              an integer ``>= 1`` (insertion / deletion: ``steps + 1`` points)
 ``severity``           an integer in ``1..5`` (ImageNet-C)
 ``corruption``         one of :data:`CORRUPTIONS`
-``target``             an integer ``>= 0`` (a class index)
+``target``             an integer ``>= 0`` (a class index): a Python or NumPy
+                       integer, or an integer tensor; never a bool, a float
+                       (``3.7`` or ``3.0``) or a string (:func:`check_targets`
+                       for one per image)
 ``device``             ``cpu``, ``cuda``, ``cuda:K`` or ``mps`` (:data:`DEVICE_PATTERN`)
 =====================  ======================================================
 
 This module sits in the lowest layers of the package: it imports only
-:mod:`spectral_attribution._common` (the precision table) and, when a wavelet
-is checked, PyWavelets.
+:mod:`spectral_attribution._utils.autocast` (the precision table) and, when a
+wavelet other than Haar is checked, PyWavelets.
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ __all__ = [
     "check_severity",
     "check_corruption",
     "check_target",
+    "check_targets",
+    "check_labels",
     "check_device",
     "check_positive_int",
     "argtype",
@@ -224,28 +230,57 @@ def check_wavelet(value: Any, name: str = "wavelet") -> str:
     return value
 
 
-def max_levels(size: int) -> int:
-    """The deepest level for a side of ``size`` pixels: the largest ``J`` with ``2**J <= size``
-    (``pywt.dwt_max_level(size, 2)``, Haar's; 7 at 224 px, 8 at 288 px)."""
-    return max(0, int(size).bit_length() - 1)
+def filter_length(wavelet: str = "haar") -> int:
+    """Length of the decomposition filter of ``wavelet`` (``pywt.Wavelet(wavelet).dec_len``: 2 for Haar, 8 for ``db4``)."""
+    import pywt
+
+    return int(pywt.Wavelet(check_wavelet(wavelet)).dec_len)
 
 
-def check_levels(value: Any, size: tuple[int, int] | int | None = None, name: str = "levels") -> int:
-    """An integer ``J >= 1``; with ``size`` (``(H, W)`` or one side), ``2**J <= min(H, W)``.
+def max_levels(size: int, wavelet: str = "haar") -> int:
+    """The deepest useful level for a side of ``size`` pixels and ``wavelet``.
+
+    ``pywt.dwt_max_level(size, filter_length(wavelet))``: the largest ``J``
+    such that the coarsest level still has at least one coefficient free of
+    the boundary extension, ``floor(log2(size / (L - 1)))`` for a filter of
+    length ``L``. For Haar (``L = 2``) it is the largest ``J`` with
+    ``2**J <= size`` (7 at 224 px, 8 at 288 px); for ``db4`` (``L = 8``) 5 at
+    224 px and 3 at 64 px; 0 when ``size < L - 1``.
+    """
+    side = int(size)
+    if side < 1:
+        return 0
+    if wavelet in ("haar", "db1"):  # no PyWavelets import for the default
+        return max(0, side.bit_length() - 1)
+    import pywt
+
+    return int(pywt.dwt_max_level(side, filter_length(wavelet)))
+
+
+def check_levels(value: Any, size: tuple[int, int] | int | None = None, name: str = "levels",
+                 wavelet: str = "haar") -> int:
+    """An integer ``J >= 1``; with ``size`` (``(H, W)`` or one side),
+    ``J <= max_levels(min(H, W), wavelet)`` (PyWavelets' ``dwt_max_level``).
 
     Raises
     ------
     ValueError
-        ``J < 1``, or more levels than the image allows (the message gives
-        the image's side and the largest ``J``).
+        ``J < 1``, or more levels than the image allows for that wavelet (the
+        message names the side, the wavelet, its filter length and the
+        largest ``J``), e.g. ``levels 5 is too deep for a 64-pixel side:
+        pywt.dwt_max_level(64, 8) = 3; at most 3 levels for wavelet 'db4'
+        (filter length 8)``.
     """
     levels = check_positive_int(value, name)
     if size is not None:
         side = min(size) if isinstance(size, (tuple, list)) else int(size)
-        top = max_levels(side)
+        top = max_levels(side, wavelet)
         if levels > top:
-            raise ValueError(f"{name} {levels} is too deep for a {side}-pixel side: 2^{levels} > "
-                             f"{side}; at most {top} levels")
+            length = filter_length(wavelet)
+            rule = (f"2^{levels} > {side}" if length == 2 else
+                    f"pywt.dwt_max_level({side}, {length}) = {top}")
+            raise ValueError(f"{name} {levels} is too deep for a {side}-pixel side: {rule}; at most "
+                             f"{top} levels for wavelet {wavelet!r} (filter length {length})")
     return levels
 
 
@@ -278,9 +313,112 @@ def check_seed(value: Any, name: str = "seed") -> int:
     return check_positive_int(value, name, minimum=0)
 
 
+def _is_strict_int(value: Any) -> bool:
+    """A Python or NumPy integer (``numbers.Integral``), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_target(value: Any, name: str = "target") -> int:
-    """A class index, an integer ``>= 0`` (checked against the model's classes where it is known)."""
-    return check_positive_int(value, name, minimum=0)
+    """A class index: an integer ``>= 0`` (checked against the model's classes where it is known).
+
+    Integers only: a Python int, a NumPy integer or a 0-d integer tensor.
+    A bool, a float (``3.7``, and ``3.0`` too: a class is not a measurement),
+    a string or ``None`` is refused.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the value, e.g. ``targets must be integer class
+        indices, got 3.7 (float)``.
+    """
+    if hasattr(value, "tolist") and getattr(value, "ndim", None) == 0:  # 0-d array or tensor
+        value = value.tolist()
+    if not _is_strict_int(value):
+        raise ValueError(f"{name} must be an integer class index >= 0, got {value!r} "
+                         f"({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer class index >= 0, got {value!r}")
+    return int(value)
+
+
+def check_targets(targets: Any, count: int, name: str = "targets") -> list:
+    """One class index per image, or ``None`` per image (explain the prediction).
+
+    Parameters
+    ----------
+    targets:
+        ``None``; one integer for every image (Python, NumPy, or a 0-d
+        integer tensor); or ``count`` integers (a list, tuple, NumPy integer
+        array or integer tensor of any shape with ``count`` elements).
+    count:
+        The number of images.
+
+    Returns
+    -------
+    list
+        ``count`` Python ints (or ``count`` times ``None``).
+
+    Raises
+    ------
+    ValueError
+        A bool, float, string or other non-integer (the first one named with
+        its position), a negative index, or a number of targets other than
+        ``count``. Every public call that takes targets (explainers, WAM,
+        metrics, studies) uses this rule, as the command line's ``--target``.
+    """
+    if targets is None:
+        return [None] * count
+    if isinstance(targets, (str, bytes)):
+        raise ValueError(f"{name} must be integer class indices, got the string {targets!r}")
+    if hasattr(targets, "tolist"):  # NumPy array or torch tensor: by element, dtype kept
+        targets = targets.tolist()
+    if not isinstance(targets, (list, tuple)):
+        return [check_target(targets, name)] * count
+    flat: list = []
+    stack = [targets]
+    while stack:  # flatten nested lists (a (B, 1) array's tolist) in order
+        item = stack.pop(0)
+        if isinstance(item, (list, tuple)):
+            stack = list(item) + stack
+        else:
+            flat.append(item)
+    out = [check_target(t, f"{name}[{k}]") for k, t in enumerate(flat)]
+    if len(out) != count:
+        raise ValueError(f"got {len(out)} {name} for {count} images")
+    return out
+
+
+def check_labels(labels: Any, count: int, name: str = "labels") -> list[int]:
+    """Ground-truth labels of ``count`` images, ``-1`` where unknown.
+
+    Labels come from tables, where a column with a missing value holds
+    floats: ``None`` and NaN mean unknown (``-1``), an integral float
+    (``281.0``) is that class. A fractional number (``3.7``), a bool, a
+    string or an index below ``-1`` is refused (targets given by hand follow
+    the stricter :func:`check_target`). ``labels=None``: all unknown.
+
+    Raises
+    ------
+    ValueError
+        The first bad label, with its position; a number of labels other than ``count``.
+    """
+    if labels is None:
+        return [-1] * count
+    if hasattr(labels, "tolist"):
+        labels = labels.tolist()
+    out = []
+    for k, value in enumerate(labels):
+        if value is None or (isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+                             and math.isnan(value)):
+            out.append(-1)
+            continue
+        if isinstance(value, (bool, str, bytes)) or not _is_int(value) or value < -1:
+            raise ValueError(f"{name}[{k}] must be a class index (an integer >= 0; -1, None or NaN "
+                             f"when unknown), got {value!r}")
+        out.append(int(value))
+    if len(out) != count:
+        raise ValueError(f"got {len(out)} {name} for {count} images")
+    return out
 
 
 def check_device(value: Any, name: str = "device") -> str:

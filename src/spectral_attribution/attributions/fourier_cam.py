@@ -31,6 +31,8 @@ class FourierCAM(SobolAttribution):
     **kwargs:
         See :class:`SobolAttribution`.
 
+    Notes
+    -----
     ``Explanation.indices`` is ``(g, g)`` for the grid and ``(g,)`` for rings
     (a radial importance profile, ring 0 at the zero frequency);
     ``Explanation.map`` is ``(H, W)`` over the centred spectrum.

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from spectral_attribution._utils import parameters
+from spectral_attribution._utils.checks import check_images
 from spectral_attribution.attributions.transforms import (
     WaveletTransform,
     centred_spectrum,
@@ -145,6 +146,8 @@ class WaveletPerturbation:
         Set the approximation coefficients to 0 in every perturbation (the
         cells over them then get zero indices).
 
+    Notes
+    -----
     Context keys: ``"layout"`` (``(1, C, Hl, Wl)`` coefficients in the dyadic
     layout of :meth:`~spectral_attribution.attributions.transforms.WaveletTransform.forward`)
     and, with ``drop_approximation``, ``"keep"`` (``(1, 1, Hl, Wl)``, 0 on the
@@ -172,6 +175,7 @@ class WaveletPerturbation:
 
     def prepare(self, image: torch.Tensor) -> PerturbationContext:
         """Precompute the coefficient layout of one ``(C, H, W)`` float image in ``[0, 1]``."""
+        image = check_images(image, "image", single="only")  # (C, H, W), channels first
         size = tuple(image.shape[-2:])
         layout = self.transform.forward(image.unsqueeze(0))
         tensors = {"layout": layout}
@@ -273,6 +277,7 @@ class FourierPerturbation:
 
     def prepare(self, image: torch.Tensor) -> PerturbationContext:
         """Precompute the centred spectrum (and the ring of each frequency) of one ``(C, H, W)`` image."""
+        image = check_images(image, "image", single="only")  # (C, H, W), channels first
         size = tuple(image.shape[-2:])
         tensors = {"spectrum": centred_spectrum(image.unsqueeze(0))}
         if self.family != "grid":
@@ -327,6 +332,7 @@ class SpatialPerturbation:
 
     def prepare(self, image: torch.Tensor) -> PerturbationContext:
         """Keep the ``(C, H, W)`` image (and its blurred copy for ``baseline="blur"``)."""
+        image = check_images(image, "image", single="only")  # (C, H, W), channels first
         from torchvision.transforms.v2.functional import gaussian_blur
 
         x = image.unsqueeze(0)

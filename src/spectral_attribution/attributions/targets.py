@@ -28,6 +28,8 @@ from typing import Sequence
 
 import numpy as np
 
+from spectral_attribution._utils.parameters import check_labels
+
 __all__ = [
     "TARGET_POLICIES",
     "TARGET_SOURCES",
@@ -53,13 +55,8 @@ def check_target_policy(policy: str) -> str:
 
 
 def _labels(labels, count: int) -> np.ndarray:
-    if labels is None:
-        return np.full(count, -1, dtype=np.int64)
-    out = np.array([-1 if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
-                    for v in labels], dtype=np.int64)
-    if len(out) != count:
-        raise ValueError(f"got {len(out)} labels for {count} images")
-    return out
+    # the package's rule for table labels (-1 / None / NaN unknown; integers only)
+    return np.asarray(check_labels(labels, count), dtype=np.int64)
 
 
 def explained_classes(policy: str, predictions: Sequence[int], labels: Sequence[int] | None = None

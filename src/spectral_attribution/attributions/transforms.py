@@ -41,6 +41,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from spectral_attribution._utils.checks import check_images
 from spectral_attribution._utils.parameters import check_levels, check_wavelet
 
 __all__ = [
@@ -116,18 +117,27 @@ class WaveletTransform:
         "discrete")``), ``"haar"`` by default.
     levels:
         Number of levels ``J >= 1``.
+    check_depth:
+        Refuse, in :meth:`forward`, more levels than the image allows for the
+        wavelet (default). ``False`` computes them anyway, as
+        ``pywt.wavedec2`` does with its "level too high" warning: the
+        transform stays exactly invertible, but the coarsest coefficients are
+        mostly boundary extension (only for studying the transform itself).
 
     Raises
     ------
     ValueError
         Unknown or continuous wavelet, or ``levels < 1``
         (:mod:`spectral_attribution._utils.parameters`); :meth:`forward` also refuses
-        ``2^J`` above the image's smaller side (``J <= 7`` at 224 px).
+        more levels than ``pywt.dwt_max_level`` allows for the image's smaller
+        side and the wavelet's filter length (Haar: ``J <= 7`` at 224 px;
+        ``db4``: ``J <= 3`` at 64 px), and a channels-last batch.
     """
 
-    def __init__(self, wavelet: str = "haar", levels: int = 3):
+    def __init__(self, wavelet: str = "haar", levels: int = 3, check_depth: bool = True):
         self.wavelet = check_wavelet(wavelet)
         self.levels = check_levels(levels)
+        self.check_depth = bool(check_depth)
         self._haar = wavelet in ("haar", "db1")
 
     # -- geometry ---------------------------------------------------------
@@ -188,9 +198,11 @@ class WaveletTransform:
             block (only with non-Haar wavelets) are 0.
         """
         if x.ndim != 4:
-            raise ValueError(f"expected a (B, C, H, W) tensor, got shape {tuple(x.shape)}")
+            raise ValueError(f"x has shape {tuple(x.shape)}; expected (B, C, H, W)")
+        check_images(x, "x")  # channels first (a channels-last batch is refused, its shape named)
         height, width = x.shape[-2:]
-        check_levels(self.levels, (height, width))
+        if self.check_depth:
+            check_levels(self.levels, (height, width), wavelet=self.wavelet)
         x = self._pad(x)
         if self._haar:
             coeffs, current = [], x

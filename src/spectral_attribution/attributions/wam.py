@@ -84,7 +84,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectral_attribution._utils.checks import progress_bar
+from spectral_attribution import catalog
+from spectral_attribution._utils import parameters
+from spectral_attribution._utils.checks import check_images, progress_bar
+from spectral_attribution._utils.parameters import check_target, check_targets
 from spectral_attribution._version import __version__
 from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.models import ModelWrapper, as_wrapper
@@ -92,7 +95,7 @@ from spectral_attribution.attributions.transforms import WaveletTransform, pool_
 
 __all__ = ["WAM", "VARIANTS", "RULES"]
 
-VARIANTS = ("gradient", "smoothgrad", "integratedgrad")
+VARIANTS = catalog.WAM_VARIANTS  # the one list of names: spectral_attribution.catalog
 RULES = ("trapezoid", "midpoint")
 _OUTPUTS = ("indices", "map", "spatial", "attributions")
 
@@ -119,9 +122,7 @@ def _frozen(network: nn.Module) -> Iterator[None]:
 
 
 def _check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return parameters.check_positive_int(value, name, minimum)  # the package's integer rule
 
 
 # --------------------------------------------------------------------------
@@ -199,16 +200,19 @@ class WAM:
             raise ValueError(f"unknown integration rule {rule!r}; choose one of {RULES}")
         self.variant = variant
         self.rule = rule
-        self.grid_size = _check_positive_int("grid_size", grid_size)
+        self.grid_size = parameters.check_grid_size(grid_size)
         self.nb_samples = _check_positive_int("nb_samples", nb_samples)
         trapezoid = variant == "integratedgrad" and rule == "trapezoid"
         self.nb_steps = _check_positive_int("nb_steps", nb_steps, 2 if trapezoid else 1)
-        self.batch_size = _check_positive_int("batch_size", batch_size)
-        if not float(noise_level) >= 0:
+        self.batch_size = parameters.check_batch_size(batch_size)
+        if (isinstance(noise_level, (bool, str)) or not isinstance(noise_level, (int, float, np.floating))
+                or not float(noise_level) >= 0):
             raise ValueError(f"noise_level must be >= 0, got {noise_level!r}")
         self.noise_level = float(noise_level)
-        self.seed = int(seed)
+        self.seed = parameters.check_seed(seed)
         self.progress = progress
+        if isinstance(device, str):
+            parameters.check_device(device)
         self.transform = WaveletTransform(wavelet, levels)
         # Wrapping a bare network switches it to eval mode and freezes its
         # parameters; undo that here, the freezing is done per call instead.
@@ -277,14 +281,7 @@ class WAM:
             Wrong image shape or dtype, values outside ``[0, 1]``, a wrong
             number of targets, or a target outside the model's classes.
         """
-        images = torch.as_tensor(images)
-        if images.ndim == 3:
-            images = images.unsqueeze(0)
-        if images.ndim != 4 or not images.is_floating_point():
-            raise ValueError(f"images must be a float (B, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
-        lo, hi = float(images.min()), float(images.max())
-        if lo < -1e-3 or hi > 1 + 1e-3:
-            raise ValueError(f"images must be pixel values in [0, 1] (before normalisation); got range [{lo:.3g}, {hi:.3g}]")
+        images = check_images(images, pixel_range=True)  # the package's one rule for image tensors
         targets = self._targets(targets, len(images))
         pairs = progress_bar(zip(images, targets), self.progress, self.method, total=len(images))
         return [self.explain_one(img, t) for img, t in pairs]
@@ -306,17 +303,13 @@ class WAM:
         return torch.stack([torch.from_numpy(getattr(e, output)) for e in self(inputs, target)])
 
     def _targets(self, targets, count: int) -> list[int | None]:
-        if targets is None:
-            return [None] * count
-        if isinstance(targets, (int, np.integer)):
-            return [int(targets)] * count
-        targets = [int(t) for t in torch.as_tensor(targets).reshape(-1).tolist()]
-        if len(targets) != count:
-            raise ValueError(f"got {len(targets)} targets for {count} images")
-        return targets
+        return check_targets(targets, count)  # integers only (parameters' rule, as --target)
 
     def explain_one(self, image: torch.Tensor, target: int | None = None) -> Explanation:
         """Explain one ``(C, H, W)`` image; see :meth:`__call__`."""
+        image = check_images(image, "image", single="only")
+        if target is not None:
+            target = check_target(target)
         # Under an outer inference_mode/no_grad the graph must still be built;
         # clone so that no inference tensor enters it.
         with torch.inference_mode(False), torch.enable_grad(), _frozen(self.model.network):

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from spectral_attribution._utils.parameters import check_levels
 from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.attributions.perturbations import WaveletPerturbation, cell_ranges
 from spectral_attribution.attributions.sobol.engine import SobolAttribution
@@ -195,9 +196,13 @@ class WaveletSobol(WCAM):
         unknown = sorted(set(opt) - set(self.OPT_KEYS))
         if unknown:
             raise ValueError(f"WaveletSobol: unknown opt key(s) {unknown}; supported: {list(self.OPT_KEYS)}")
-        if "levels" in opt and levels is not None and int(opt["levels"]) != int(levels):
+        if "levels" in opt:
+            opt["levels"] = check_levels(opt["levels"], name="opt['levels']")
+        if levels is not None:
+            levels = check_levels(levels)
+        if "levels" in opt and levels is not None and opt["levels"] != levels:
             raise ValueError(f"WaveletSobol: levels={levels} and opt['levels']={opt['levels']} disagree")
-        levels = int(opt.get("levels", levels if levels is not None else 3))
+        levels = opt.get("levels", levels if levels is not None else 3)
         size = opt.get("size")
         if size is not None and (isinstance(size, bool) or int(size) != size or size < 1):
             raise ValueError(f"WaveletSobol: opt['size'] must be a positive integer, got {size!r}")

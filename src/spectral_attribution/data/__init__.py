@@ -1,6 +1,6 @@
 """Image sources: decoding to RGB, tidy sample tables, seeded sampling, downloads.
 
-A subpackage in five modules (each documented on its own):
+A subpackage of modules, each documented on its own:
 
 ==============================================  ===============================================
 module                                          what
@@ -14,11 +14,17 @@ module                                          what
                                                 :func:`imagenet_class_names`
 :mod:`~spectral_attribution.data.samples`       sample tables (``image_id, path, label,
                                                 class_name``): :func:`embedded_samples`,
-                                                :func:`labelled_folder`, :func:`check_images`,
-                                                :func:`sample_images`, :func:`sample_good_images`
-:mod:`~spectral_attribution.data.imagenet`      :func:`download` (resumable, verified, atomic),
-                                                :func:`file_hash`, :func:`imagenet_val`
-:mod:`~spectral_attribution.data.sources`       :func:`prepare_source`, the workflow's entry point
+                                                :func:`labelled_folder`
+:mod:`~spectral_attribution.data.sampling`      :func:`check_images`, :func:`sample_images`,
+                                                :func:`sample_good_images`
+:mod:`~spectral_attribution.data.downloads`     :func:`download` (resumable, verified, atomic),
+                                                :func:`file_hash`
+:mod:`~spectral_attribution.data.imagenet`      :func:`imagenet_val` (the ILSVRC2012 validation
+                                                archives as a sample table)
+:mod:`~spectral_attribution.data.sources`       :func:`prepare_source`, the workflow's entry point;
+                                                :func:`check_source`, its start-up checks
+:mod:`~spectral_attribution.data.ids`           image ids: :func:`image_id`, :func:`path_of_id`
+                                                (lossless, scheme :data:`IMAGE_ID_SCHEME`)
 ==============================================  ===============================================
 
 Every public name is re-exported here: ``from spectral_attribution import data;
@@ -35,26 +41,18 @@ from spectral_attribution.data.decoding import (
     check_image_size,
     load_image,
 )
-from spectral_attribution.data.imagenet import (
+from spectral_attribution.data.downloads import (
     CREDENTIALS_ENV,
-    IMAGENET_BASE_URL,
-    IMAGENET_VAL_ARCHIVES,
     ChecksumError,
     DownloadError,
     download,
     file_hash,
-    imagenet_val,
 )
-from spectral_attribution.data.samples import (
-    EMBEDDED_IMAGES,
-    SAMPLE_COLUMNS,
-    check_images,
-    embedded_samples,
-    labelled_folder,
-    sample_good_images,
-    sample_images,
-)
-from spectral_attribution.data.sources import prepare_source
+from spectral_attribution.data.ids import IMAGE_ID_SCHEME, ImageIdCollision, image_id, path_of_id
+from spectral_attribution.data.imagenet import IMAGENET_BASE_URL, IMAGENET_VAL_ARCHIVES, imagenet_val
+from spectral_attribution.data.samples import EMBEDDED_IMAGES, SAMPLE_COLUMNS, embedded_samples, labelled_folder
+from spectral_attribution.data.sampling import check_images, sample_good_images, sample_images
+from spectral_attribution.data.sources import check_source, prepare_source
 
 __all__ = [
     "ImageDecodeError",
@@ -84,4 +82,9 @@ __all__ = [
     "file_hash",
     "imagenet_val",
     "prepare_source",
+    "check_source",
+    "IMAGE_ID_SCHEME",
+    "ImageIdCollision",
+    "image_id",
+    "path_of_id",
 ]

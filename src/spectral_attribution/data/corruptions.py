@@ -50,12 +50,13 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from spectral_attribution._utils import parameters
-from spectral_attribution._utils.parameters import (
+from spectral_attribution._utils.parameters import (  # the checks are defined there, once
     CORRUPTIONS,
     EXTRA_CORRUPTIONS,
     SEVERITIES,
     STANDARD_CORRUPTIONS,
+    check_corruption,
+    check_severity,
 )
 
 __all__ = [
@@ -90,12 +91,6 @@ SLOW: frozenset[str] = frozenset({"glass_blur"})
 
 # Corruptions of imagecorruptions that take a ``seed`` keyword argument.
 _SEEDED_KWARG = {"glass_blur", "impulse_noise"}
-
-
-def check_corruption(name: str) -> str:
-    """Return ``name`` if it is one of :data:`CORRUPTIONS`, else raise ``ValueError``
-    (:func:`spectral_attribution._utils.parameters.check_corruption`)."""
-    return parameters.check_corruption(name)
 
 
 def resolve_corruptions(spec=None) -> tuple[str, ...]:
@@ -165,12 +160,6 @@ def corruption_set_label(names) -> str:
         if chosen <= set(members):
             return f"{len(chosen)} of {label}"
     raise AssertionError("unreachable: every corruption is in all-19")
-
-
-def check_severity(severity) -> int:
-    """Return ``severity`` as an ``int`` if it is in 1..5, else raise ``ValueError``
-    (:func:`spectral_attribution._utils.parameters.check_severity`)."""
-    return parameters.check_severity(severity)
 
 
 def copy_seed(seed: int, image_index: int, corruption: str, severity: int) -> int:

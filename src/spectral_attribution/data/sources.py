@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
 
 from spectral_attribution._utils.parameters import check_seed
-from spectral_attribution.data.imagenet import CREDENTIALS_ENV, IMAGENET_BASE_URL, imagenet_val
-from spectral_attribution.data.samples import (
-    check_images,
-    embedded_samples,
-    labelled_folder,
-    sample_good_images,
-)
+from spectral_attribution.data.downloads import CREDENTIALS_ENV
+from spectral_attribution.data.imagenet import IMAGENET_BASE_URL, imagenet_val
+from spectral_attribution.data.samples import embedded_samples, labelled_folder
+from spectral_attribution.data.sampling import check_images, sample_good_images
 
-__all__ = ["prepare_source"]
+__all__ = ["prepare_source", "check_source"]
 
 
 _SOURCE_KEYS: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
@@ -78,6 +76,52 @@ def _validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"data source config: key 'n_images' must be >= 1 or null, got {out['n_images']}")
     check_seed(out["seed"], "data source config: key 'seed'")
     return out
+
+
+def _check_count(cfg: dict, count: int) -> None:
+    if cfg["n_images"] is not None and cfg["n_images"] > count:
+        where = f" ({cfg['root']})" if cfg.get("root") else ""
+        raise ValueError(f"data source config: key 'n_images' is {cfg['n_images']} but the "
+                         f"{cfg['source']} source{where} has only {count} images")
+
+
+def check_source(config: Mapping[str, Any]) -> int | None:
+    """What :func:`prepare_source` checks without decoding or downloading, made at start-up.
+
+    The keys (named in every error); the listing of a ``folder`` source, or
+    of an ImageNet set already extracted (labels, image ids and their
+    collisions, both files named: :func:`~spectral_attribution.data.samples.labelled_folder`);
+    and ``n_images`` against the number of images. The workflow calls it
+    before any job (:func:`spectral_attribution.pipeline.run_checks.at_start`),
+    so a configuration that cannot run is refused before anything is computed
+    or recorded.
+
+    Returns
+    -------
+    int or None
+        The number of images of the source; ``None`` when it is known only
+        once the source is prepared (ImageNet not extracted yet).
+
+    Raises
+    ------
+    ValueError, TypeError, FileNotFoundError
+        As :func:`prepare_source`, e.g. ``data source config: key 'n_images'
+        is 50 but the folder source (photos) has only 7 images``.
+    """
+    cfg = _validate_config(config)
+    source = cfg["source"]
+    if source == "embedded":
+        from spectral_attribution.data.samples import EMBEDDED_IMAGES
+
+        count: int | None = len(EMBEDDED_IMAGES)
+    elif source == "folder":
+        count = len(labelled_folder(cfg["root"]))
+    else:
+        val = Path(cfg["root"]) / "val"
+        count = len(labelled_folder(val)) if (val / "labels.csv").is_file() else None
+    if count is not None:
+        _check_count(cfg, count)
+    return count
 
 
 def prepare_source(config: Mapping[str, Any], out_dir: str | os.PathLike) -> pd.DataFrame:
@@ -139,9 +183,7 @@ def prepare_source(config: Mapping[str, Any], out_dir: str | os.PathLike) -> pd.
         table = imagenet_val(cfg["root"], download_missing=cfg["download"], base_url=cfg["base_url"],
                              credentials_env=cfg["credentials_env"], cookie_file=cfg["cookie_file"])
     if cfg["n_images"] is not None:
-        if cfg["n_images"] > len(table):
-            raise ValueError(f"data source config: key 'n_images' is {cfg['n_images']} but the "
-                             f"{source} source has only {len(table)} images")
+        _check_count(cfg, len(table))
         good, bad = sample_good_images(table, cfg["n_images"], cfg["seed"], stratify=cfg["stratify"],
                                        skip_bad=cfg["skip_bad_images"])
     else:

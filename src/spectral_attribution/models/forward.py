@@ -3,7 +3,7 @@
 :class:`ForwardPass` and :func:`forward_logits` run the network through
 :mod:`spectral_attribution.models.backends`; :func:`forward_options` folds the
 deprecated ``autocast`` / ``channels_last`` arguments into ``precision`` /
-``backend``; :func:`check_device`, :func:`model_device` and
+``backend``; :func:`available_device`, :func:`model_device` and
 :func:`model_name` are the small checks the loop needs.
 """
 
@@ -34,7 +34,7 @@ def model_device(model) -> "torch.device | None":
     return None
 
 
-def check_device(device) -> "torch.device":
+def available_device(device) -> "torch.device":
     """``torch.device(device)``, checked to exist on this machine.
 
     Parameters
@@ -239,10 +239,9 @@ class ForwardPass:
         import torch
 
         if isinstance(images, torch.Tensor):
-            if images.ndim == 3:
-                images = images.unsqueeze(0)
-            if images.ndim != 4:
-                raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
+            from spectral_attribution._utils.checks import check_images
+
+            images = check_images(images)  # (N, C, H, W), channels first (issue 22 §2)
             for start in range(0, len(images), self.batch_size):
                 yield images[start:start + self.batch_size]
             return

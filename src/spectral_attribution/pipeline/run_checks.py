@@ -1,7 +1,16 @@
 """What the workflow checks when it starts, before Snakemake plans any job.
 
 The ``Snakefile`` calls :func:`at_start` while it is read, and :func:`record`
-when a run starts (``onstart``). Three faults are handled here:
+when a run starts (``onstart``). Four faults are handled here:
+
+**A configuration the data cannot satisfy.** Everything about the data that
+can be known without decoding or downloading (the source's keys, its listing,
+image ids and their collisions with both files named, ``n_images`` against
+the number of images) is checked first (:func:`check_data`), in the main
+process, before any job and before the configuration is recorded: e.g.
+``config key 'data': data source config: key 'n_images' is 50 but the folder
+source (photos) has only 7 images``. The configuration is recorded
+(:func:`record`, the ``onstart`` hook) only once every check here passed.
 
 **A results folder made by another configuration.** ``results/config.yaml``
 records the configuration of the last run that wrote the folder
@@ -12,7 +21,9 @@ size, the corruptions) is refused before any job, naming the keys, with the
 two ways out: run with the configuration that made the folder
 (``--configfile results/config.yaml``), or give the new configuration its own
 folder (``snakemake --directory DIR``, or move ``results/`` and ``figures/``
-away). Other settings (grid sizes, designs, figures...) may change: Snakemake
+away). A folder whose recorded run made no results yet (no sample table, no
+shard: it stopped before its data were drawn) holds nothing to mix with, so
+a corrected configuration is accepted there and recorded in its place. Other settings (grid sizes, designs, figures...) may change: Snakemake
 recomputes what depends on them (their rules' ``params`` change). Readers
 take the shards the recorded configuration declares, never a glob
 (:func:`spectral_attribution.results.declared_shards`).
@@ -48,7 +59,7 @@ from typing import Any
 from spectral_attribution import results
 
 __all__ = ["IDENTITY_KEYS", "ConfigurationMismatch", "identity", "differences",
-           "check_results_folder", "check_shards", "at_start", "set_aside_shards", "record", "incomplete_marker"]
+           "DataCheckError", "check_data", "holds_results", "check_results_folder", "check_shards", "at_start", "set_aside_shards", "record", "incomplete_marker"]
 
 #: Configuration keys that decide which images and shard files exist: a results
 #: folder holds the results of one value of each. Dotted paths into the
@@ -111,6 +122,40 @@ def _short(key: str, value: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+class DataCheckError(ValueError):
+    """A configuration whose data section cannot run (the key is named)."""
+
+
+def check_data(config: dict) -> int | None:
+    """The start-up checks of the data (:func:`spectral_attribution.data.sources.check_source`).
+
+    Returns the number of images of the source (``None`` when known only
+    once it is prepared).
+
+    Raises
+    ------
+    DataCheckError
+        ``config key 'data': ...`` with the source's own message (the key,
+        the value, the files).
+    """
+    from spectral_attribution.data.sources import check_source
+    from spectral_attribution.pipeline.params import source_params
+
+    try:
+        return check_source(source_params(config))
+    except (ValueError, TypeError, OSError) as err:
+        raise DataCheckError(f"config key 'data': {err}") from None
+
+
+def holds_results(recorded: dict, results_dir: str | os.PathLike = "results") -> bool:
+    """Whether ``results_dir`` holds results of the recorded configuration: its
+    sample table (``data/samples.csv``) or any shard file (``shard-*``, set aside ones included)."""
+    results_dir = Path(results_dir)
+    if (results_dir / "data" / "samples.csv").exists():
+        return True
+    return results_dir.is_dir() and any(True for _ in results_dir.rglob("shard-*"))
+
+
 def check_results_folder(config: dict, results_dir: str | os.PathLike = "results") -> None:
     """Refuse ``config`` if ``results_dir`` was made by a configuration with other identity keys.
 
@@ -127,6 +172,8 @@ def check_results_folder(config: dict, results_dir: str | os.PathLike = "results
     if not (results_dir / results.RUN_CONFIG).is_file():
         return
     recorded = results.read_run_config(results_dir)
+    if not holds_results(recorded, results_dir):
+        return  # the recorded run stopped before it drew its data: nothing to mix with
     diff = differences(recorded, config)
     if not diff:
         return
@@ -224,22 +271,28 @@ def check_shards(config: dict, results_dir: str | os.PathLike = "results",
 def at_start(config: dict, results_dir: str | os.PathLike = "results",
              main_process: bool = True, workdir: str | os.PathLike = ".",
              exit_on_mismatch: bool = False) -> list[str]:
-    """What the ``Snakefile`` runs while it is read: :func:`check_results_folder`,
-    then (main process, no lock held) :func:`check_shards`; returns
-    :func:`set_aside_shards` (extra targets of the default rule).
+    """What the ``Snakefile`` runs while it is read: (main process) :func:`check_data`,
+    :func:`check_results_folder`, then (main process, no lock held)
+    :func:`check_shards`; returns :func:`set_aside_shards` (extra targets of
+    the default rule). The configuration is recorded (:func:`record`) only
+    after these passed.
 
-    With ``exit_on_mismatch`` (the ``Snakefile``), a mismatch prints its
+    With ``exit_on_mismatch`` (the ``Snakefile``), a refusal prints its
     message on stderr and exits with status 1 (``SystemExit``), so Snakemake
     shows the message alone, without a traceback.
 
     Raises
     ------
+    DataCheckError
+        See :func:`check_data` (without ``exit_on_mismatch``).
     ConfigurationMismatch
         See :func:`check_results_folder` (without ``exit_on_mismatch``).
     """
     try:
+        if main_process:  # lists the data source: once, not in every cluster job
+            check_data(config)
         check_results_folder(config, Path(workdir) / results_dir)
-    except ConfigurationMismatch as err:
+    except (ConfigurationMismatch, DataCheckError) as err:
         if not exit_on_mismatch:
             raise
         _say(f"error: {err}")

@@ -43,7 +43,7 @@ def plot_claims(claims: pd.DataFrame):
     ----------
     claims:
         The claims table (columns ``model, claim, condition, quantity,
-        baseline, margin, margin_low, margin_high, verdict, strongest``;
+        baseline, role, estimate, estimate_low, estimate_high, verdict``;
         ``n``, the images of each comparison, for the footnote).
 
     Returns
@@ -52,14 +52,14 @@ def plot_claims(claims: pd.DataFrame):
         Per claim, one line per comparison (``quantity``, ``baseline``,
         and the image set and model when there are several): the margin
         (positive favours the claim) with its 95 % interval, coloured by
-        verdict; a filled marker for the strongest baseline of its group, a
-        hollow one otherwise; a dashed line at 0. Units differ between
+        verdict; a filled marker for the deciding baseline (role
+        ``"decides"``), a hollow one otherwise; a dashed line at 0. Units differ between
         claims (share of cells, correlation, share, score), hence one x axis
         per panel. One legend for the figure, outside the panels; the
         footnote gives n and what the error bars are.
     """
-    require_columns(claims, ["model", "claim", "condition", "quantity", "baseline", "margin",
-                             "margin_low", "margin_high", "verdict", "strongest"], "claims table")
+    require_columns(claims, ["model", "claim", "condition", "quantity", "baseline", "role",
+                             "estimate", "estimate_low", "estimate_high", "verdict"], "claims table")
     claim_names = list(dict.fromkeys(claims["claim"]))
     several_models = claims["model"].nunique() > 1
     several_conditions = claims["condition"].nunique() > 1
@@ -69,7 +69,7 @@ def plot_claims(claims: pd.DataFrame):
     handles = [plt.Line2D([], [], color=c, marker="o", linewidth=1.6) for c in VERDICT_COLOURS.values()]
     handles.append(plt.Line2D([], [], color="black", marker="o", markerfacecolor="white",
                               linestyle="none"))
-    names = [*VERDICT_COLOURS, "hollow marker: not the\nstrongest baseline"]
+    names = [*VERDICT_COLOURS, "hollow marker: does not\ndecide the verdict"]
     if "n" in claims.columns and claims["n"].notna().any():
         counts = claims.groupby("model", sort=False)["n"].max()
         n_text = count_note({m: int(v) for m, v in counts.items()}) + " (the most of any comparison)"
@@ -84,14 +84,14 @@ def plot_claims(claims: pd.DataFrame):
         ys = np.arange(len(part))[::-1]
         for y, (_, row) in zip(ys, part.iterrows()):
             colour = VERDICT_COLOURS.get(row["verdict"], "black")
-            m, lo, hi = (float(row[k]) for k in ("margin", "margin_low", "margin_high"))
+            m, lo, hi = (float(row[k]) for k in ("estimate", "estimate_low", "estimate_high"))
             if np.isfinite(lo) and np.isfinite(hi):
                 ax.plot([lo, hi], [y, y], color=colour, linewidth=1.6)
             if np.isfinite(m):
-                strongest = str(row["strongest"]).lower() == "true"
+                strongest = str(row["role"]) == "decides"
                 ax.plot([m], [y], marker="o", markersize=5, color=colour,
                         markerfacecolor=colour if strongest else "white")
-        if not part["margin"].astype(float).notna().any():
+        if not part["estimate"].astype(float).notna().any():
             ax.text(0.5, 0.5, "undefined on these images\n(too few, or a constant value)",
                     transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.35")
         ax.set_yticks(ys, [_row_label(r, several_models, several_conditions)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from spectral_attribution._utils.files import atomic_path
 from spectral_attribution.attributions.transforms import WaveletTransform
@@ -25,23 +26,40 @@ __all__ = [
     "show_wcam",
     "show_overlay",
     "level_key",
+    "images_per",
 ]
 
 
-def save_figure(fig, stem, dpi: int = 150, close: bool = True) -> dict[str, Path]:
+#: Formats :func:`save_figure` writes (matplotlib names them; the suffix is the format).
+FIGURE_FORMATS = ("pdf", "png", "svg", "jpg", "eps")
+
+
+def save_figure(fig, stem, dpi: int = 150, close: bool = True,
+                formats=("pdf", "png")) -> dict[str, Path]:
     """Save ``fig`` as ``<stem>.pdf`` (vector) and ``<stem>.png`` (``dpi``), atomically.
 
+    ``stem`` is a name, never parsed: ``<stem>.<format>`` is written for each
+    of ``formats`` (:data:`FIGURE_FORMATS`) even when ``stem`` already ends in
+    something that looks like a suffix (``dog.jpg`` → ``dog.jpg.pdf``).
     Parent directories are created; each file is written atomically
     (:func:`~spectral_attribution._utils.files.atomic_path`).
 
     Returns
     -------
     dict
-        ``{"pdf": Path, "png": Path}``.
+        ``{"pdf": Path, "png": Path}`` (one entry per format).
+
+    Raises
+    ------
+    ValueError
+        A format outside :data:`FIGURE_FORMATS`.
     """
     stem = Path(stem)
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad:
+        raise ValueError(f"unknown figure format(s) {bad}; expected some of {list(FIGURE_FORMATS)}")
     paths = {}
-    for ext in ("pdf", "png"):
+    for ext in formats:
         target = stem.with_name(stem.name + "." + ext)
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
@@ -154,3 +172,15 @@ def level_key(level: str):
     """Sort key: approximation, then ``level_j`` by decreasing ``j`` (coarsest first)
     (:func:`~spectral_attribution.studies.labels.level_sort_key`)."""
     return level_sort_key(level)
+
+
+def images_per(df: pd.DataFrame, by: str = "model") -> dict:
+    """Distinct images per group of a study table, for the figures' footnotes.
+
+    ``df`` is any study table with the column ``by``; the count is of distinct
+    ``image_id`` values when the table has that column, else of rows. Returns
+    ``{group: count}`` in order of appearance.
+    """
+    if "image_id" in df.columns:
+        return df.groupby(by, sort=False)["image_id"].nunique().to_dict()
+    return df.groupby(by, sort=False).size().to_dict()

@@ -261,12 +261,17 @@ def plot_reconstructions(images: Sequence[np.ndarray], reconstructions: Sequence
 
 
 def render_from_results(results_dir: str | os.PathLike, model: str, image_id: str,
-                        out_path: str | os.PathLike, variant: str = "clean"):
+                        out_path: str | os.PathLike, variant: str = "clean", formats=None):
     """Draw one image's WCAM from a results folder into ``out_path``.
 
-    ``out_path`` ending in ``.pdf``/``.png``/``.svg``/``.jpg``/``.eps``: that
-    file, and the path is returned. Any other path is a *stem*: ``stem.pdf``
-    and ``stem.png`` are written and ``{"pdf": Path, "png": Path}`` returned.
+    With ``formats`` (e.g. ``("pdf", "png")``), ``out_path`` is a *stem*,
+    never parsed: ``stem.<format>`` is written for each format and
+    ``{format: Path}`` returned (a name built from an image id, such as
+    ``m-dog.jpg``, gives ``m-dog.jpg.pdf``, never a JPEG). Without
+    ``formats``: an ``out_path`` the caller chose ending in
+    ``.pdf``/``.png``/``.svg``/``.jpg``/``.eps`` is that one file, and the
+    path is returned; any other path is a stem for ``stem.pdf`` and
+    ``stem.png``.
     ``variant`` is ``"clean"``, ``"corrupted"`` (ids ``"IMAGE@CORRUPTION-SEVERITY"``,
     see ``results/wcam/MODEL/corrupted/*.csv``) or ``"spatial"``.
 
@@ -290,6 +295,8 @@ def render_from_results(results_dir: str | os.PathLike, model: str, image_id: st
         image = np.full((*np.shape(ref)[-2:], 3), 0.5, dtype=np.float32)
     figure = plot_explanation(image, explanation, title=f"{model}: {image_id}")
     out_path = Path(out_path)
+    if formats is not None:  # a stem, whatever it ends with
+        return save_figure(figure, out_path, formats=tuple(formats))
     if out_path.suffix.lower() not in _FIGURE_SUFFIXES:  # a stem: PDF and PNG
         return save_figure(figure, out_path)
     with atomic_path(out_path) as tmp:

@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from spectral_attribution import metrics, results
+from spectral_attribution import catalog, metrics, results
 from spectral_attribution._utils.tables import read_table, require_columns
 from spectral_attribution.data import load_image
 from spectral_attribution.attributions.perturbations import wavelet_perturbation_for
@@ -29,14 +29,9 @@ from spectral_attribution.plots.claims import plot_claims
 from spectral_attribution.plots.common import save_figure
 from spectral_attribution.plots.style import value_label
 from spectral_attribution.plots.explanations import plot_reconstructions, plot_wcam_gallery
-from spectral_attribution.plots.study_figures import (
-    plot_depth_orders,
-    plot_depth_vs_robustness,
-    plot_faithfulness,
-    plot_methods,
-    plot_robustness,
-    plot_zoom,
-)
+from spectral_attribution.plots.depth_figures import plot_depth_orders, plot_depth_vs_robustness
+from spectral_attribution.plots.method_figures import plot_faithfulness, plot_methods
+from spectral_attribution.plots.robustness_figures import plot_robustness, plot_zoom
 
 __all__ = [
     "FigureMaker",
@@ -156,7 +151,7 @@ class FigureMaker:
 #: ``reconstruction``, ``zoom``, ``faithfulness``, ``methods`` (study tables),
 #: ``samples`` (``results/data/samples.csv``) and ``claims`` (the table
 #: ``results/tables/claims.csv``).
-FIGURES: dict[str, FigureMaker] = {
+_MAKERS: dict[str, FigureMaker] = {
     "robustness": FigureMaker(("per_corruption",), plot_robustness),
     "wcam_gallery": FigureMaker(("samples",), wcam_gallery, ("results_dir", "models", "nb_images")),
     "reconstructions": FigureMaker(("samples", "reconstruction"), reconstructions,
@@ -168,6 +163,9 @@ FIGURES: dict[str, FigureMaker] = {
     "claims": FigureMaker(("claims",), plot_claims),
     "methods": FigureMaker(("methods",), plot_methods),
 }
+#: The registry, in the order and with the names of :data:`spectral_attribution.catalog.FIGURES`
+#: (a name without a maker fails here, at import).
+FIGURES: dict[str, FigureMaker] = {name: _MAKERS[name] for name in catalog.FIGURES}
 
 
 def draw_figure(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame], **options):

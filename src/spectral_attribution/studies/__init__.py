@@ -31,9 +31,14 @@ module                                             functions
                                                    :func:`faithfulness_table`
 :mod:`~spectral_attribution.studies.depth_baselines`  :func:`baseline_depths` (model-free orders)
 :mod:`~spectral_attribution.studies.noise`         :func:`wcam_noise`, :func:`wcam_noise_table`
-:mod:`~spectral_attribution.studies.claims`        :func:`claims_table`, :func:`verdict`,
-                                                   :func:`depth_per_image`,
-                                                   :func:`depth_robustness_fits`
+:mod:`~spectral_attribution.studies.claims`        :func:`claims_table`, :func:`claims_summary`,
+                                                   :func:`write_claims_summary`
+:mod:`~spectral_attribution.studies.claims_inputs` :func:`depth_per_image` (per-image inputs)
+:mod:`~spectral_attribution.studies.claims_rows`   one row per comparison (claims a-d, d')
+:mod:`~spectral_attribution.studies.verdicts`      :func:`verdict`, :func:`holm`, the deciding
+                                                   baselines declared in advance, roles
+:mod:`~spectral_attribution.studies.robustness_fits`  :func:`depth_robustness_fits` (all clean
+                                                   and correctly classified; partial Spearman)
 :mod:`~spectral_attribution.studies.methods`       :func:`compare_methods` (WAM vs WCAM),
                                                    :func:`methods_table`, :func:`rank_agreement`,
                                                    :func:`detail_cells`
@@ -62,7 +67,14 @@ from spectral_attribution.studies.corruption import (
     robustness_table,
     select_corrupted_copies,
 )
-from spectral_attribution.studies.claims import claims_table, depth_per_image, depth_robustness_fits, verdict
+from spectral_attribution.studies.claims import (
+    claims_summary,
+    claims_table,
+    depth_per_image,
+    depth_robustness_fits,
+    verdict,
+    write_claims_summary,
+)
 from spectral_attribution.studies.depth_baselines import DEPTH_ORDERS, baseline_depths
 from spectral_attribution.studies.faithfulness import faithfulness, faithfulness_scores, faithfulness_table
 from spectral_attribution.studies.methods import compare_methods, detail_cells, methods_table, rank_agreement
@@ -110,6 +122,8 @@ __all__ = [
     "wcam_noise",
     "wcam_noise_table",
     "claims_table",
+    "claims_summary",
+    "write_claims_summary",
     "depth_robustness_fits",
     "verdict",
     "depth_per_image",

@@ -30,6 +30,7 @@ import torch
 
 from spectral_attribution import metrics
 from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
+from spectral_attribution._utils.parameters import check_labels
 from spectral_attribution.models.forward import model_name, predictions
 from spectral_attribution._utils.tables import require_columns
 from spectral_attribution.data.corruptions import (
@@ -118,8 +119,8 @@ def corruption_baseline(model, images, image_ids: Sequence[str], corruptions="st
     ids = check_ids(image_ids, len(images))
     names = list(resolve_corruptions(corruptions))
     severities = [check_severity(v) for v in severities]
-    if labels is not None and len(labels) != len(images):
-        raise ValueError(f"got {len(labels)} labels for {len(images)} images")
+    if labels is not None:
+        labels = check_labels(labels, len(images))  # integers, -1 unknown (issue 22 §1)
     clean_pred, clean_prob = predictions(model, images, batch_size, autocast, precision=precision, backend=backend)
     rows = []
     for i in progress_bar(range(len(images)), progress, "corruptions"):

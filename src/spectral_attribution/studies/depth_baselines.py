@@ -14,6 +14,9 @@ order                           cells taken in the order of
 ``within_level``                ``wcam_approximation_first`` with the cells of each level
                                 permuted at random among that level's positions
 ``random``                      a uniform random permutation (as the study's random orders)
+``energy``                      decreasing energy of the image's own wavelet coefficients in the
+                                cell (no model; :func:`~spectral_attribution.studies.baselines.energy_order`
+                                with the declared normalisation), ties at random
 ==============================  ================================================================
 
 ``wcam_approximation_first`` against ``within_level`` isolates what the WCAM
@@ -41,8 +44,12 @@ from spectral_attribution.models.forward import model_device, model_name, predic
 from spectral_attribution.studies.baselines import (
     BASELINE_KINDS,
     approximation_first,
+    ENERGY_NORMALISATION,
+    cell_energy,
     cell_level_ranks,
     coarse_to_fine_order,
+    energy_layout,
+    energy_order,
     within_level_order,
 )
 from spectral_attribution.attributions.perturbations import wavelet_perturbation_for
@@ -50,7 +57,8 @@ from spectral_attribution.attributions.perturbations import wavelet_perturbation
 __all__ = ["DEPTH_ORDERS", "baseline_depths", "censored_depth"]
 
 #: Orders :func:`baseline_depths` knows, in table order.
-DEPTH_ORDERS = ("wcam", "coarse_to_fine", "wcam_approximation_first", "within_level", "random")
+DEPTH_ORDERS = ("wcam", "coarse_to_fine", "wcam_approximation_first", "within_level", "random",
+                "energy")
 _RANDOM_ORDERS = {"coarse_to_fine", "within_level", "random"}
 _COLUMNS = ["model", "image_id", "condition", "order", "reference_label", "dim", "max_k",
             "nb_draws", "depth", "depth_share", "found_share", "depths", "predicted", "confidence"]
@@ -68,7 +76,7 @@ def censored_depth(result: metrics.ReconstructionDepth, max_k: int) -> float:
 def baseline_depths(model, images, explanations, image_ids: Sequence[str],
                     conditions: Sequence[str] | str = "clean",
                     orders: Sequence[str] = ("wcam", "coarse_to_fine", "wcam_approximation_first",
-                                             "within_level"),
+                                             "within_level", "energy"),
                     nb_draws: int = 3, seed: int = 0, batch_size: int = 64,
                     max_k: int | None = None, extra_columns: pd.DataFrame | None = None,
                     autocast: str | None = None, progress=None, *,
@@ -98,7 +106,8 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
         Draws of each random order; draw ``r`` of image ``i`` uses the seed
         ``(seed, i, r, kind)`` with ``kind`` of
         :data:`~spectral_attribution.studies.baselines.BASELINE_KINDS`, except
-        ``random``, which uses ``(seed, i, r)`` as the study's random orders
+        ``random``, which uses ``(seed, i, r)``; ``energy`` is drawn once
+        (its ties broken with ``(seed, i, 0, 5)``); as the study's random orders
         (:func:`~spectral_attribution.metrics.random_order_depths`), so that
         both give the same depths.
     max_k:
@@ -156,6 +165,12 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
         ranks = cell_level_ranks(expl)
         ref = int(expl.target)
         wcam = metrics.importance_order(expl.indices)
+        energy = None
+        if "energy" in orders:
+            s = expl.settings
+            layout, _ = energy_layout(images[i], s.get("wavelet", "haar"), int(s["levels"]),
+                                      ENERGY_NORMALISATION)
+            energy = cell_energy(layout, int(s["grid_size"]))
         known: dict[bytes, float] = {}  # one scan per distinct order
 
         def depth_of(order) -> tuple[float, bool]:
@@ -168,7 +183,8 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
 
         for name in orders:
             draws = int(nb_draws) if name in _RANDOM_ORDERS else 1
-            results = [depth_of(_order(name, wcam, ranks, d, (seed, i, r))) for r in range(draws)]
+            results = [depth_of(_order(name, wcam, ranks, d, (seed, i, r), energy))
+                       for r in range(draws)]
             depths = np.array([v for v, _ in results])
             row = {"model": model_name(model), "image_id": ids[i], "condition": conditions[i],
                    "order": name, "reference_label": ref, "dim": d, "max_k": top,
@@ -184,10 +200,12 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
     return pd.DataFrame(rows, columns=columns)
 
 
-def _order(name: str, wcam: np.ndarray, ranks: np.ndarray, d: int, key) -> np.ndarray:
+def _order(name: str, wcam: np.ndarray, ranks: np.ndarray, d: int, key, energy=None) -> np.ndarray:
     seed, i, r = (int(v) for v in key)
     if name == "wcam":
         return wcam
+    if name == "energy":
+        return energy_order(energy, (seed, i, r, BASELINE_KINDS["energy"]))
     if name == "wcam_approximation_first":
         return approximation_first(wcam, ranks)
     if name == "coarse_to_fine":

@@ -27,8 +27,11 @@ from spectral_attribution.models.forward import model_device, model_name
 from spectral_attribution._utils.tables import require_columns
 from spectral_attribution.studies.baselines import (
     BASELINE_KINDS,
+    ENERGY_NORMALISATION,
+    cell_energy,
     cell_level_ranks,
     centre_distance_prior,
+    energy_layout,
     level_prior,
     random_attribution,
 )
@@ -40,7 +43,7 @@ __all__ = ["FAITHFULNESS_METHODS", "faithfulness", "faithfulness_scores", "faith
 
 #: Methods of the faithfulness table, by domain: the attribution first, then its baselines.
 FAITHFULNESS_METHODS: dict[str, tuple[str, ...]] = {
-    "wavelet": ("wcam", "level-prior", "random-attribution"),
+    "wavelet": ("wcam", "energy", "level-prior", "random-attribution"),
     "spatial": ("spatial-sobol", "centre-prior"),
 }
 _COLUMNS = ["model", "image_id", "method", "domain", "target", "target_source", "dim",
@@ -108,7 +111,10 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
     :func:`~spectral_attribution.metrics.insertion_auc` and
     :func:`~spectral_attribution.metrics.deletion_auc`.
 
-    Methods (``baselines=True``): ``wcam``, ``level-prior``
+    Methods (``baselines=True``): ``wcam``, ``energy`` (the image's own
+    wavelet energy per cell, no model:
+    :func:`~spectral_attribution.studies.baselines.cell_energy` with the
+    declared normalisation), ``level-prior``
     (:func:`~spectral_attribution.studies.baselines.level_prior` of the WCAM's grid),
     ``random-attribution`` (:func:`~spectral_attribution.studies.baselines.random_attribution`,
     seed ``(seed, i, 0, 3)``), and with spatial explanations
@@ -183,6 +189,10 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
         ranks = cell_level_ranks(expl)
         attributions = {"wcam": expl.indices}
         if baselines:
+            s = expl.settings
+            layout, _ = energy_layout(image, s.get("wavelet", "haar"), int(s["levels"]),
+                                      ENERGY_NORMALISATION)
+            attributions["energy"] = cell_energy(layout, int(s["grid_size"]))
             attributions["level-prior"] = level_prior(ranks)
             attributions["random-attribution"] = random_attribution(
                 ranks.shape, (seed, i, 0, BASELINE_KINDS["random_attribution"]))

@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from spectral_attribution import metrics
 from spectral_attribution._utils.checks import as_image_list, check_ids, progress_bar
 from spectral_attribution.models.forward import model_name
 from spectral_attribution._utils.tables import require_columns
@@ -25,7 +26,15 @@ from spectral_attribution.studies.stats import bootstrap_ci, spearman
 __all__ = ["wcam_noise", "wcam_noise_table"]
 
 _COLUMNS = ["model", "image_id", "target", "grid_size", "nb_design", "levels", "wavelet",
-            "estimator", "seed_a", "seed_b", "spearman", "same_top_cell", "top_overlap"]
+            "estimator", "seed_a", "seed_b", "spearman", "same_top_cell", "top_overlap",
+            "approximation_share_a", "approximation_share_b"]
+
+
+def _share(explanation) -> float:
+    try:
+        return float(metrics.level_contributions(explanation.map, explanation.subbands)["approximation"])
+    except (AttributeError, ValueError, TypeError):
+        return float("nan")
 
 
 def wcam_noise(model, images, image_ids: Sequence[str], explanations, seed_offset: int = 1,
@@ -106,7 +115,9 @@ def wcam_noise(model, images, image_ids: Sequence[str], explanations, seed_offse
                      "levels": kw["levels"], "wavelet": kw["wavelet"], "estimator": kw["estimator"],
                      "seed_a": int(s["seed"]), "seed_b": seed_b, "spearman": spearman(a, b),
                      "same_top_cell": bool(top_a[0] == top_b[0]),
-                     "top_overlap": len(np.intersect1d(top_a, top_b)) / top})
+                     "top_overlap": len(np.intersect1d(top_a, top_b)) / top,
+                     # per-coefficient approximation share of each estimate (claim c's noise)
+                     "approximation_share_a": _share(ref), "approximation_share_b": _share(other)})
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 

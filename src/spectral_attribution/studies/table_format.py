@@ -1,7 +1,10 @@
 """How a table is shown to a reader: headers in words, "±" cells, NaN cells with their reason.
 
-A table has two faces. Its **CSV** is for programs: snake_case column
-names, one number per cell, NaN where a value does not exist. Its
+A table has two faces. Its **CSV** is for programs (tidy data): snake_case
+column names, one row per observation, one number per cell, NaN where a
+value does not exist, an estimate and its interval as three numeric columns
+``x``, ``x_low``, ``x_high`` (:func:`tidy_table` makes sure of it), words
+only in label columns (model, method, condition, ...). Its
 **Markdown, LaTeX and HTML** renderings are for readers: headers in words
 with units (:mod:`spectral_attribution.studies.labels`), an estimate and its
 95 % confidence interval in one cell ``"0.750 [0.610, 0.880]"`` (or a mean
@@ -31,7 +34,13 @@ import pandas as pd
 from spectral_attribution.studies.labels import label, value_label
 
 __all__ = ["Column", "TableFormat", "display_table", "to_markdown", "to_latex", "to_html",
-           "latex_escape", "PM_SD", "one_image", "format_p"]
+           "latex_escape", "PM_SD", "one_image", "format_p", "tidy_table", "interval_columns", "LABEL_COLUMNS"]
+
+#: The columns of the workflow's tables that hold words (labels of a row), not statistics;
+#: every other column of a table's CSV is numeric (checked by tests/test_tables.py).
+LABEL_COLUMNS = frozenset({"model", "method", "condition", "level", "view", "corruption",
+                           "corruptions", "worst_corruption", "claim", "quantity", "statistic",
+                           "baseline", "test", "verdict", "predictor", "image_id"})
 
 #: What "±" means in the tables whose spreads are standard deviations.
 PM_SD = "mean ± SD: over the n images (SD with n - 1 degrees of freedom)"
@@ -45,6 +54,68 @@ def format_p(p) -> str:
         return "n/a"
     p = float(p)
     return "< 0.001" if p < 0.001 else f"{p:.2g}" if p >= 0.01 else f"{p:.3f}"
+
+
+_NUMBER = r"[-+−]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|inf|nan)"
+_INTERVAL = re.compile(rf"^\s*({_NUMBER})\s*\[\s*(?:({_NUMBER})\s*,\s*({_NUMBER})|n/a)\s*\]\s*$")
+
+
+def _float(text: str | None) -> float:
+    return np.nan if text is None else float(text.replace("−", "-"))
+
+
+def interval_columns(columns: Sequence[str], source: str) -> tuple[str, str] | None:
+    """``(source_low, source_high)`` when both are among ``columns``, else ``None``.
+
+    The naming rule of interval bounds in every table: an estimate ``x`` and
+    its confidence interval ``x_low``, ``x_high``.
+    """
+    bounds = (f"{source}_low", f"{source}_high")
+    return bounds if all(b in columns for b in bounds) else None
+
+
+def tidy_table(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every ``"x [low, high]"`` text column split into numbers ``x``, ``x_low``, ``x_high``.
+
+    A column whose non-missing cells are all strings of the form
+    ``"0.645 [0.501, 0.774]"`` (an estimate and its interval, as
+    :meth:`spectral_attribution.studies.stats.Estimate.format` writes it;
+    ``"nan"`` and ``"[n/a]"`` read as NaN) becomes three float64 columns,
+    in place: ``x`` (the estimate), ``x_low`` and ``x_high``. Every other
+    column is left as it is, so the result is what a program reads back
+    with ``pandas.read_csv``: numbers in the statistic columns, words only
+    in the label columns. The readable cell is made again, from the three
+    numbers, by :func:`display_table`. ``df.attrs`` is kept.
+
+    Raises
+    ------
+    ValueError
+        A column to split whose ``x_low`` or ``x_high`` already exists (named).
+    """
+    out = df.copy()
+    for column in list(df.columns):
+        values = df[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        present = values.dropna()
+        if present.empty or not all(isinstance(v, str) for v in present):
+            continue
+        matches = [_INTERVAL.match(v) for v in present]
+        if not all(matches):
+            continue
+        low_name, high_name = f"{column}_low", f"{column}_high"
+        taken = [c for c in (low_name, high_name) if c in df.columns]
+        if taken:
+            raise ValueError(f"column {column!r} holds intervals but {taken} already exist")
+        parsed = pd.DataFrame([(_float(m[1]), _float(m[2]), _float(m[3])) for m in matches],
+                              index=present.index, columns=[column, low_name, high_name])
+        parsed = parsed.reindex(values.index).astype("float64")
+        at = list(out.columns).index(column)
+        out = out.drop(columns=column)
+        for k, name in enumerate((column, low_name, high_name)):
+            out.insert(at + k, name, parsed[name])
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def one_image(row: pd.Series, count: str = "nb_images") -> str:
@@ -82,7 +153,8 @@ class Column:
         ``paren_fmt`` and named ``paren_name`` (``"-0.62 (p = 0.01)"``).
     ci:
         Optional ``(low, high)`` columns of the value's confidence interval,
-        shown after it as ``"0.420 [0.310, 0.530]"`` (a NaN bound: ``"[n/a]"``).
+        shown after it as ``"0.420 [0.310, 0.530]"`` (a NaN bound: ``"[n/a]"``);
+        ``None``: ``source_low`` and ``source_high`` when the table has both.
     render:
         Optional function ``row -> text`` that makes the whole cell (for
         cells combining several columns); a NaN ``source`` still gives
@@ -128,7 +200,8 @@ class TableFormat:
         """The displayed columns for ``df``: those whose ``source`` is in it."""
         cols = self.columns(df) if callable(self.columns) else list(self.columns)
         if not cols:
-            cols = [Column(c, fmt=".4g") for c in df.columns]
+            bounds = {b for c in df.columns for b in (interval_columns(df.columns, c) or ())}
+            cols = [Column(c, fmt=".4g") for c in df.columns if c not in bounds]
         return [c for c in cols if c.source in df.columns]
 
 
@@ -158,8 +231,9 @@ def _cell(row: pd.Series, col: Column) -> str:
         text = value_label(col.source, value) if col.words else value
     else:
         text = _number(value, col.fmt)
-    if col.ci is not None and all(c in row.index for c in col.ci):
-        low, high = (row[c] for c in col.ci)
+    ci = col.ci if col.ci is not None else interval_columns(row.index, col.source)
+    if ci is not None and all(c in row.index for c in ci):
+        low, high = (row[c] for c in ci)
         text += (" [n/a]" if pd.isna(low) or pd.isna(high)
                  else f" [{_number(low, col.fmt)}, {_number(high, col.fmt)}]")
     if col.spread is not None and col.spread in row.index:

@@ -1,7 +1,7 @@
 """Tables of the studies: writing them, and the registry of the workflow's table makers.
 
-:func:`write_table` writes any table as ``.csv`` (for programs: snake_case
-columns, numbers, NaN), and as ``.md``, ``.tex`` and ``.html`` for readers
+:func:`write_table` writes any table as ``.csv`` (for programs, tidy: snake_case
+columns, numbers, NaN, an interval as ``x``, ``x_low``, ``x_high``), and as ``.md``, ``.tex`` and ``.html`` for readers
 (headers in words with units, ``"mean ± SD"`` cells with a note saying what
 ``±`` is, NaN cells replaced by their reason, a caption; see
 :mod:`spectral_attribution.studies.table_format`). The HTML page is what the
@@ -24,6 +24,7 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
+from spectral_attribution import catalog
 from spectral_attribution._utils.tables import read_table
 from spectral_attribution._utils.files import write_text
 from spectral_attribution.studies.corruption import robustness_table
@@ -39,6 +40,8 @@ from spectral_attribution.studies.table_format import (
     TableFormat,
     display_table,
     format_p,
+    interval_columns,
+    tidy_table,
     to_html,
     to_latex,
     to_markdown,
@@ -51,9 +54,11 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
                 fmt: TableFormat | None = None, name: str | None = None) -> dict[str, Path]:
     """Write ``df`` as ``<stem>.csv`` for programs and ``.md``, ``.tex``, ``.html`` for readers.
 
-    - **CSV**: the table as it is (snake_case columns, numbers, NaN as an
-      empty cell), read back with
-      :func:`~spectral_attribution._utils.tables.read_table`.
+    - **CSV**: the table as tidy data (snake_case columns, numbers, NaN as
+      an empty cell; a column of ``"x [low, high]"`` cells is written as the
+      numbers ``x``, ``x_low``, ``x_high`` by
+      :func:`~spectral_attribution.studies.table_format.tidy_table`), read
+      back with :func:`~spectral_attribution._utils.tables.read_table`.
     - **Markdown** (tabulate pipe table, then ``Table: caption`` and ``Note:``
       lines), **LaTeX** (a ``table`` float with booktabs rules,
       ``\\caption{…}`` and ``\\label{tab:<name>}``, needs
@@ -87,6 +92,8 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     name:
         The table's name, for ``\\label{tab:<name>}`` (default: the stem's name).
 
+    Notes
+    -----
     Notes under the table: ``fmt.notes``, then the strings of
     ``df.attrs["notes"]`` (what a builder knows about this table's data).
 
@@ -105,6 +112,7 @@ def write_table(df: pd.DataFrame, stem, index: bool | None = None, floatfmt: str
     extra = [str(n) for n in df.attrs.get("notes", []) if str(n) not in fmt.notes]
     if extra:  # notes the builder attached to this table (e.g. how censored depths count)
         fmt = dataclasses.replace(fmt, notes=(*fmt.notes, *extra))
+    df = tidy_table(df)  # "x [low, high]" text cells -> x, x_low, x_high numbers
     shown = display_table(df if index else df.reset_index(drop=True), fmt)
     paths = {ext: stem.with_name(f"{stem.name}.{ext}") for ext in ("csv", "md", "tex", "html")}
     write_text(df.to_csv(index=index), paths["csv"])
@@ -190,8 +198,10 @@ RECONSTRUCTION_FORMAT = TableFormat(
 
 
 def _zoom_columns(df: pd.DataFrame) -> list[Column]:
-    views = [c[len("difference_"):] for c in df.columns if c.startswith("difference_")]
-    first = [c for c in df.columns if c not in ("model", "level", "nb_images")
+    bounds = {b for c in df.columns for b in (interval_columns(df.columns, c) or ())}
+    views = [c[len("difference_"):] for c in df.columns
+             if c.startswith("difference_") and c not in bounds]
+    first = [c for c in df.columns if c not in ("model", "level", "nb_images") and c not in bounds
              and not c.startswith(("difference_", "wilcoxon_"))]
     cols = [Column("model"), Column("level"), Column("nb_images", header="images (n)", fmt=None)]
     cols += [Column(v, header=f"{value_label('view', v)}, {_CI}", words=False,
@@ -252,15 +262,18 @@ CLAIMS_FORMAT = TableFormat(
                     render=lambda r: f"{r['quantity']}, {r['statistic']}"),
              Column("wcam", header="WCAM", render=lambda r: _claim_value(r, "wcam"),
                     missing=_undefined),
-             Column("baseline", header="baseline (its value)",
-                    render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')})"),
-             _ci("margin", "margin", missing=_undefined, statistic="estimate"),
+             Column("baseline", header="baseline (its value), role",
+                    render=lambda r: f"{r['baseline']} ({_claim_value(r, 'baseline_value')}), "
+                                     f"{r['role']}"),
+             _ci("estimate", "margin", missing=_undefined, statistic="estimate"),
              Column("p", header="p (test, n)", render=lambda r: _p(r, "p", "n", "test"),
                     missing=lambda r: f"n/a (too few images for the test, n = {int(r['n'])})"
                     if pd.notna(r.get("n")) else "n/a (too few images for the test)"),
              Column("verdict", header="verdict",
-                    render=lambda r: str(r["verdict"]) + (" (strongest baseline)"
-                                                          if bool(r.get("strongest")) else ""))],
+                    render=lambda r: str(r["verdict"]) + (
+                        f" (Holm p {format_p(r['p_holm'])})" if pd.notna(r.get("p_holm")) else "")
+                    + (f", about {int(r['images_needed'])} images would decide it"
+                       if pd.notna(r.get("images_needed")) else ""))],
     notes=("estimate [low, high]: the margin over images and its 95 % confidence interval "
            "(percentile bootstrap, 9,999 resamples of the images, seeded); WCAM and baseline: "
            "their values over the same images (median, mean or rho, as the quantity says).",))
@@ -287,7 +300,8 @@ DEPTH_ROBUSTNESS_FORMAT = TableFormat(
     caption="Robustness against reconstruction depth, and against its possible confounders "
             "(the coarse-to-fine depth, the clean prediction's confidence): least-squares fits "
             "and Spearman correlations over the clean images.",
-    columns=[Column("model"), Column("predictor", words=False),
+    columns=[Column("model"), Column("images", header="images"),
+             Column("predictor", words=False),
              Column("n", header="images in the fit (n)", fmt=None),
              Column("slope", header="slope, estimate [95 % t interval]",
                     ci=("slope_low", "slope_high"),
@@ -356,15 +370,17 @@ class TableMaker:
 #: ``depth_baselines`` (:func:`~spectral_attribution.studies.depth_baselines.baseline_depths`),
 #: ``wcam_noise`` (:func:`~spectral_attribution.studies.noise.wcam_noise`),
 #: ``methods`` (:func:`~spectral_attribution.studies.methods.compare_methods`).
-TABLES: dict[str, TableMaker] = {
+_MAKERS: dict[str, TableMaker] = {
     "robustness": TableMaker(("per_image", "per_corruption"), robustness_table,
                              format=ROBUSTNESS_FORMAT),
     "reconstruction": TableMaker(("reconstruction", "per_image"), reconstruction_summary,
                                  format=RECONSTRUCTION_FORMAT),
     "zoom": TableMaker(("zoom",), zoom_table, format=ZOOM_FORMAT),
     "faithfulness": TableMaker(("faithfulness",), faithfulness_table, format=FAITHFULNESS_FORMAT),
-    "claims": TableMaker(("reconstruction", "depth_baselines", "per_image", "zoom", "faithfulness"),
-                         claims_table, optional=("depth_baselines", "zoom", "faithfulness"),
+    "claims": TableMaker(("reconstruction", "depth_baselines", "per_image", "zoom", "faithfulness",
+                          "wcam_noise"),
+                         claims_table, optional=("depth_baselines", "zoom", "faithfulness",
+                                                 "wcam_noise"),
                          format=CLAIMS_FORMAT),
     "wcam_noise": TableMaker(("wcam_noise",), wcam_noise_table, format=WCAM_NOISE_FORMAT),
     "depth_robustness": TableMaker(("reconstruction", "depth_baselines", "per_image"),
@@ -372,6 +388,9 @@ TABLES: dict[str, TableMaker] = {
                                    format=DEPTH_ROBUSTNESS_FORMAT),
     "methods": TableMaker(("methods",), methods_table, format=METHODS_FORMAT),
 }
+#: The registry, in the order and with the names of :data:`spectral_attribution.catalog.TABLES`
+#: (a name without a maker fails here, at import).
+TABLES: dict[str, TableMaker] = {name: _MAKERS[name] for name in catalog.TABLES}
 
 
 def build_table(name: str, inputs: Mapping[str, str | os.PathLike | pd.DataFrame]) -> pd.DataFrame:

@@ -58,6 +58,7 @@ from spectral_attribution.attributions.targets import (
 )
 from spectral_attribution.studies.stats import bootstrap_ci, wilcoxon_test
 from spectral_attribution.attributions.transforms import WaveletTransform
+from spectral_attribution.studies.baselines import energy_layout
 from spectral_attribution.studies.labels import level_sort_key
 
 __all__ = ["ZOOM_VIEWS", "PAPER_ZOOM_VIEWS", "ZOOM_COLUMNS", "aligned_grid_sizes", "zoom_study",
@@ -78,7 +79,7 @@ PAPER_ZOOM_VIEWS: dict[str, tuple[int, int, int]] = {
 ZOOM_COLUMNS = ["model", "image_id", "view", "resize", "crop", "levels", "grid_size", "nb_design",
                 "seed", "target", "target_source", "target_policy", "prediction",
                 "prediction_changed", "level", "level_order", "contribution", "scale_level",
-                "scale_contribution"]
+                "scale_contribution", "mass_contribution", "energy_contribution"]
 
 
 def _aligned(grid_size: int, levels: int, size: int) -> bool:
@@ -229,7 +230,14 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 16,
         2, ... coarsest to finest), ``contribution`` (sums to 1 over the
         levels of one image and view); ``scale_level`` (the first view's
         level of the same physical band, ``""`` when views share ``J`` or
-        the band is not in every view) and ``scale_contribution`` (NaN then).
+        the band is not in every view) and ``scale_contribution`` (NaN then);
+        ``mass_contribution`` (the WCAM's level shares by mass, not per
+        coefficient) and ``energy_contribution`` (the same per-coefficient
+        shares of the image's own wavelet energy in the view,
+        :func:`~spectral_attribution.studies.baselines.energy_layout` raw: no
+        model, the part of a change between views that the image's content
+        gives), both over the levels of the study's measure (the physical
+        scales every view holds when the views differ in ``J``).
 
     Raises
     ------
@@ -301,10 +309,16 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 16,
     rows = []
     for view, (resize, crop, levels) in views.items():
         mapping = None if scales is None else scales[view]
+        over = None if mapping is None else list(mapping)
+        pre = dataclasses.replace(base, resize=int(resize), crop=int(crop))
         for i, e in enumerate(kept[view]):
             contrib = metrics.level_contributions(e.map, e.subbands)
             scaled = (None if mapping is None else
-                      metrics.level_contributions(e.map, e.subbands, normalise_over=list(mapping)))
+                      metrics.level_contributions(e.map, e.subbands, normalise_over=over))
+            mass = metrics.level_contributions(e.map, e.subbands, False, normalise_over=over)
+            energy, bands = energy_layout(pre.to_tensor(pil_images[i]),
+                                          e.settings.get("wavelet", "haar"), int(levels), "raw")
+            energy_share = metrics.level_contributions(energy, bands, True, normalise_over=over)
             for order, (level, value) in enumerate(contrib.items()):
                 rows.append({
                     "model": model_name(model), "image_id": ids[i], "view": view,
@@ -316,6 +330,8 @@ def zoom_study(model, pil_images, image_ids: Sequence[str], grid_size: int = 16,
                     "level": level, "level_order": order, "contribution": float(value),
                     "scale_level": "" if mapping is None else mapping.get(level, ""),
                     "scale_contribution": float("nan") if scaled is None else float(scaled[level]),
+                    "mass_contribution": float(mass[level]),
+                    "energy_contribution": float(energy_share[level]),
                 })
     df = pd.DataFrame(rows, columns=ZOOM_COLUMNS)
     return (df, kept) if return_explanations else df
@@ -450,10 +466,11 @@ def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None,
         ``(first, second)``; default ``("regular", "zoomed")`` when both are
         present, else the first two views in table order.
     measure:
-        The column compared: ``"contribution"`` or ``"scale_contribution"``
-        (default: the zoom study's own choice, per physical scale when the
-        views have different ``J``); levels are matched by ``scale_level``
-        for the latter.
+        The column compared: ``"contribution"``, ``"scale_contribution"``,
+        ``"mass_contribution"`` or ``"energy_contribution"`` (default: the
+        zoom study's own choice, per physical scale when the views have
+        different ``J``); levels are matched by ``scale_level`` when the
+        views differ in ``J``.
 
     Returns
     -------
@@ -473,9 +490,13 @@ def zoom_differences(zoom: pd.DataFrame, views: Sequence[str] | None = None,
     if len(views) != 2 or not set(views) <= set(present):
         raise ValueError(f"zoom table: need two views among {present}, got {list(views)}")
     parts = []
+    by_scale = measure == "scale_contribution" or (
+        measure in ("mass_contribution", "energy_contribution") and "levels" in zoom.columns
+        and zoom_measure(zoom) == "scale_contribution")
+    require_columns(zoom, [measure], "zoom table")
     for v in views:
         part = zoom[zoom["view"] == v]
-        if measure == "scale_contribution":  # the same physical band, named as in the first view
+        if by_scale:  # the same physical band, named as in the first view
             part = part[part[measure].notna()].assign(level=lambda f: f["scale_level"])
         parts.append(part[["model", "image_id", "level", measure]])
     out = parts[0].merge(parts[1], on=["model", "image_id", "level"], suffixes=("_a", "_b"))

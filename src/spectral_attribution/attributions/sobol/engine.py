@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from spectral_attribution.models.forward import ForwardPass, forward_options
-from spectral_attribution._utils.checks import format_bytes
+from spectral_attribution._utils.checks import check_images, format_bytes
 from spectral_attribution._version import __version__
 from spectral_attribution.attributions.sobol.estimators import (
     Estimator,
@@ -53,7 +53,7 @@ from spectral_attribution.attributions.sobol.estimators import (
 )
 from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.models import as_wrapper
-from spectral_attribution._utils.parameters import check_batch_size, check_device
+from spectral_attribution._utils.parameters import check_batch_size, check_device, check_target, check_targets
 from spectral_attribution.attributions.perturbations import PerturbationContext
 from spectral_attribution._utils.progress import Progress, task
 from spectral_attribution.attributions.sobol.row_updates import RowUpdater, is_affine
@@ -314,7 +314,9 @@ class SobolAttribution:
 
         See :meth:`__call__` for the parameters and errors.
         """
-        image = image.to(self.device, torch.float32)
+        image = check_images(image, "image", single="only").to(self.device, torch.float32)
+        if target is not None:
+            target = check_target(target)
         clean = self.forward(image.unsqueeze(0))[0]          # logits of the unperturbed image
         nb_classes = clean.shape[-1]
         predicted = int(clean.argmax())
@@ -497,15 +499,9 @@ class SobolAttribution:
 
     # -- helpers ------------------------------------------------------------
     def _check_images(self, images) -> torch.Tensor:
-        images = torch.as_tensor(images)
-        if images.ndim == 3:
-            images = images.unsqueeze(0)
-        if images.ndim != 4 or not images.is_floating_point():
-            raise ValueError(f"images must be a float (B, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
+        # the package's one rule for image tensors (layout, channels, [0, 1]), then the memory
+        images = check_images(images, pixel_range=True)
         self._check_batch_memory(tuple(images.shape[1:]))
-        lo, hi = float(images.min()), float(images.max())
-        if lo < -1e-3 or hi > 1 + 1e-3:
-            raise ValueError(f"images must be pixel values in [0, 1] (before normalisation); got range [{lo:.3g}, {hi:.3g}]")
         return images
 
     def _check_batch_memory(self, shape: tuple[int, int, int]) -> None:
@@ -525,14 +521,7 @@ class SobolAttribution:
                 f"or resize the images")
 
     def _targets(self, targets, count: int) -> list[int | None]:
-        if targets is None:
-            return [None] * count
-        if isinstance(targets, (int, np.integer)):
-            return [int(targets)] * count
-        targets = [int(t) for t in torch.as_tensor(targets).reshape(-1).tolist()]
-        if len(targets) != count:
-            raise ValueError(f"got {len(targets)} targets for {count} images")
-        return targets
+        return check_targets(targets, count)  # integers only (parameters' rule, as --target)
 
     def _with_progress(self, batches: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
         """``batches`` unchanged, reported by :class:`~spectral_attribution._utils.progress.Progress`

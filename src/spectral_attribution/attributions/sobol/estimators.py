@@ -47,7 +47,7 @@ choose what :class:`~spectral_attribution.attributions.sobol.engine.SobolAttribu
 name). It never needs to handle a constant output: :func:`total_indices`
 detects a model output that does not vary over the design and sets its
 indices to 0 (with a :class:`ConstantOutputWarning`) whatever the estimator
-returned. It must not return NaN for a varying output. :func:`register` adds
+returned. It must not return NaN for a varying output. :func:`register_estimator` adds
 one to :data:`ESTIMATORS`, so that it can also be chosen by name.
 """
 
@@ -67,7 +67,7 @@ __all__ = [
     "Glen",
     "Saltelli",
     "ESTIMATORS",
-    "register",
+    "register_estimator",
     "get_estimator",
     "estimator_name",
     "split_outputs",
@@ -176,13 +176,13 @@ class Saltelli:
         return _safe_div(num, var.unsqueeze(-1))
 
 
-#: The estimators by name; :func:`register` adds to it.
+#: The estimators by name; :func:`register_estimator` adds to it.
 ESTIMATORS: dict[str, Callable] = {
     est.name: est for est in (Jansen(), Homma(), Janon(), Glen(), Saltelli())
 }
 
 
-def register(name: str, estimator: Callable) -> Callable:
+def register_estimator(name: str, estimator: Callable) -> Callable:
     """Add ``estimator`` to :data:`ESTIMATORS` under ``name``; returns it.
 
     Raises
