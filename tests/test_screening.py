@@ -183,7 +183,8 @@ def test_bad_screening_values_are_refused(bad):
 
 
 def test_library_and_cli_defaults_give_the_same_indices():
-    from spectral_attribution.cli import _explainer, build_parser
+    from spectral_attribution.cli.explain import _explainer
+    from spectral_attribution.cli.parser import build_parser
     from spectral_attribution.models import load_model
 
     model = load_model("efficientnet-lite0")
@@ -205,7 +206,7 @@ def test_library_and_cli_defaults_give_the_same_indices():
 
 
 def test_cli_refuses_a_bad_screening_value(capsys):
-    from spectral_attribution.cli import build_parser
+    from spectral_attribution.cli.parser import build_parser
 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["explain", "photo.jpg", "--out", "out", "--screening", "1.5"])
