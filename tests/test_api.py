@@ -119,12 +119,12 @@ def test_wavelet_sobol_options_map_onto_the_wcam():
     x = images(1, 32)
     model = LowPassModel()
     kept = WaveletSobol(model, grid_size=8, nb_design=4, opt={"size": 8})(x, [1])
-    reference = WCAM(model, grid_size=8, nb_design=4)(x, 1)[0]
+    reference = WCAM(model, grid_size=8, nb_design=4, screening=None)(x, 1)[0]  # WaveletSobol: full
     np.testing.assert_array_equal(kept[0], reference.indices)            # size == grid_size: raw indices
     assert WaveletSobol(model, grid_size=8, nb_design=4)(x, [1])[0].shape == (32, 32)  # image size
     # "approximation" (the paper's scripts' name) False = drop_approximation=True.
     [w] = WaveletSobol(model, grid_size=8, nb_design=4, opt={"approximation": False, "size": 64})(x, [1])
-    [drop] = WCAM(model, grid_size=8, nb_design=4, drop_approximation=True)(x, 1)
+    [drop] = WCAM(model, grid_size=8, nb_design=4, drop_approximation=True, screening=None)(x, 1)
     assert w.shape == (64, 64)
     np.testing.assert_array_equal(w[::8, ::8], drop.indices)
     assert not w[:8, :8].any()             # cell (0, 0) is the approximation block at 32 px, J = 3

@@ -300,7 +300,8 @@ def test_explain_reports_forward_passes_and_a_final_line_per_image(photo, tmp_pa
                  "--batch-size", "4", "--out", str(out)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0] == ("2 images: wcam, grid 2, 2 designs: 12 forward passes per image (24 in all), "
-                      "batch 4, on cpu, float32")
+                      "batch 4, on cpu, float32; screening 0.01: at most that many passes, "
+                      "typically a fifth to a third")
     # the backend is chosen (and checked against eager) before the first batch is timed
     assert re.fullmatch(r"backend: (onnxruntime|openvino|eager)( \(asked: auto\))?"
                         r"(, max abs logit difference from eager PyTorch \S+)?", err[1]), err[1]

@@ -41,11 +41,12 @@ def test_params_hold_only_what_a_step_reads():
                                                                 "options": {}}
     assert pipeline.explainer_params(cfg, "wcam") == {
         "method": "wcam", "grid_size": 4, "nb_design": 2, "levels": 3, "wavelet": "haar",
-        "estimator": "jansen", "batch_size": 36, "precision": "float32", "backend": "auto"}
+        "estimator": "jansen", "batch_size": 36, "screening": 0.01, "precision": "float32",
+        "backend": "auto"}
     # spatial and zoom: their own grid and designs, the wcam's estimator and precision
     assert pipeline.explainer_params(cfg, "spatial") == {
         "method": "spatial-sobol", "grid_size": 4, "nb_design": 2, "estimator": "jansen",
-        "batch_size": 36, "precision": "float32", "backend": "auto"}
+        "batch_size": 36, "screening": 0.01, "precision": "float32", "backend": "auto"}
     cfg["zoom"]["grid_size"] = None
     cfg["wcam"]["grid_size"] = 6
     assert pipeline.explainer_params(cfg, "zoom")["grid_size"] == 6  # null: the WCAM's

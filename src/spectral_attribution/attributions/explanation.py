@@ -63,6 +63,16 @@ class Explanation:
         ``float32`` ``(C, Hl, Wl)`` or ``None``: signed attributions of every
         coefficient of every channel (the WAM's; ``None`` for the Sobol'
         methods).
+    estimated:
+        ``bool`` array of the shape of ``indices``, or ``None`` (every cell
+        estimated: a full design, or a WAM). With screening
+        (``settings["screening"]`` not ``None``), ``False`` marks the cells
+        screened out: their ``indices`` are 0 and not estimates.
+    bounds:
+        ``float32`` array of the shape of ``indices``, or ``None``: for a
+        screened-out cell, the total index of the group it was discarded with
+        (its own total index is at most that, up to estimation noise); for an
+        estimated cell, its index.
     """
 
     method: str
@@ -75,6 +85,15 @@ class Explanation:
     predicted_score: float
     settings: dict = field(default_factory=dict)
     attributions: np.ndarray | None = None
+    estimated: np.ndarray | None = None
+    bounds: np.ndarray | None = None
+
+    @property
+    def screened_out(self) -> np.ndarray | None:
+        """``bool`` mask of the cells screened out (``~estimated``), or ``None`` when all were estimated."""
+        if self.estimated is None or bool(np.all(self.estimated)):
+            return None
+        return ~np.asarray(self.estimated, bool)
 
     @property
     def subbands(self) -> list[SubBand]:
@@ -98,7 +117,8 @@ class Explanation:
     def save(self, path: str | Path) -> Path:
         """Write a compressed ``.npz``: arrays ``indices``, ``map``, ``spatial``
         (absent when ``None``: Fourier-CAM), ``attributions`` (absent when
-        ``None``: the Sobol' methods) and ``meta`` (a JSON string of the
+        ``None``: the Sobol' methods), ``estimated`` and ``bounds`` (present
+        for screened explanations only) and ``meta`` (a JSON string of the
         scalars and settings). Written atomically (:func:`~spectral_attribution._utils.files.atomic_path`),
         so a partial file never exists under ``path``. A ``path`` without the
         ``.npz`` suffix gets it; returns the path written."""
@@ -111,6 +131,10 @@ class Explanation:
             arrays["spatial"] = self.spatial
         if self.attributions is not None:
             arrays["attributions"] = self.attributions
+        if self.estimated is not None:
+            arrays["estimated"] = np.asarray(self.estimated, bool)
+        if self.bounds is not None:
+            arrays["bounds"] = np.asarray(self.bounds, np.float32)
         return write_npz(path, **arrays)
 
     def _meta(self) -> dict:
@@ -137,6 +161,8 @@ class Explanation:
                 return cls(indices=data["indices"], map=data["map"],
                            spatial=data["spatial"] if "spatial" in data else None,
                            attributions=data["attributions"] if "attributions" in data else None,
+                           estimated=data["estimated"] if "estimated" in data else None,
+                           bounds=data["bounds"] if "bounds" in data else None,
                            **meta)
             except KeyError as err:
                 raise ValueError(f"{path}: not an explanation file (missing {err})") from None

@@ -26,8 +26,9 @@ from torch import nn
 
 from spectral_attribution._utils.parameters import check_levels
 from spectral_attribution.attributions.explanation import Explanation
-from spectral_attribution.attributions.perturbations import WaveletPerturbation
+from spectral_attribution.attributions.perturbations import WaveletPerturbation, cell_ranges
 from spectral_attribution.attributions.sobol.engine import SobolAttribution
+from spectral_attribution.attributions.sobol.screening import DEFAULT_SCREENING, Group, rect_group
 from spectral_attribution.attributions.transforms import spatial_projection, upsample_masks
 
 __all__ = ["WCAM", "WaveletSobol"]
@@ -54,9 +55,21 @@ class WCAM(SobolAttribution):
         Any discrete PyWavelets wavelet (``"haar"`` default).
     drop_approximation:
         Mask the approximation coefficients to 0 in every design.
+    screening:
+        ``0.01`` (default): screen with group total indices, the groups being
+        each sub-band (the approximation, then each level's horizontal,
+        vertical and diagonal details), then quadtree blocks inside the
+        sub-bands that remain, then single cells; a group below 1 % of the
+        sum of the sub-bands' total indices is not split further
+        (:mod:`spectral_attribution.attributions.sobol.screening`). Estimated
+        cells get exactly the full WCAM's index (same seed);
+        ``Explanation.estimated`` and ``Explanation.bounds`` say which cells
+        were screened out and bound them. ``None`` (or ``0``): the full
+        design, ``n (g^2 + 2)`` passes.
     **kwargs:
         ``seed``, ``estimator``, ``batch_size``, ``device``, ``precision``,
-        ``backend``, ``progress``: see :class:`SobolAttribution`.
+        ``backend`` (``"auto"`` by default, as the CLI), ``progress``: see
+        :class:`SobolAttribution`.
 
     Examples
     --------
@@ -74,9 +87,33 @@ class WCAM(SobolAttribution):
 
     def __init__(self, model: nn.Module, grid_size: int = 28, nb_design: int = 8,
                  levels: int = 3, wavelet: str = "haar", drop_approximation: bool = False,
-                 **kwargs: Any):
+                 screening: float | None = DEFAULT_SCREENING, **kwargs: Any):
         super().__init__(model, WaveletPerturbation(wavelet, levels, grid_size, drop_approximation),
-                         nb_design=nb_design, **kwargs)
+                         nb_design=nb_design, screening=screening, **kwargs)
+
+    def screening_roots(self, ctx) -> list[Group]:
+        """The sub-bands as groups of cells: a cell belongs to the sub-band of the dyadic
+        layout that holds its centre (approximation first, then levels ``J .. 1``, each
+        horizontal, vertical, diagonal); cells over no sub-band (padding) form one last
+        group. Each sub-band's cells are a rectangle of the grid, split by quadtree."""
+        g = self.perturbation.grid_size
+        layout_h, layout_w = ctx.tensors["layout"].shape[-2:]
+        centre_r = cell_ranges(g, layout_h).mean(axis=1)
+        centre_c = cell_ranges(g, layout_w).mean(axis=1)
+        roots, covered = [], np.zeros(g * g, bool)
+        for band in self.perturbation.transform.subbands(*ctx.size):
+            rows = np.flatnonzero((centre_r >= band.rows[0]) & (centre_r < band.rows[1]))
+            cols = np.flatnonzero((centre_c >= band.cols[0]) & (centre_c < band.cols[1]))
+            if len(rows) == 0 or len(cols) == 0:
+                continue
+            group = rect_group(rows[0], rows[-1] + 1, cols[0], cols[-1] + 1, g, str(band.name))
+            group = Group(group.cells, group.rect, g, f"level {band.level} {band.name}")
+            covered[group.cells] = True
+            roots.append(group)
+        rest = np.flatnonzero(~covered)
+        if len(rest):
+            roots.append(Group(rest.astype(np.int64), None, g, "padding"))
+        return roots
 
     def _domain_shape(self, ctx) -> tuple[int, int]:
         return tuple(ctx.tensors["layout"].shape[-2:])
@@ -138,7 +175,8 @@ class WaveletSobol(WCAM):
         paper's scripts).
     **kwargs:
         ``wavelet``, ``seed``, ``estimator``, ``device``, ``precision``,
-        ``backend``, ``progress``: see :class:`WCAM`. The original's
+        ``backend``, ``progress``, ``screening`` (``None`` by default here:
+        the full design, as the original): see :class:`WCAM`. The original's
         ``sampler`` and ``perturbation_function`` do not exist here.
 
     Raises
@@ -171,6 +209,7 @@ class WaveletSobol(WCAM):
         self.size = None if size is None else int(size)
         keep = opt.get("approx_coeffs", opt.get("approximation", True))
         kwargs.setdefault("drop_approximation", not bool(keep))
+        kwargs.setdefault("screening", None)  # the original's call: the full design
         self.opt = opt
         self.levels = levels
         self.spatial_cam: list[np.ndarray] = []

@@ -117,6 +117,8 @@ def _explainer(args, model):
                   estimator=args.estimator, batch_size=args.batch_size, device=args.device,
                   precision=precision, backend=backend,
                   progress=False if args.no_progress else True)
+    if getattr(args, "screening", None) is not None:  # left out: the method's default
+        common["screening"] = args.screening[1]
     if args.method == "wcam":
         return WCAM(model, levels=args.levels, wavelet=args.wavelet,
                     drop_approximation=args.drop_approximation, **common)
@@ -130,7 +132,9 @@ def _plan_line(args, explainer, count: int) -> str:
     return (f"{count} image{'s' if count > 1 else ''}: {args.method}, grid {args.grid_size}, "
             f"{args.nb_design} designs: {per_image:,} forward passes per image"
             + (f" ({per_image * count:,} in all)" if count > 1 else "")
-            + f", batch {args.batch_size}, on {args.device}, {getattr(explainer, 'precision', 'float32')}")
+            + f", batch {args.batch_size}, on {args.device}, {getattr(explainer, 'precision', 'float32')}"
+            + (f"; screening {explainer.screening}: at most that many passes, typically a "
+               f"fifth to a third" if getattr(explainer, "screening", None) else ""))
 
 
 def _backend_line(explainer, x) -> str:

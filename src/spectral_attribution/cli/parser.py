@@ -37,6 +37,17 @@ def _grid_family(args) -> str:
     return "rings" if args.method == "fourier-cam" and args.family != "grid" else "cells"
 
 
+def _screening(value: str):
+    """``--screening``: ``"none"`` (the full design) or a share in ``[0, 1)``, returned as the
+    tuple ``("set", value)`` so that an explicit ``none`` differs from the option left out."""
+    from spectral_attribution.attributions.sobol.screening import check_screening
+
+    try:
+        return ("set", check_screening(value))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:
@@ -112,6 +123,11 @@ def add_explain_options(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--nb-steps", type=P.argtype(P.check_positive_int, name="nb_steps"),
                     default=25,
                     help="points on the path from a black image (WAM integratedgrad, >= 2)")
+    ex.add_argument("--screening", type=_screening, default=None, metavar="TAU",
+                    help="screen the Sobol' design with group total indices: groups below TAU "
+                         "times the total are not split further (WCAM default 0.01: sub-bands, "
+                         "then quadtree blocks, then cells); 'none' for the full design "
+                         "(spatial Sobol', Fourier-CAM default)")
     ex.add_argument("--estimator", default="jansen", choices=P.ESTIMATORS,
                     help="total-index estimator")
     ex.add_argument("--seed", type=VALIDATORS["seed"], default=0,

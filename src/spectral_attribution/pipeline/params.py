@@ -99,7 +99,8 @@ def explainer_params(config: dict, kind: str) -> dict:
       ``nb_design`` (``null``: the ``wcam`` value) and the common keys (the
       levels come from the views).
 
-    Common keys, from ``wcam``: ``estimator``, ``batch_size``, and ``precision``
+    Common keys, from ``wcam``: ``estimator``, ``batch_size``, ``screening``
+    (default 0.01; ``null`` the full design), and ``precision``
     and ``backend`` (:func:`~spectral_attribution.pipeline.config.forward_settings`;
     as asked, ``auto`` unresolved: the shard records what it resolved to).
     Values are plain ints, strings, booleans or ``None``.
@@ -111,6 +112,7 @@ def explainer_params(config: dict, kind: str) -> dict:
     """
     w = config["wcam"]
     common = {"estimator": w.get("estimator"), "batch_size": int(w["batch_size"]),
+              "screening": _screening(w),
               **forward_settings(config)}
     if kind == "wcam":
         return _canonical({"method": "wcam", "grid_size": int(w["grid_size"]),
@@ -123,6 +125,16 @@ def explainer_params(config: dict, kind: str) -> dict:
     out = {"grid_size": int(s.get("grid_size") or w["grid_size"]),
            "nb_design": int(s.get("nb_design") or w["nb_design"]), **common}
     return _canonical({"method": "spatial-sobol", **out} if kind == "spatial" else out)
+
+
+def _screening(w: dict):
+    """``wcam.screening`` (default 0.01) checked: a float in ``(0, 1)`` or ``None`` (full design)."""
+    from spectral_attribution.attributions.sobol.screening import DEFAULT_SCREENING, check_screening
+
+    try:
+        return check_screening(w.get("screening", DEFAULT_SCREENING))
+    except ValueError as err:
+        raise ValueError(f"config key wcam.screening: {err}") from None
 
 
 def corruption_params(config: dict) -> dict:

@@ -38,11 +38,57 @@ from spectral_attribution.plots.style import (
 
 __all__ = [
     "plot_explanation",
+    "screened_mask",
+    "shade_screened",
     "plot_wcam_gallery",
     "plot_reconstructions",
     "render_from_results",
     "image_for",
 ]
+
+
+#: RGBA of the shade over screened-out cells (grey, 60 % opaque) and their hatch.
+SCREENED_RGBA = (0.55, 0.55, 0.55, 0.6)
+SCREENED_HATCH = "////"
+
+
+def screened_mask(explanation, shape=None) -> np.ndarray | None:
+    """``bool`` ``shape`` mask (default ``explanation.map``'s) of the positions of the cells
+    screened out (:attr:`Explanation.screened_out`), by the nearest upsampling of the maps
+    (:func:`~spectral_attribution.attributions.perturbations.cell_ranges`); ``None`` when every
+    cell was estimated, or for ring families (1-D indices)."""
+    from spectral_attribution.attributions.perturbations import cell_ranges
+
+    out = getattr(explanation, "screened_out", None)
+    if out is None or np.ndim(out) != 2:
+        return None
+    h, w = shape if shape is not None else np.shape(explanation.map)
+    g_r, g_c = out.shape
+    row_cell = np.repeat(np.arange(g_r), np.diff(cell_ranges(g_r, h), axis=1).ravel())
+    col_cell = np.repeat(np.arange(g_c), np.diff(cell_ranges(g_c, w), axis=1).ravel())
+    return out[np.ix_(row_cell, col_cell)]
+
+
+def shade_screened(ax, explanation, shape=None):
+    """Grey out, and hatch, the cells screened out of ``explanation`` on ``ax``, whose image
+    is drawn in pixel coordinates of ``shape`` (default the map's); for rings, grey crosses
+    at 0. Returns the number of cells marked (0 when every cell was estimated)."""
+    out = getattr(explanation, "screened_out", None)
+    if out is None:
+        return 0
+    if np.ndim(out) == 1:
+        rings = np.flatnonzero(out)
+        ax.plot(rings, np.zeros(len(rings)), "x", color=SCREENED_RGBA[:3], label="screened out")
+        ax.legend(loc="upper right", fontsize="small")
+        return int(len(rings))
+    mask = screened_mask(explanation, shape)
+    h, w = mask.shape
+    shade = np.zeros((h, w, 4))
+    shade[mask] = SCREENED_RGBA
+    ax.imshow(shade, extent=(-0.5, w - 0.5, h - 0.5, -0.5), interpolation="nearest")
+    ax.contourf(np.arange(w), np.arange(h), mask.astype(float), levels=[0.5, 1.5],
+                colors="none", hatches=[SCREENED_HATCH])
+    return int(out.sum())
 
 
 @styled
@@ -81,11 +127,13 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
     if method in ("wcam", "wam"):
         name = "WCAM" if method == "wcam" else "WAM"
         show_wcam(axes[1], explanation, f"{name} (dyadic layout)")
+        shade_screened(axes[1], explanation)
         if show_overlay(axes[2], image, explanation.spatial, f"spatial {name}") is not None:
             add_colorbar(fig, shared_norm([explanation.spatial]), [axes[2]], SPATIAL_LABEL,
                          fraction=0.046, pad=0.04)
     elif method == "spatial-sobol":
         show_overlay(axes[1], image, explanation.map, "spatial Sobol'")
+        shade_screened(axes[1], explanation)
         add_colorbar(fig, shared_norm([explanation.map]), [axes[1]], INDEX_LABEL,
                      fraction=0.046, pad=0.04)
     else:
@@ -95,9 +143,11 @@ def plot_explanation(image: np.ndarray, explanation, title: str | None = None):
             axes[1].set_xlabel("ring (0 = zero frequency)")
             axes[1].set_ylabel(INDEX_LABEL)
             axes[1].set_title("Fourier-CAM")
+            shade_screened(axes[1], explanation)
         else:
             im = draw_map(axes[1], explanation.map, shared_norm([explanation.map]))
             axes[1].set_title("Fourier-CAM (centred spectrum)")
+            shade_screened(axes[1], explanation)
             axes[1].axis("off")
             fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.04, label=INDEX_LABEL)
     if title is None:

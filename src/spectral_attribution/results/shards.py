@@ -37,6 +37,10 @@ key                 dtype            shape / meaning
 ``spatial``         float32          ``(n, H, W)``; absent when ``None``
 ``attributions``    float32          ``(n, C, Hl, Wl)`` signed coefficient
                                      attributions (WAM); absent when ``None``
+``estimated``       bool             ``(n, g, g)`` cells estimated (screened
+                                     explanations only; absent otherwise)
+``bounds``          float32          ``(n, g, g)`` group index bounding each
+                                     screened-out cell (screened only)
 ``target``          int64            ``(n,)`` explained class
 ``predicted``       int64            ``(n,)`` predicted class (clean input)
 ``score``           float64          ``(n,)`` target logit
@@ -232,10 +236,12 @@ def write_shard(npz_path: str | os.PathLike, explanations: Sequence, image_ids: 
         "provenance": np.array(to_json(provenance or {}, sort_keys=True)),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
     }
-    for key in ("spatial", "attributions"):  # optional arrays: all or none
+    # optional arrays, all or none: estimated/bounds are those of screened explanations
+    for key, dtype in (("spatial", np.float32), ("attributions", np.float32),
+                       ("estimated", bool), ("bounds", np.float32)):
         values = [getattr(e, key, None) for e in explanations]
         if n and all(v is not None for v in values):
-            arrays[key] = _stack(key, values, np.float32)
+            arrays[key] = _stack(key, values, dtype)
         elif any(v is not None for v in values):
             raise ValueError(f"some explanations have {key!r} and others do not")
 
@@ -360,6 +366,8 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
             prov = json.loads(str(z["provenance"]))
             spatial = z["spatial"] if "spatial" in z.files else None
             attributions = z["attributions"] if "attributions" in z.files else None
+            estimated = z["estimated"] if "estimated" in z.files else None
+            bounds = z["bounds"] if "bounds" in z.files else None
             exps = []
             for i in range(len(z["image_id"])):
                 exps.append(Explanation(**{
@@ -373,6 +381,8 @@ def load_shard(npz_path: str | os.PathLike) -> Shard:
                     "predicted_score": float(z["predicted_score"][i]),
                     "settings": json.loads(str(z["settings"][i])),
                     "attributions": None if attributions is None else attributions[i],
+                    "estimated": None if estimated is None else estimated[i],
+                    "bounds": None if bounds is None else bounds[i],
                 }))
     except ShardIntegrityError:
         raise

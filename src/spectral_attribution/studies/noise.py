@@ -101,6 +101,7 @@ def wcam_noise(model, images, image_ids: Sequence[str], explanations, seed_offse
               "estimator": s.get("estimator", "jansen"), "seed": seed_b,
               "precision": s.get("precision") or s.get("autocast") or "float32",
               "backend": s["backend"] if s.get("backend") in BACKENDS else "eager",
+              "screening": s.get("screening"),  # as the reference (absent: a full design)
               "progress": False, **(explainer_kwargs or {})}
         key = tuple(sorted((k, str(v)) for k, v in kw.items()))
         explainer = explainers.get(key) or explainers.setdefault(key, WCAM(model, **kw))

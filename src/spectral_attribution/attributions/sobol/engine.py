@@ -17,6 +17,12 @@ Step 2 is written plainly in :meth:`SobolAttribution.perturbed_batches`; for
 perturbations that are affine in their mask (all of the package's) the same
 images are built much faster by :class:`~spectral_attribution.attributions.sobol.row_updates.RowUpdater`.
 
+With ``screening=tau`` the design is not run in full: the total indices of
+groups of inputs (sub-bands, then quadtree blocks) decide which single inputs
+are estimated (:mod:`spectral_attribution.attributions.sobol.screening`); the
+rows that are run are rows of the same design, so every estimated index is the
+full estimate's.
+
 Images are perturbed in pixel space (``[0, 1]`` floats, before the model's
 normalisation), on the model's device, a batch at a time: peak memory is that
 of one batch whatever the number of designs. The same design (one ``seed``)
@@ -52,9 +58,20 @@ from spectral_attribution.attributions.perturbations import PerturbationContext
 from spectral_attribution._utils.progress import Progress, task
 from spectral_attribution.attributions.sobol.row_updates import RowUpdater, is_affine
 from spectral_attribution.attributions.sobol.design import SobolDesign
+from spectral_attribution.attributions.sobol.screening import (
+    GUARD,
+    Group,
+    check_screening,
+    grid_roots,
+    quadtree_children,
+)
 from spectral_attribution.attributions.transforms import upsample_masks
 
-__all__ = ["SobolAttribution", "MAX_BATCH_BYTES"]
+__all__ = ["SobolAttribution", "MAX_BATCH_BYTES", "AUTO_MIN_PARAMETERS"]
+
+#: The default backend (``backend=None``) is ``"auto"`` for networks with at least
+#: this many parameters (EfficientNet-Lite0 has 4.7 million), ``"eager"`` below.
+AUTO_MIN_PARAMETERS = 100_000
 
 #: Largest memory of the images the engine holds at once for one input image:
 #: the reused batch of ``batch_size`` perturbed images plus the ``n`` cached
@@ -101,10 +118,19 @@ class SobolAttribution:
         where the hardware runs it natively: CUDA, CPUs with AVX512-BF16 or
         AMX). See :func:`spectral_attribution.models.backends.resolve_precision`.
     backend:
-        What runs the network: ``"eager"`` (default: PyTorch, as written),
-        ``"channels_last"``, ``"compile"``, ``"onnxruntime"``, ``"openvino"``,
-        ``"cuda_graphs"`` or ``"auto"`` (the fastest candidate for the device
-        that agrees with eager). A backend other than eager is used only when
+        What runs the network. ``None`` (default): ``"auto"``, as the CLI and
+        the workflow, for networks of at least :data:`AUTO_MIN_PARAMETERS`
+        parameters (every registry model), ``"eager"`` for smaller ones (toy
+        modules: an export costs more than it saves, and ``auto``'s own
+        timing rule would make the choice depend on the machine's load).
+        ``"auto"``: the first candidate for the device that agrees with eager
+        (ONNX Runtime on a CPU in float32, eager on CUDA),
+        ``"eager"`` (PyTorch, as written), ``"channels_last"``, ``"compile"``,
+        ``"onnxruntime"``, ``"openvino"`` or ``"cuda_graphs"``. ONNX Runtime
+        and OpenVINO read an ONNX export of the model, cached on disk under
+        ``$SPECTRAL_ATTRIBUTION_CACHE/backends`` (default
+        ``~/.cache/spectral-attribution/backends``; safe to delete);
+        ``backend="eager"`` exports and caches nothing. A backend other than eager is used only when
         its logits agree with eager float32 within 1e-3 on the first batch;
         otherwise the engine falls back to eager with a
         :class:`~spectral_attribution.models.backends.BackendFallbackWarning`. See
@@ -118,6 +144,14 @@ class SobolAttribution:
         nothing otherwise; ``True`` the bar on a terminal and log lines
         elsewhere (every 10 % or 30 s, an estimate after the first batch, a
         final line per image); ``False`` nothing.
+    screening:
+        ``None`` (default here; the WCAM's default is 0.01): the full design.
+        A share ``tau`` in ``(0, 1)``: screen with group total indices
+        (:mod:`spectral_attribution.attributions.sobol.screening`): groups
+        whose total index is below ``tau`` times the sum of the roots' total
+        indices are not split further; their cells get index 0, ``False`` in
+        ``Explanation.estimated`` and the group's index in
+        ``Explanation.bounds``. ``0`` is the full design.
 
     Attributes
     ----------
@@ -133,18 +167,23 @@ class SobolAttribution:
         ``nb_design`` not a power of two ``>= 2``, a negative seed, unknown
         estimator, precision, backend, autocast or device value, a backend the
         device cannot run, ``batch_size < 1``, a grid too large for SciPy's
-        Sobol' dimensions; the rules of :mod:`spectral_attribution._utils.parameters`.
+        Sobol' dimensions; the rules of :mod:`spectral_attribution._utils.parameters`;
+        ``screening`` outside ``[0, 1)``.
     """
 
     method = "sobol"
 
     def __init__(self, model: nn.Module, perturbation, nb_design: int = 8, seed: int = 0,
                  estimator: Estimator = "jansen", batch_size: int = 64, device=None,
-                 precision: str = "float32", backend: str = "eager",
-                 progress: bool | None = None, *, autocast: str | None = None,
-                 channels_last: bool | None = None):
+                 precision: str = "float32", backend: str | None = None,
+                 progress: bool | None = None, *, screening: float | None = None,
+                 autocast: str | None = None, channels_last: bool | None = None):
+        self.screening = check_screening(screening)
         self._estimator = get_estimator(estimator)
         self.estimator = estimator_name(estimator)
+        if backend is None:
+            count = sum(p.numel() for p in model.parameters()) if isinstance(model, nn.Module) else 0
+            backend = "auto" if count >= AUTO_MIN_PARAMETERS else "eager"
         precision, backend = forward_options(precision, backend, autocast, channels_last)
         batch_size = check_batch_size(batch_size)
         self.model = as_wrapper(model)
@@ -177,7 +216,9 @@ class SobolAttribution:
 
     @property
     def nb_forward(self) -> int:
-        """Forward passes per image: ``n (d + 2)``."""
+        """Forward passes per image of the full design, ``n (d + 2)`` (with screening, at
+        most this plus the group rows; ``Explanation.settings["nb_forward"]`` has the count
+        actually used)."""
         return self.design.size
 
     # -- public calls -------------------------------------------------------
@@ -284,6 +325,8 @@ class SobolAttribution:
         if not 0 <= target < nb_classes:
             raise ValueError(f"target {target} is outside the model's {nb_classes} classes [0, {nb_classes})")
         ctx = self.perturbation.prepare(image)
+        if self.screening is not None:
+            return self._explain_screened(ctx, image, target, predicted, clean)
         # design → perturb: the perturbed images of all N design rows, a batch at a time;
         # forward: the target's logit on each of them.
         y = self.forward(self._with_progress(self.perturbed_batches(ctx)), classes=target)[:, 0].double()
@@ -317,13 +360,142 @@ class SobolAttribution:
                 yield updater.rows(start, stop)
 
     def settings(self) -> dict:
-        """The explainer's parameters, recorded in every ``Explanation.settings`` (JSON-serialisable)."""
+        """The explainer's parameters, recorded in every ``Explanation.settings`` (JSON-serialisable).
+
+        ``nb_forward`` is the full design's count here; a screened explanation's
+        settings hold the count it used, with ``nb_forward_full``,
+        ``screening_fallback``, ``screening_total`` and ``nb_estimated``.
+        """
         return {"method": self.method, **self.perturbation.settings(),
                 "nb_design": self.design.nb_design, "seed": self.design.seed,
                 "estimator": self.estimator, "batch_size": self.batch_size,
                 "precision": self.precision, "backend": self.backend,
                 "device": str(self.device), "model": self.model.name,
-                "nb_forward": self.nb_forward, "version": __version__}
+                "nb_forward": self.nb_forward, "screening": self.screening,
+                "version": __version__}
+
+    # -- screening ------------------------------------------------------------
+    def _grid_shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the inputs: ``(g, g)``, or ``(1, d)`` when ``d != g^2`` (rings)."""
+        g, d = self.perturbation.grid_size, self.design.dim
+        return (g, g) if d == g * g else (1, d)
+
+    def screening_roots(self, ctx: PerturbationContext) -> list[Group]:
+        """The coarsest groups of inputs screening starts from: a partition of the ``d`` inputs.
+
+        Here: the grid cut into at most 4 x 4 rectangles of cells
+        (:func:`~spectral_attribution.attributions.sobol.screening.grid_roots`); the WCAM
+        overrides it with its sub-bands.
+        """
+        return grid_roots(*self._grid_shape())
+
+    def _explain_screened(self, ctx, image, target, predicted, clean) -> Explanation:
+        """Screened estimate (see :mod:`spectral_attribution.attributions.sobol.screening`)."""
+        design, n, dim = self.design, self.design.nb_design, self.design.dim
+        full = design.size
+        updater = RowUpdater(self.perturbation, design, ctx, self.batch_size, self.device) \
+            if is_affine(self.perturbation) else None
+
+        def run(jobs, label):
+            """Target logits ``(len(jobs), n)`` float64 of the rows of each job."""
+            desc = self.method if label == "groups" else f"{self.method} ({label})"
+            with Progress(len(jobs) * n, desc, "forward passes", show=self.progress) as bar:
+                def batches():
+                    for batch in self._job_batches(ctx, jobs, updater):
+                        yield batch
+                        bar.update(len(batch))
+                y = self.forward(batches(), classes=target)[:, 0].double()
+            return y.view(len(jobs), n)
+
+        def estimate(y_a, y_b, y_c):
+            if len(y_c) == 0:
+                return np.zeros(0)
+            return total_indices(torch.cat([y_a[None], y_b[None], y_c]).reshape(-1), n,
+                                 len(y_c), self._estimator).cpu().numpy()
+
+        roots = self.screening_roots(ctx)
+        y = run([("a",), ("b",)] + [("group", g.cells) for g in roots], "groups")
+        y_a, y_b = y[0], y[1]
+        spent = len(y) * n
+        st = np.zeros(dim, np.float64)
+        bounds = np.zeros(dim, np.float64)
+        estimated = np.zeros(dim, bool)
+        index = estimate(y_a, y_b, y[2:])
+        total = float(np.sum(index))
+        threshold = self.screening * total
+        fallback = False
+        level, rounds = list(zip(roots, index)), 0
+        while level:
+            children = []
+            for group, value in level:
+                if group.is_cell:              # its rows are C_i's: an estimate, kept whatever its value
+                    st[group.cells] = value
+                    bounds[group.cells] = value
+                    estimated[group.cells] = True
+                elif value < threshold:        # screened out: bounded by the group's index
+                    bounds[group.cells] = value
+                else:
+                    children.extend(quadtree_children(group))
+            if not children:
+                break
+            rounds += 1
+            if spent + len(children) * n > GUARD * full:
+                fallback = True                # estimate every cell not yet estimated
+                break
+            jobs = [("cell", int(c.cells[0])) if c.is_cell else ("group", c.cells) for c in children]
+            y_c = run(jobs, f"round {rounds}")
+            spent += len(jobs) * n
+            level = list(zip(children, estimate(y_a, y_b, y_c)))
+        if fallback:
+            rest = np.flatnonzero(~estimated)
+            y_c = run([("cell", int(c)) for c in rest], "full, fallback")
+            spent += len(rest) * n
+            st[rest] = estimate(y_a, y_b, y_c)
+            bounds[rest] = st[rest]
+            estimated[:] = True
+        shape = self._grid_shape() if dim == self.perturbation.grid_size ** 2 else (dim,)
+        st32 = st.astype(np.float32).reshape(shape)
+        explanation = self._finish(st32, ctx, image, target, predicted, clean)
+        explanation.estimated = estimated.reshape(shape)
+        explanation.bounds = bounds.astype(np.float32).reshape(shape)
+        explanation.settings.update({
+            "nb_forward": int(spent), "nb_forward_full": int(full),
+            "screening_fallback": fallback, "screening_total": total,
+            "screening_groups": len(roots), "nb_estimated": int(estimated.sum())})
+        return explanation
+
+    def _job_batches(self, ctx, jobs, updater) -> Iterator[torch.Tensor]:
+        """Perturbed images of the rows of ``jobs``, ``batch_size`` at a time, in order.
+
+        A job is ``("a",)`` or ``("b",)`` (the rows of ``A`` or ``B``), ``("cell", i)``
+        (the rows of ``C_i``, built as in the full design) or ``("group", cells)``
+        (``A`` with the columns of ``cells`` taken from ``B``); each has ``n`` rows.
+        """
+        design, n = self.design, self.design.nb_design
+        pending, count = [], 0
+        for job in jobs:
+            if job[0] == "group":
+                masks = design.a.copy()
+                masks[:, job[1]] = design.b[:, job[1]]
+                images = torch.cat([self.perturbation(ctx, torch.from_numpy(masks[i:i + self.batch_size])
+                                                      .to(self.device))
+                                    for i in range(0, n, self.batch_size)])
+            else:
+                block = {"a": 0, "b": 1}[job[0]] if job[0] != "cell" else 2 + job[1]
+                start, stop = block * n, (block + 1) * n
+                if updater is not None:
+                    images = updater.rows(start, stop).clone()
+                else:
+                    images = self.perturbation(ctx, torch.from_numpy(design.rows(start, stop)).to(self.device))
+            pending.append(images)
+            count += len(images)
+            while count >= self.batch_size:
+                merged = torch.cat(pending) if len(pending) > 1 else pending[0]
+                yield merged[:self.batch_size]
+                rest = merged[self.batch_size:]
+                pending, count = ([rest] if len(rest) else []), len(rest)
+        if count:
+            yield torch.cat(pending) if len(pending) > 1 else pending[0]
 
     # -- helpers ------------------------------------------------------------
     def _check_images(self, images) -> torch.Tensor:
