@@ -29,7 +29,8 @@ def imagenet_sample() -> Path:
 #: Test files handed out first under pytest-xdist (`make test`: -n 2 --dist loadgroup
 #: --no-loadscope-reorder gives work in collection order), longest first, so that the
 #: short tests fill both workers while the workflow runs go on instead of after them.
-HEAVY_FIRST = ("test_replication_smoke.py", "test_workflow.py", "test_notebook.py",
+HEAVY_FIRST = ("test_replication_smoke.py", "test_workflow.py", "test_documented_commands.py",
+               "test_notebook.py",
                "test_rerun_triggers.py")
 
 

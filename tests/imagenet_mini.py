@@ -3,7 +3,7 @@
 :func:`mini_archives` builds ``ILSVRC2012_devkit_t12.tar.gz`` (``meta.mat``
 with three leaf synsets and one inner node, the ground truth) and
 ``ILSVRC2012_img_val.tar`` (one random JPEG per ground-truth line) in memory.
-Used by ``tests/test_downloads.py`` and the replication smoke run.
+Used by ``tests/data/test_downloads.py`` and the replication smoke run.
 """
 
 from __future__ import annotations

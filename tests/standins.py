@@ -1,4 +1,4 @@
-"""Stand-in weights and data for the replication smoke run (``tests/test_replication_smoke.py``).
+"""Stand-in weights and data for the replication smoke run (``tests/workflow/test_replication_smoke.py``).
 
 :func:`write_checkpoints` saves, for every model of a configuration, randomly
 initialised weights of the model's architecture exactly where

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a one-node SLURM cluster on this machine for the CI test of
-# profiles/slurm (tests/test_slurm.py): Debian's slurm-wlm and munge from apt,
+# profiles/slurm (tests/workflow/test_slurm.py): Debian's slurm-wlm and munge from apt,
 # a slurm.conf generated for this host from slurm.conf.in, then munged,
 # slurmctld and slurmd, started as root in a private folder
 # ($SPECTRAL_SLURM_DIR, default /tmp/spectral-attribution-slurm) with their

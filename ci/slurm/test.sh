@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test-slurm`: start the one-node SLURM cluster (setup.sh), run
-# tests/test_slurm.py on it, and stop the cluster whatever happens (teardown.sh).
+# tests/workflow/test_slurm.py on it, and stop the cluster whatever happens (teardown.sh).
 # Usage: ci/slurm/test.sh [PYTHON [PYTEST ARGS...]]   (default .venv/bin/python)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,4 +21,4 @@ ci/slurm/setup.sh
 export SPECTRAL_ATTRIBUTION_TEST_SLURM=1
 export PATH="$(cd "$(dirname "$PYTHON")" && pwd):$PATH"
 # -s: the test prints the durations and the per-shard timings
-"$PYTHON" -m pytest tests/test_slurm.py -s -q -p no:cacheprovider "$@"
+"$PYTHON" -m pytest tests/workflow/test_slurm.py -s -q -p no:cacheprovider "$@"

@@ -9,7 +9,7 @@ readers and the Snakefile (``workflow/rules/common.smk``) read them from
 here. This module imports nothing (no torch, no pandas), so that Snakemake can
 read it while it builds the DAG.
 
-A test (``tests/test_catalog.py``) checks that the registries hold exactly
+A test (``tests/pipeline/test_catalog.py``) checks that the registries hold exactly
 these names, in this order.
 """
 

@@ -5,7 +5,7 @@ workflow's configuration schema take the same parameters; each is checked
 where it enters, with the rule below: the library calls the ``check_*``
 function, the command line uses it as its ``argparse`` ``type=``
 (:func:`argtype`), and the schema (``workflow/schemas/config.schema.yaml``)
-states the same limits (``tests/test_parameters.py`` pushes each boundary
+states the same limits (``tests/_utils/test_parameters.py`` pushes each boundary
 value through all three and asserts the same decision). Errors name the
 parameter and the accepted range.
 

@@ -5,7 +5,7 @@ WordNet id in the *sorted* list of the 1000 ILSVRC2012 synsets
 (:data:`IMAGENET_WNIDS`, read from the data file ``wnids.txt`` beside this
 module; identical to the ordering of torchvision's ``ImageFolder`` on the
 full train set, of timm's ``imagenet_synsets.txt`` and of RobustBench's
-``imagenet_class_to_id_map.json``, checked in ``tests/test_data.py``).
+``imagenet_class_to_id_map.json``, checked in ``tests/data/test_data.py``).
 """
 
 from __future__ import annotations

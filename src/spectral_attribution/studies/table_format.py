@@ -37,7 +37,7 @@ __all__ = ["Column", "TableFormat", "display_table", "to_markdown", "to_latex", 
            "latex_escape", "PM_SD", "one_image", "format_p", "tidy_table", "interval_columns", "LABEL_COLUMNS"]
 
 #: The columns of the workflow's tables that hold words (labels of a row), not statistics;
-#: every other column of a table's CSV is numeric (checked by tests/test_tables.py).
+#: every other column of a table's CSV is numeric (checked by tests/studies/test_tables.py).
 LABEL_COLUMNS = frozenset({"model", "method", "condition", "level", "view", "corruption",
                            "corruptions", "worst_corruption", "claim", "quantity", "statistic",
                            "baseline", "test", "verdict", "predictor", "image_id",

@@ -30,7 +30,7 @@ from spectral_attribution.attributions.wcam import WCAM
 from spectral_attribution.attributions.sobol.design import SobolDesign
 from toys import LowPassModel
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 TINY = yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())

@@ -28,7 +28,7 @@ import yaml
 
 from standins import write_checkpoints, write_imagenet, write_shim
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
 #: Snakemake finds profiles/default by itself only from the repository root.
 WORKFLOW_PROFILE = ROOT / "profiles" / "default"

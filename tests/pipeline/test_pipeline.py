@@ -9,7 +9,7 @@ import yaml
 
 from spectral_attribution import pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(name="tiny.yaml"):

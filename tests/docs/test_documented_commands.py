@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").rglob("*.md") if "_incoming" not in p.parts)]
 #: What a working folder links to (whatever of it the repository has).
@@ -155,7 +155,7 @@ def dry_run(command: str) -> str:
         return "make -n " + " ".join(shlex.quote(w) for w in words[1:])
     if exe in ("spectral-attribution", "pytest"):
         return f"{command} --help"
-    raise ValueError(f"no dry run for {command!r}: give it one in tests/test_documented_commands.py")
+    raise ValueError(f"no dry run for {command!r}: give it one in tests/docs/test_documented_commands.py")
 
 
 def _workdir(path: Path) -> Path:

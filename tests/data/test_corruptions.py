@@ -123,5 +123,5 @@ def test_corruption_sets_and_their_labels():
     assert corruption_set_label(["fog", "spatter", "fog"]) == "2 of all-19"
     assert corruption_set_of("fog") == "standard-15" and corruption_set_of("spatter") == "extra-4"
     # the embedded default keeps its 6 corruptions, and they are named as such
-    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "config.yaml").read_text())
     assert corruption_set_label(config["corruptions"]["names"]) == "6 of standard-15"

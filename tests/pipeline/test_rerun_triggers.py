@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
 #: Snakemake finds profiles/default by itself only from the repository root.
 WORKFLOW_PROFILE = ROOT / "profiles" / "default"

@@ -22,7 +22,7 @@ import torch
 
 from spectral_attribution.models import devices
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

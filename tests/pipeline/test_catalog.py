@@ -11,7 +11,7 @@ import yaml
 
 from spectral_attribution import catalog, pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "workflow" / "rules"
 STEPS = ROOT / "src" / "spectral_attribution" / "pipeline" / "steps"
 
