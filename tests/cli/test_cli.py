@@ -287,7 +287,9 @@ def test_models_table_fits_100_columns_with_details_on_request(capsys):
     assert "resize:        232" in details and "resnet50-11ad3fa6.pth" in details
     assert max(len(line) for line in details.splitlines()) <= 100
     assert main(["models", "--verbose"]) == 0
-    assert capsys.readouterr().out.count("\nname:") == len(lines) - 5 - 1  # every model, in full
+    rows = lines[1:lines.index("")]  # the model rows: between the header and the footer
+    verbose = capsys.readouterr().out
+    assert verbose.count("name:") == len(rows) and verbose.startswith("name:")  # every model, in full
     assert "did you mean resnet50" in _fails(capsys, ["models", "resnet5"])
 
 

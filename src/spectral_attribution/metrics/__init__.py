@@ -58,6 +58,7 @@ from spectral_attribution.metrics.robustness import (  # noqa: F401
     robustness,
 )
 from spectral_attribution.metrics.reconstruction import (  # noqa: F401
+    explanation_order,
     importance_order,
     top_k_masks,
     keep_top_k,
@@ -84,6 +85,7 @@ __all__ = [
     "spatial_spread",
     "robustness",
     "importance_order",
+    "explanation_order",
     "top_k_masks",
     "keep_top_k",
     "reconstruction_curve",

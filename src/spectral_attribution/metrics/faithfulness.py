@@ -174,8 +174,12 @@ def mu_fidelity_from_drops(attribution, subsets, drops, correlation: str = "spea
 def insertion_deletion(model, perturbation, context, attribution, target: int, steps: int = 32,
                        batch_size: int = 64, score: str = "probability",
                        autocast: str | None = None, *,
-            precision: str = "float32", backend: str = "eager") -> dict:
+            precision: str = "float32", backend: str = "eager", tie_break=None) -> dict:
     """Insertion and deletion curves and their areas (Petsiuk, Das & Saenko, BMVC 2018).
+
+    ``tie_break`` (``d`` values or ``None``) orders cells of equal attribution
+    (:func:`~spectral_attribution.metrics.reconstruction.importance_order`): a
+    screened WCAM passes its ``bounds``.
 
     Cells are taken in decreasing order of ``attribution``. At step
     ``s = 0..steps`` the first ``k_s = round(s d / steps)`` cells are
@@ -210,7 +214,7 @@ def insertion_deletion(model, perturbation, context, attribution, target: int, s
         raise ValueError(f"attribution has {a.size} values, the perturbation has d={d} cells")
     steps = parameters.check_steps(steps)
     ks = np.unique(np.round(np.arange(int(steps) + 1) * d / int(steps)).astype(np.int64))
-    inserted = top_k_masks(importance_order(a), ks, d)
+    inserted = top_k_masks(importance_order(a, tie_break), ks, d)
     deleted = 1.0 - inserted
     scores = _scores(_logits(model, perturbation, context, np.concatenate([inserted, deleted]),
                              batch_size, autocast, precision=precision, backend=backend), int(target), score)

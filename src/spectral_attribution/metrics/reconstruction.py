@@ -22,6 +22,7 @@ from spectral_attribution.metrics._queries import _device, _dim, _logits, _score
 
 __all__ = [
     "importance_order",
+    "explanation_order",
     "top_k_masks",
     "keep_top_k",
     "reconstruction_curve",
@@ -32,15 +33,39 @@ __all__ = [
 ]
 
 
-def importance_order(attribution) -> np.ndarray:
+def importance_order(attribution, tie_break=None) -> np.ndarray:
     """Cells in decreasing order of importance: ``argsort`` of ``-attribution`` (stable).
 
     ``attribution`` is any array of ``d`` values (e.g. ``Explanation.indices``
     ``(g, g)``, read row-major); returns an ``int64`` permutation of ``0..d-1``.
-    Ties keep the row-major order.
+    Ties are taken in decreasing ``tie_break`` (an array of ``d`` values, e.g.
+    ``Explanation.bounds``), then in row-major order.
+
+    Raises
+    ------
+    ValueError
+        ``tie_break`` does not have ``d`` values.
     """
     a = np.asarray(attribution, dtype=np.float64).ravel()
-    return np.argsort(-a, kind="stable")
+    if tie_break is None:
+        return np.argsort(-a, kind="stable")
+    t = np.asarray(tie_break, dtype=np.float64).ravel()
+    if t.size != a.size:
+        raise ValueError(f"tie_break has {t.size} values, attribution {a.size}")
+    return np.lexsort((np.arange(a.size), -t, -a)).astype(np.int64)
+
+
+def explanation_order(explanation) -> np.ndarray:
+    """The cells of an :class:`~spectral_attribution.attributions.explanation.Explanation` in decreasing importance.
+
+    A full estimate: :func:`importance_order` of its ``indices``. A screened one
+    (issue 19): its screened-out cells have no estimate of their own (``indices``
+    0); they come after every estimated cell of positive index, in decreasing
+    order of the total index of the group they were discarded with
+    (``bounds``), instead of the arbitrary row-major order of a tie at 0.
+    """
+    bounds = explanation.bounds if explanation.screened_out is not None else None
+    return importance_order(explanation.indices, bounds)
 
 
 def _check_order(order, d: int) -> np.ndarray:

@@ -109,7 +109,7 @@ def reconstructions(samples: pd.DataFrame, reconstruction: pd.DataFrame, *, resu
         found = bool(row["found"]) if "found" in row else np.isfinite(row["depth"])
         k = int(row["depth"]) if found else int(row["dim"])
         pert = wavelet_perturbation_for(exp)
-        rec = metrics.keep_top_k(pert, pert.prepare(image), metrics.importance_order(exp.indices), k)
+        rec = metrics.keep_top_k(pert, pert.prepare(image), metrics.explanation_order(exp), k)
         images.append(image.permute(1, 2, 0).numpy())
         recs.append(rec.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy())
         share = f"{100 * k / int(row['dim']):.1f} %"

@@ -164,7 +164,7 @@ def baseline_depths(model, images, explanations, image_ids: Sequence[str],
         k_values = np.arange(1, top + 1)
         ranks = cell_level_ranks(expl)
         ref = int(expl.target)
-        wcam = metrics.importance_order(expl.indices)
+        wcam = metrics.explanation_order(expl)
         energy = None
         if "energy" in orders:
             s = expl.settings

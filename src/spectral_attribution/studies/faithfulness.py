@@ -85,9 +85,11 @@ def faithfulness_scores(model, image: torch.Tensor, explanation, perturbation, s
     mu = metrics.mu_fidelity(model, perturbation, ctx, explanation.indices, target,
                              subset_fraction, nb_subsets, seed, batch_size, "logit",
                              autocast=autocast, precision=precision, backend=backend)
+    screened = getattr(explanation, "screened_out", None) is not None
     curves = metrics.insertion_deletion(model, perturbation, ctx, explanation.indices, target,
                                         steps, batch_size, score, autocast, precision=precision,
-                                        backend=backend)
+                                        backend=backend,
+                                        tie_break=explanation.bounds if screened else None)
     return {"dim": perturbation.dim, "mu_fidelity": mu,
             "insertion_auc": curves["insertion_auc"], "deletion_auc": curves["deletion_auc"]}
 

@@ -138,7 +138,7 @@ def sufficient_reconstruction(model, images, explanations, image_ids: Sequence[s
         d = pert.dim
         k_values = None if max_k is None else np.arange(1, min(int(max_k), d) + 1)
         target = int(expl.target)  # the class explained is the class scored
-        res = metrics.reconstruction_depth(model, pert, ctx, metrics.importance_order(expl.indices),
+        res = metrics.reconstruction_depth(model, pert, ctx, metrics.explanation_order(expl),
                                            target, k_values, batch_size, autocast, precision=precision, backend=backend)
         rnd = metrics.random_order_depths(model, pert, ctx, target, nb_random_draws, (seed, i),
                                           k_values, batch_size, autocast, precision=precision, backend=backend)
