@@ -21,6 +21,7 @@ THREADS = int(config["threads"])
 EXPLAIN_CORRUPTED = int(config["corruptions"]["explain"]["per_image"]) > 0
 ZOOM = config["zoom"]["enabled"]
 FAITHFULNESS = config["faithfulness"]["enabled"]
+NOISE = int(config["baselines"]["noise_images"]) > 0
 WAM_VARIANTS = pipeline.wam_variants(config)
 
 
