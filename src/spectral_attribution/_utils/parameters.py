@@ -1,5 +1,7 @@
 """The accepted values of every parameter, defined once.
 
+(About 500 lines: one table of rules, one short checker per parameter; splitting it would put the rules the CLI, the schema and the library share in several places.)
+
 The public API (explainers, metrics, studies, data), the command line and the
 workflow's configuration schema take the same parameters; each is checked
 where it enters, with the rule below: the library calls the ``check_*``

@@ -1,5 +1,7 @@
 """Perturbations: how a mask of ``d`` values in ``[0, 1]`` changes an image.
 
+(Just over 400 lines: the three perturbations (wavelet, Fourier, spatial) follow one protocol and are read side by side.)
+
 A *perturbation* (the :class:`Perturbation` protocol) prepares one image once
 (:class:`PerturbationContext`: its transform) and then turns batches of masks
 into perturbed images. The engine (:mod:`spectral_attribution.attributions.sobol.engine`) only

@@ -1,5 +1,7 @@
 """WAM: gradients of the class score with respect to the wavelet coefficients.
 
+(Just over 400 lines: one method, its three variants share the gradient loop.)
+
 The Wavelet Attribution Method (Kasmi, Brunetto, Fel, Parekh, "One Wave to
 Explain Them All: A Unifying Perspective on Feature Attribution", ICML 2025,
 arXiv 2410.01482) differentiates the target logit with respect to the wavelet

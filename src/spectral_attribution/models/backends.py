@@ -1,5 +1,7 @@
 """Precision modes and forward-pass backends: fast where the machine allows, same numbers by default.
 
+(Over 400 lines: one job, choosing and checking how a forward pass runs; the precision table, the CPU feature probe, the export cache and each backend's agreement check must change together.)
+
 Two independent choices govern how the explainers run a classifier:
 
 *Precision* (:func:`resolve_precision`)

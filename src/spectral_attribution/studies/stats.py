@@ -1,5 +1,7 @@
 """Uncertainty of the studies' summaries: bootstrap confidence intervals and paired tests.
 
+(Just over 400 lines: bootstrap intervals, paired tests and their corrections, used together by every study summary.)
+
 The studies summarise per-image values (depths, shares, correlations) over a
 few dozen images; every summary here comes with a confidence interval from
 a bootstrap over images, and every comparison of two methods on the same

@@ -1,5 +1,7 @@
 """Tables of the studies: writing them, and the registry of the workflow's table makers.
 
+(Just over 400 lines: the registry of table makers, one short function per table, and the writer they share.)
+
 :func:`write_table` writes any table as ``.csv`` (for programs, tidy: snake_case
 columns, numbers, NaN, an interval as ``x``, ``x_low``, ``x_high``), and as ``.md``, ``.tex`` and ``.html`` for readers
 (headers in words with units, ``"mean ± SD"`` cells with a note saying what

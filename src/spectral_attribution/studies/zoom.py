@@ -1,5 +1,7 @@
 """Zoom study: how the WCAM's importance moves across wavelet levels when the view zooms in.
 
+(Just over 500 lines: one study, its per-image measures and its summary; the level shares, the energy shift and the two view definitions are read together by the zoom table and claim (c).)
+
 :func:`zoom_study` explains each image in a regular view (Resize 256,
 CenterCrop 224) and a zoomed view (Resize 512, CenterCrop 224), for the same
 class in both, and summarises each WCAM by its *level contributions*

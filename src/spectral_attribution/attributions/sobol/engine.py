@@ -1,5 +1,7 @@
 """The engine shared by every explainer: Sobol' total indices of a perturbation's inputs.
 
+(Over 400 lines: one job, the batched estimate of one image; the full design and its screened variant share the rows, the batching and the memory check, and must stay in step for screened cells to equal full ones.)
+
 :class:`SobolAttribution` explains one image in four steps
 (:meth:`SobolAttribution.explain_one`):
 
