@@ -259,3 +259,39 @@ def test_plots_shade_exactly_the_screened_cells():
     assert shade_screened(ax, e) == 56
     plt.close(fig)
     plt.close(plot_explanation(image()[0].permute(1, 2, 0).numpy(), e))
+
+
+def test_a_grid_too_small_to_screen_runs_the_full_design_at_once():
+    # grid 2 at 1 level: 4 sub-band groups for 4 cells; the first round alone would cost
+    # more than 75 % of the full design, so the full design runs (no extra passes)
+    import torch
+
+    from spectral_attribution import WCAM
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 3))
+    x = torch.rand(1, 3, 32, 32)
+    [full] = WCAM(model, grid_size=2, nb_design=2, levels=1, screening=None, backend="eager")(x)
+    [scr] = WCAM(model, grid_size=2, nb_design=2, levels=1, screening=0.01, backend="eager")(x)
+    assert scr.settings["nb_forward"] == scr.settings["nb_forward_full"] == 2 * (4 + 2)
+    assert scr.settings["screening_fallback"] is True and scr.screened_out is None
+    assert float(abs(scr.indices - full.indices).max()) == 0.0
+
+
+def test_the_fallback_never_spends_more_than_the_full_design():
+    # a model that reads every pixel: every sub-band is kept and splitting them would cost
+    # more than estimating their cells; the fallback estimates those cells directly
+    import numpy as np
+    import torch
+
+    from spectral_attribution import WCAM
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 3))
+    x = torch.rand(1, 3, 32, 32)
+    [full] = WCAM(model, grid_size=8, nb_design=2, levels=3, screening=None, backend="eager")(x)
+    [scr] = WCAM(model, grid_size=8, nb_design=2, levels=3, screening=0.01, backend="eager")(x)
+    assert scr.settings["screening_fallback"] is True
+    assert scr.settings["nb_forward"] <= scr.settings["nb_forward_full"] == 2 * (64 + 2)
+    est = np.asarray(scr.estimated)
+    np.testing.assert_allclose(scr.indices[est], full.indices[est], atol=1e-6)

@@ -329,6 +329,10 @@ class SobolAttribution:
         ctx = self.perturbation.prepare(image)
         if self.screening is not None:
             return self._explain_screened(ctx, image, target, predicted, clean)
+        return self._explain_full(ctx, image, target, predicted, clean)
+
+    def _explain_full(self, ctx, image, target, predicted, clean) -> Explanation:
+        """The full design: every row ``A``, ``B``, ``C_i``."""
         # design → perturb: the perturbed images of all N design rows, a batch at a time;
         # forward: the target's logit on each of them.
         y = self.forward(self._with_progress(self.perturbed_batches(ctx)), classes=target)[:, 0].double()
@@ -416,6 +420,14 @@ class SobolAttribution:
                                  len(y_c), self._estimator).cpu().numpy()
 
         roots = self.screening_roots(ctx)
+        if (2 + len(roots)) * n > GUARD * full:
+            # Small grids: the first round alone would cost most of the full design
+            # (e.g. grid 4: 12 groups for 16 cells), so run the full design at once.
+            explanation = self._explain_full(ctx, image, target, predicted, clean)
+            explanation.settings.update({
+                "nb_forward": int(full), "nb_forward_full": int(full), "screening_fallback": True,
+                "screening_total": None, "screening_groups": len(roots), "nb_estimated": int(dim)})
+            return explanation
         y = run([("a",), ("b",)] + [("group", g.cells) for g in roots], "groups")
         y_a, y_b = y[0], y[1]
         spent = len(y) * n
@@ -449,12 +461,16 @@ class SobolAttribution:
             spent += len(jobs) * n
             level = list(zip(children, estimate(y_a, y_b, y_c)))
         if fallback:
-            rest = np.flatnonzero(~estimated)
-            y_c = run([("cell", int(c)) for c in rest], "full, fallback")
+            # Splitting further would cost more than estimating the cells of the kept
+            # groups directly: estimate those cells (their rows are C_i's of the full
+            # design); the groups already screened out keep their bounds.
+            rest = np.unique(np.concatenate([c.cells for c in children]))
+            rest = rest[~estimated[rest]]
+            y_c = run([("cell", int(c)) for c in rest], "cells, fallback")
             spent += len(rest) * n
             st[rest] = estimate(y_a, y_b, y_c)
             bounds[rest] = st[rest]
-            estimated[:] = True
+            estimated[rest] = True
         shape = self._grid_shape() if dim == self.perturbation.grid_size ** 2 else (dim,)
         st32 = st.astype(np.float32).reshape(shape)
         explanation = self._finish(st32, ctx, image, target, predicted, clean)
