@@ -91,7 +91,8 @@ def main(argv=None) -> int:
                                      sort_keys=False))
     exe = Path(sys.executable).parent / "snakemake"
     cmd = [str(exe if exe.exists() else shutil.which("snakemake")), "--snakefile",
-           str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(config),
+           str(ROOT / "workflow" / "Snakefile"), "--workflow-profile", str(ROOT / "profiles" / "default"),
+           "--directory", str(workdir), "--configfile", str(config),
            "--cores", str(args.cores), "--rerun-incomplete"] + (["-n"] if args.dry_run else [])
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     log_path = workdir / "claims_run.log"
