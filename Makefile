@@ -32,7 +32,7 @@ run: setup
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) $(TARGETS) --configfile $(CONFIG)
 
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-slurm: setup
 	ci/slurm/test.sh $(BIN)/python

@@ -26,7 +26,7 @@ def imagenet_sample() -> Path:
     return IMAGENET_SAMPLE
 
 
-#: Test files handed out first under pytest-xdist (`make test`: -n 2 --dist loadgroup
+#: Test files handed out first under pytest-xdist (`make test`: -n 2 --dist loadfile
 #: --no-loadscope-reorder gives work in collection order), longest first, so that the
 #: short tests fill both workers while the workflow runs go on instead of after them.
 HEAVY_FIRST = ("test_replication_smoke.py", "test_workflow.py", "test_documented_commands.py",
