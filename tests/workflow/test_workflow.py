@@ -347,10 +347,10 @@ def test_html_report(resumed_run):
     proc = _run(workdir, "--configfile", "results/config.yaml", "--report", "report.html", timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (workdir / "report.html").stat().st_size > 10_000
-    # the default configuration (6 images, grid 8) is refused instead of described
+    # the default configuration (4 images, three models, grid 16) is refused instead of described
     default = _run(workdir, "--report", "other.html", timeout=180)
     assert default.returncode == 1 and not (workdir / "other.html").exists()
-    assert "data.n_images: 2 there, 6 now" in default.stderr
+    assert "data.n_images: 2 there, 4 now" in default.stderr
 
 
 def test_the_recorded_configuration_reproduces_the_run(resumed_run):
