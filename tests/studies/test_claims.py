@@ -18,7 +18,7 @@ from spectral_attribution.studies.baselines import (
 )
 from spectral_attribution.attributions.explanation import Explanation
 from spectral_attribution.attributions.wcam import WCAM
-from spectral_attribution.metrics import importance_order
+from spectral_attribution.metrics import explanation_order, importance_order
 from spectral_attribution.studies.claims import model_free_level_share
 from spectral_attribution.attributions.transforms import WaveletTransform
 
@@ -193,7 +193,7 @@ def test_one_fine_cell_model_wcam_depth_one_and_coarse_to_fine_depth_its_index()
         ranks, (seed, 0, r, BASELINE_KINDS["coarse_to_fine"])) == cell)[0]) for r in range(2)]
     assert depth["coarse_to_fine"] == ";".join(str(v) for v in expected)
     assert all(v > 4 + 12 for v in expected)          # after the 4 approximation and 12 level-2 cells
-    first = approximation_first(importance_order(e.indices), ranks)
+    first = approximation_first(explanation_order(e), ranks)  # the study's order (screened cells by bound)
     assert depth["wcam_approximation_first"] == "5"   # the 4 approximation cells, then the cell
     within = [1 + int(np.flatnonzero(within_level_order(
         ranks, (seed, 0, r, BASELINE_KINDS["within_level"]), reference=first) == cell)[0])

@@ -85,11 +85,9 @@ def faithfulness_scores(model, image: torch.Tensor, explanation, perturbation, s
     mu = metrics.mu_fidelity(model, perturbation, ctx, explanation.indices, target,
                              subset_fraction, nb_subsets, seed, batch_size, "logit",
                              autocast=autocast, precision=precision, backend=backend)
-    screened = getattr(explanation, "screened_out", None) is not None
     curves = metrics.insertion_deletion(model, perturbation, ctx, explanation.indices, target,
                                         steps, batch_size, score, autocast, precision=precision,
-                                        backend=backend,
-                                        tie_break=explanation.bounds if screened else None)
+                                        backend=backend, tie_break=_tie_break(explanation))
     return {"dim": perturbation.dim, "mu_fidelity": mu,
             "insertion_auc": curves["insertion_auc"], "deletion_auc": curves["deletion_auc"]}
 
@@ -201,7 +199,7 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
         kept = np.flatnonzero(ranks.ravel() > 0)
         rows += _score(model, wavelet_perturbation_for(expl), image, attributions, int(expl.target),
                        (seed, i), kept, {**head, "target_source": target_source_of(expl)},
-                       "wavelet", **common)
+                       "wavelet", tie_breaks={"wcam": _tie_break(expl)}, **common)
         if spatial_explanations is not None:
             sexpl = spatial_explanations[i]
             attributions = {"spatial-sobol": sexpl.indices}
@@ -210,14 +208,21 @@ def faithfulness(model, images, image_ids: Sequence[str], wcam_explanations,
                     int(sexpl.indices.shape[0]), tuple(image.shape[-2:]))
             rows += _score(model, spatial_perturbation_for(sexpl), image, attributions,
                            int(sexpl.target), (seed, i), None,
-                           {**head, "target_source": target_source_of(sexpl)}, "spatial", **common)
+                           {**head, "target_source": target_source_of(sexpl)}, "spatial",
+                           tie_breaks={"spatial-sobol": _tie_break(sexpl)}, **common)
     return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _tie_break(explanation):
+    """A screened explanation's ``bounds`` (the order of its screened-out cells), else ``None``."""
+    return explanation.bounds if getattr(explanation, "screened_out", None) is not None else None
 
 
 def _score(model, pert, image, attributions: dict, target: int, seed, kept, head: dict,
            domain: str, *, nb_subsets, subset_fraction, steps, batch_size, score,
-           autocast, precision, backend) -> list[dict]:
-    """Rows of one image and domain: the subsets' forward passes once, then each attribution."""
+           autocast, precision, backend, tie_breaks: dict | None = None) -> list[dict]:
+    """Rows of one image and domain: the subsets' forward passes once, then each attribution
+    (``tie_breaks``: method → the order of its tied cells, see :func:`_tie_break`)."""
     ctx = pert.prepare(image)
     d = pert.dim
     subsets = metrics.removal_subsets(d, subset_fraction, nb_subsets, seed)
@@ -231,7 +236,8 @@ def _score(model, pert, image, attributions: dict, target: int, seed, kept, head
     for method, attribution in attributions.items():
         a = np.asarray(attribution, dtype=np.float64).ravel()
         curves = metrics.insertion_deletion(model, pert, ctx, a, target, steps, batch_size, score,
-                                            autocast, precision=precision, backend=backend)
+                                            autocast, precision=precision, backend=backend,
+                                            tie_break=(tie_breaks or {}).get(method))
         rows.append({**head, "method": method, "domain": domain, "target": target, "dim": d,
                      "mu_fidelity": metrics.mu_fidelity_from_drops(a, subsets, drops),
                      "mu_fidelity_approximation_kept": (
