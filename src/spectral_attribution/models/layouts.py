@@ -42,13 +42,7 @@ def strip_prefixes(state: Mapping[str, Any],
         Two keys collapse to the same key.
     """
     def strip(key: str) -> str:
-        changed = True
-        while changed:
-            changed = False
-            for p in prefixes:
-                if key.startswith(p):
-                    key, changed = key[len(p):], True
-        return key
+        return _strip_repeated(key, prefixes)
 
     return dict(_rekey(state, strip, what=f"after stripping prefixes {list(prefixes)}"))
 
@@ -110,14 +104,19 @@ _WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DataParallel / DDP, torch.compi
 _DENSENET_LEGACY = re.compile(r"(\bdenselayer\d+\.(?:norm|relu|conv))\.([12])\.")
 
 
-def _strip_wrappers(key: str) -> str:
+def _strip_repeated(key: str, prefixes) -> str:
+    """``key`` without any of ``prefixes``, removed repeatedly from its start (``module.model.x`` → ``x``)."""
     changed = True
     while changed:
         changed = False
-        for p in _WRAPPER_PREFIXES:
+        for p in prefixes:
             if key.startswith(p):
                 key, changed = key[len(p):], True
     return key
+
+
+def _strip_wrappers(key: str) -> str:
+    return _strip_repeated(key, _WRAPPER_PREFIXES)
 
 
 def _robustness_layout(state: OrderedDict, path) -> tuple[OrderedDict, tuple | None]:
